@@ -1,0 +1,135 @@
+package activities
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// Persist writes a case's records in one transaction. Each record is keyed by the case and
+// the workflow's sequence, so a retried batch writes nothing twice: inserts of a key that
+// exists do nothing, and the mutable rows (case, task, installments) take the values the
+// workflow computed, the same on every retry.
+func (a *Activities) Persist(ctx context.Context, b Batch) error {
+	err := pgx.BeginFunc(ctx, a.DB, func(tx pgx.Tx) error {
+		for _, r := range b.Records {
+			if err := writeRecord(ctx, tx, r); err != nil {
+				return fmt.Errorf("record %s (%s): %w", r.Key, r.Kind, err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("persist %d records of %s: %w", len(b.Records), b.CaseID, err)
+	}
+	return nil
+}
+
+func writeRecord(ctx context.Context, tx pgx.Tx, r Record) error {
+	var err error
+	switch r.Kind {
+	case RecordAudit:
+		e := r.Audit
+		_, err = tx.Exec(ctx, `INSERT INTO audit_log (record_key, case_id, at, kind, actor, accepted, reason, violation, contact, detail)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (record_key) DO NOTHING`,
+			r.Key, r.CaseID, r.At, e.Kind, e.Actor, e.Accepted, e.Reason, e.Violation, e.Contact, nullJSON(e.Detail))
+	case RecordCase:
+		c := r.Case
+		closed := "NULL"
+		if c.Stage == "closed" {
+			closed = "$3"
+		}
+		_, err = tx.Exec(ctx, `INSERT INTO cases (case_id, account_id, stage, outcome, pending_action, paused, hold, amount_due, amount_paid, region, violations, started_at, updated_at, closed_at)
+			VALUES ($1, $2, $4, $5, $6, $7, $8, $9, $10, $11, $12, $3, $3, `+closed+`)
+			ON CONFLICT (case_id) DO UPDATE SET account_id = EXCLUDED.account_id, stage = EXCLUDED.stage, outcome = EXCLUDED.outcome,
+				pending_action = EXCLUDED.pending_action, paused = EXCLUDED.paused, hold = EXCLUDED.hold, amount_due = EXCLUDED.amount_due,
+				amount_paid = EXCLUDED.amount_paid, region = EXCLUDED.region, violations = EXCLUDED.violations,
+				updated_at = EXCLUDED.updated_at, closed_at = EXCLUDED.closed_at`,
+			r.CaseID, c.AccountID, r.At, c.Stage, c.Outcome, c.PendingAction, c.Paused, c.Hold, c.AmountDue, c.AmountPaid, c.Region, c.Violations)
+	case RecordTaskOpen:
+		t := r.Task
+		_, err = tx.Exec(ctx, `INSERT INTO tasks (task_id, case_id, action, role, assignees, deadline, not_before, not_before_reason, address_id, status, created_at, updated_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, NULLIF($9, ''), 'open', $10, $10)
+			ON CONFLICT (task_id) DO UPDATE SET assignees = EXCLUDED.assignees, deadline = EXCLUDED.deadline,
+				not_before = EXCLUDED.not_before, not_before_reason = EXCLUDED.not_before_reason, updated_at = EXCLUDED.updated_at
+			WHERE tasks.status = 'open'`,
+			t.TaskID, r.CaseID, t.Action, t.Role, t.Assignees, t.Deadline, nullTime(t.NotBefore), t.NotBeforeReason, t.AddressID, r.At)
+	case RecordTaskClose:
+		_, err = tx.Exec(ctx, `UPDATE tasks SET status = $2, closed_at = $3, updated_at = $3 WHERE task_id = $1 AND status = 'open'`,
+			r.Task.TaskID, r.Task.Status, r.At)
+	case RecordVisit:
+		v := r.Visit
+		_, err = tx.Exec(ctx, `INSERT INTO visits (record_key, case_id, agent_ids, badges_shown, address_id, visited_at, debtor_met,
+				living_conditions, employment, monthly_capacity, willingness, note)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT (record_key) DO NOTHING`,
+			r.Key, r.CaseID, v.AgentIDs, v.BadgesShown, v.AddressID, v.VisitedAt, v.DebtorMet, v.LivingConditions, v.Employment,
+			v.MonthlyCapacity, v.Willingness, v.Note)
+	case RecordPlan:
+		p := r.Plan
+		var total int64
+		for _, in := range p.Installments {
+			total += in.Amount
+		}
+		if _, err = tx.Exec(ctx, `INSERT INTO payment_plans (case_id, plan_no, agreed_at, agreed_by, total) VALUES ($1, $2, $3, $4, $5)
+			ON CONFLICT (case_id, plan_no) DO NOTHING`, r.CaseID, p.Number, p.AgreedAt, p.AgreedBy, total); err != nil {
+			return err
+		}
+		for i, in := range p.Installments {
+			if _, err = tx.Exec(ctx, `INSERT INTO installments (case_id, plan_no, idx, due_date, amount, paid, missed) VALUES ($1, $2, $3, $4, $5, $6, $7)
+				ON CONFLICT (case_id, plan_no, idx) DO UPDATE SET paid = EXCLUDED.paid, missed = EXCLUDED.missed`,
+				r.CaseID, p.Number, i+1, in.DueDate, in.Amount, in.Paid, in.Missed); err != nil {
+				return err
+			}
+		}
+	case RecordPayment:
+		p := r.Payment
+		_, err = tx.Exec(ctx, `INSERT INTO payments (payment_id, case_id, amount, paid_at, channel) VALUES ($1, $2, $3, $4, $5)
+			ON CONFLICT (payment_id) DO NOTHING`, p.PaymentID, r.CaseID, p.Amount, p.PaidAt, p.Channel)
+	case RecordAlert:
+		_, err = tx.Exec(ctx, `INSERT INTO alerts (alert_key, case_id, kind, message, created_at) VALUES ($1, $2, $3, $4, $5)
+			ON CONFLICT (alert_key) DO NOTHING`, r.Key, r.CaseID, r.Alert.Kind, r.Alert.Message, r.At)
+	case RecordSurvey:
+		s := r.Survey
+		var sat *int
+		if s.Reached {
+			sat = &s.Satisfaction
+		}
+		_, err = tx.Exec(ctx, `INSERT INTO surveys (case_id, agent_id, reached, satisfaction, complaint, comments) VALUES ($1, $2, $3, $4, $5, $6)
+			ON CONFLICT (case_id) DO NOTHING`, r.CaseID, s.AgentID, s.Reached, sat, s.Complaint, s.Comments)
+	case RecordSummary:
+		s := r.Summary
+		stages, jerr := json.Marshal(s.StageSeconds)
+		if jerr != nil {
+			return jerr
+		}
+		anomalies, jerr := json.Marshal(s.Anomalies)
+		if jerr != nil {
+			return jerr
+		}
+		_, err = tx.Exec(ctx, `INSERT INTO case_summaries (case_id, account_id, outcome, started_at, closed_at, stage_seconds, contacts,
+				anomalies, amount_due, amount_paid, currency, region, renegotiations, violations)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) ON CONFLICT (case_id) DO NOTHING`,
+			r.CaseID, s.AccountID, s.Outcome, s.StartedAt, s.ClosedAt, stages, s.Contacts, anomalies, s.AmountDue, s.AmountPaid,
+			s.Currency, s.Region, s.Renegotiations, s.Violations)
+	default:
+		return fmt.Errorf("unknown record kind %q", r.Kind)
+	}
+	return err
+}
+
+func nullJSON(b json.RawMessage) any {
+	if len(b) == 0 {
+		return nil
+	}
+	return string(b)
+}
+
+func nullTime(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return t
+}

@@ -1,0 +1,184 @@
+package workflows
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"go.temporal.io/sdk/converter"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/casework/casework/contract"
+)
+
+// ActionResult is what an update returns when it is accepted.
+type ActionResult struct {
+	Accepted bool             `json:"accepted"`
+	Message  string           `json:"message"`
+	Stage    contract.Stage   `json:"stage"`
+	Outcome  contract.Outcome `json:"outcome"`
+	Paused   bool             `json:"paused"`
+}
+
+// humanAction is one human action: the rules that depend on the case (check) and what it
+// does (apply). The payload's own shape rules are contract's.
+type humanAction[T any] struct {
+	name  string
+	by    func(*T) string
+	check func(*T) error
+	apply func(*T) string
+}
+
+// signalHandlers decode and handle each action arriving as a signal.
+type signalHandler func(raw []byte)
+
+// registerActions registers every human action twice: as an update with a validator, and
+// as a signal that is validated the same way and recorded as rejected when bad.
+func (c *caseRun) registerActions() error {
+	signals := map[string]signalHandler{}
+	regs := []func() error{
+		register(c, signals, humanAction[contract.PhoneVerified]{contract.ActionPhoneVerified, func(p *contract.PhoneVerified) string { return p.AgentID }, c.checkPhoneVerified, c.applyPhoneVerified}),
+		register(c, signals, humanAction[contract.VisitReport]{contract.ActionVisitReport, func(p *contract.VisitReport) string { return first(p.AgentIDs) }, c.checkVisitReport, c.applyVisitReport}),
+		register(c, signals, humanAction[contract.NegotiationResult]{contract.ActionNegotiationResult, func(p *contract.NegotiationResult) string { return p.AgentID }, c.checkNegotiation, c.applyNegotiation}),
+		register(c, signals, humanAction[contract.PaymentReceived]{contract.ActionPaymentReceived, func(p *contract.PaymentReceived) string { return "payments:" + p.Channel }, c.checkPayment, c.applyPayment}),
+		register(c, signals, humanAction[contract.AnomalyReport]{contract.ActionAnomaly, func(p *contract.AnomalyReport) string { return p.ReportedBy }, c.checkAnomaly, c.applyAnomaly}),
+		register(c, signals, humanAction[contract.SurveyResult]{contract.ActionSurveyResult, func(p *contract.SurveyResult) string { return p.AgentID }, c.checkSurvey, c.applySurvey}),
+		register(c, signals, humanAction[contract.SupervisorAction]{contract.ActionPause, bySupervisor, c.checkPause, c.applyPause}),
+		register(c, signals, humanAction[contract.SupervisorAction]{contract.ActionResume, bySupervisor, c.checkResume, c.applyResume}),
+		register(c, signals, humanAction[contract.Reassign]{contract.ActionReassign, func(p *contract.Reassign) string { return p.By }, c.checkReassign, c.applyReassign}),
+		register(c, signals, humanAction[contract.SupervisorAction]{contract.ActionClose, bySupervisor, c.checkClose, c.applyClose}),
+	}
+	for _, r := range regs {
+		if err := r(); err != nil {
+			return err
+		}
+	}
+	c.signals = signals
+	workflow.Go(c.ctx, c.receiveSignals)
+	return nil
+}
+
+func bySupervisor(p *contract.SupervisorAction) string { return p.By }
+
+func first(ids []string) string {
+	if len(ids) == 0 {
+		return ""
+	}
+	return ids[0]
+}
+
+// register returns the registration of one action as an update and as a signal.
+func register[T any](c *caseRun, signals map[string]signalHandler, h humanAction[T]) func() error {
+	validate := func(p *T) error {
+		if p == nil {
+			return contract.Reject(h.name, "payload", "is required")
+		}
+		if err := contract.ValidatePayload(h.name, p); err != nil {
+			return err
+		}
+		if c.st.Stage == contract.StageClosed {
+			return contract.Reject(h.name, "case", "is closed (%s)", c.st.Outcome)
+		}
+		return h.check(p)
+	}
+	signals[h.name] = func(raw []byte) {
+		v, err := contract.Decode(h.name, raw)
+		if err != nil {
+			c.rejectSignal(h.name, raw, err)
+			return
+		}
+		p := v.(*T)
+		if err := validate(p); err != nil {
+			c.rejectSignal(h.name, raw, err)
+			return
+		}
+		h.apply(p)
+	}
+	return func() error {
+		err := workflow.SetUpdateHandlerWithOptions(c.ctx, h.name,
+			func(ctx workflow.Context, p *T) (ActionResult, error) {
+				msg := h.apply(p)
+				return ActionResult{Accepted: true, Message: msg, Stage: c.st.Stage, Outcome: c.st.Outcome, Paused: c.st.Paused}, nil
+			},
+			workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, p *T) error { return validate(p) }},
+		)
+		if err != nil {
+			return fmt.Errorf("register update %s: %w", h.name, err)
+		}
+		return nil
+	}
+}
+
+// receiveSignals handles the signals, one at a time, for the life of the run.
+func (c *caseRun) receiveSignals(ctx workflow.Context) {
+	sel := workflow.NewSelector(ctx)
+	for _, name := range contract.Actions {
+		sel.AddReceive(workflow.GetSignalChannel(ctx, name), func(ch workflow.ReceiveChannel, _ bool) {
+			var raw converter.RawValue
+			ch.Receive(ctx, &raw)
+			c.onSignal(name, raw)
+		})
+	}
+	for {
+		sel.Select(ctx)
+	}
+}
+
+// drainSignals handles the signals already delivered, before the run continues as new.
+func (c *caseRun) drainSignals() {
+	for _, name := range contract.Actions {
+		ch := workflow.GetSignalChannel(c.ctx, name)
+		for {
+			var raw converter.RawValue
+			if !ch.ReceiveAsync(&raw) {
+				break
+			}
+			c.onSignal(name, raw)
+		}
+	}
+}
+
+// onSignal takes a signal's payload as it came: anything but JSON is rejected, never
+// decoded by the SDK (which would fail the workflow task).
+func (c *caseRun) onSignal(name string, raw converter.RawValue) {
+	p := raw.Payload()
+	if p == nil {
+		c.rejectSignal(name, nil, contract.Reject(name, "payload", "is required"))
+		return
+	}
+	if enc := string(p.GetMetadata()[converter.MetadataEncoding]); enc != converter.MetadataEncodingJSON {
+		c.rejectSignal(name, nil, contract.Reject(name, "payload", "must be JSON (encoding %q)", enc))
+		return
+	}
+	c.signals[name](p.GetData())
+}
+
+// rejectSignal records a bad signal as rejected in the timeline and the audit log. The
+// case goes on.
+func (c *caseRun) rejectSignal(name string, raw []byte, err error) {
+	var ve *contract.ValidationError
+	if !errors.As(err, &ve) {
+		err = contract.Reject(name, "payload", "%v", err)
+	}
+	c.event(name, actorOf(raw), false, err.Error(), "", false, nil)
+	c.log.Info("signal rejected", "action", name, "case", c.st.CaseID, "error", err)
+}
+
+// actorOf finds who sent a payload, as far as it can be read.
+func actorOf(raw []byte) string {
+	var m map[string]any
+	if json.Unmarshal(raw, &m) != nil {
+		return "unknown"
+	}
+	for _, k := range []string{"agentId", "by", "reportedBy"} {
+		if s, ok := m[k].(string); ok && s != "" && len(s) <= 128 {
+			return s
+		}
+	}
+	if ids, ok := m["agentIds"].([]any); ok && len(ids) > 0 {
+		if s, ok := ids[0].(string); ok && len(s) <= 128 {
+			return s
+		}
+	}
+	return "unknown"
+}

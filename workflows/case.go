@@ -1,0 +1,157 @@
+// Package workflows holds CaseWorkflow: one durable workflow per overdue case that runs the
+// field-collection process in order and waits for people between the steps.
+//
+// The workflow reads top to bottom: setup() registers the status query and the human
+// actions, run() walks the stages. Each stage lives in a file of its name (screen.go,
+// phoneverify.go, visit.go, negotiate.go, repayment.go, survey.go, close.go), with the human
+// action it waits for; anomaly.go holds the anomaly policy, supervision.go the supervisors'
+// actions, wait.go the one mechanism every human wait uses (deadline, escalation).
+package workflows
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"go.temporal.io/sdk/log"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/casework/casework/activities"
+	"github.com/casework/casework/contract"
+	"github.com/casework/casework/rules"
+
+	_ "time/tzdata" // the same time zone data on every worker
+)
+
+// a is the activities' receiver, used only to name activities.
+var a *activities.Activities
+
+// CaseWorkflow runs one case from screening to closed. It returns the final status.
+func CaseWorkflow(ctx workflow.Context, in contract.CaseInput) (*contract.Status, error) {
+	c := newCase(ctx, in)
+	if err := c.setup(); err != nil {
+		return nil, err
+	}
+	return c.run()
+}
+
+// caseRun is one run of a case workflow: the state and what the run needs to act on it.
+type caseRun struct {
+	ctx     workflow.Context
+	in      contract.CaseInput
+	st      *contract.Status
+	clock   rules.Clock
+	records []activities.Record
+	sa      searchAttrs         // last values upserted by this run
+	lastRow *activities.CaseRow // last case row written by this run
+	log     log.Logger
+	signals map[string]signalHandler
+}
+
+func newCase(ctx workflow.Context, in contract.CaseInput) *caseRun {
+	ctx = workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout: 30 * time.Second,
+		RetryPolicy: &temporal.RetryPolicy{
+			InitialInterval:    time.Second,
+			BackoffCoefficient: 2,
+			MaximumInterval:    time.Minute,
+		},
+	})
+	c := &caseRun{ctx: ctx, in: in, log: workflow.GetLogger(ctx)}
+	if in.State != nil {
+		c.st = in.State
+		c.st.Runs++
+		return c
+	}
+	now := workflow.Now(ctx)
+	c.st = &contract.Status{
+		CaseID:       workflow.GetInfo(ctx).WorkflowExecution.ID,
+		AccountID:    in.AccountID,
+		Stage:        contract.StageScreen,
+		Assigned:     map[string][]string{},
+		StageSeconds: map[contract.Stage]float64{},
+		StageSince:   now,
+		StartedAt:    now,
+		Epoch:        now,
+		Policy:       contract.DefaultPolicy(),
+		Runs:         1,
+		Anomalies:    []contract.AnomalyRecord{},
+		Timeline:     []contract.TimelineEntry{},
+		Calls:        []time.Time{},
+		PaymentIDs:   []string{},
+	}
+	return c
+}
+
+// setup registers the status query and every human action, and restores the case clock
+// of a continued run.
+func (c *caseRun) setup() error {
+	if c.st.Timezone != "" {
+		if err := c.setClock(); err != nil {
+			return err
+		}
+	}
+	if err := workflow.SetQueryHandler(c.ctx, contract.StatusQuery, c.status); err != nil {
+		return fmt.Errorf("register status query: %w", err)
+	}
+	return c.registerActions()
+}
+
+// run walks the stages until the case is closed.
+func (c *caseRun) run() (*contract.Status, error) {
+	if c.st.Stage == contract.StageScreen {
+		if err := c.screen(); err != nil {
+			return nil, err
+		}
+	}
+	for c.st.Stage != contract.StageClosed {
+		var err error
+		switch {
+		case c.st.Paused && c.st.Stage != contract.StageSurvey:
+			err = c.review()
+		case c.st.Stage == contract.StagePhoneVerify:
+			err = c.phoneVerify()
+		case c.st.Stage == contract.StageVisit:
+			err = c.visit()
+		case c.st.Stage == contract.StageNegotiate:
+			err = c.negotiate()
+		case c.st.Stage == contract.StageRepayment:
+			err = c.repayment()
+		case c.st.Stage == contract.StageSurvey:
+			err = c.survey()
+		default:
+			err = fmt.Errorf("case %s: unknown stage %q", c.st.CaseID, c.st.Stage)
+		}
+		if errors.Is(err, errContinueAsNew) {
+			return nil, c.continueAsNew()
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	if err := c.finish(); err != nil {
+		return nil, err
+	}
+	return c.st, nil
+}
+
+func (c *caseRun) setClock() error {
+	clock, err := rules.NewClock(c.st.Epoch, c.st.Policy.DayLength.D(), c.st.Timezone)
+	if err != nil {
+		return fmt.Errorf("case %s: %w", c.st.CaseID, err)
+	}
+	c.clock = clock
+	return nil
+}
+
+func (c *caseRun) now() time.Time { return workflow.Now(c.ctx) }
+
+// status is the status query: the whole state, with today's case date.
+func (c *caseRun) status() (*contract.Status, error) {
+	s := *c.st
+	if c.clock.Loc != nil {
+		s.CaseDate = c.clock.Date(c.now())
+	}
+	return &s, nil
+}

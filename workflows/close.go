@@ -1,0 +1,47 @@
+package workflows
+
+import (
+	"fmt"
+
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/casework/casework/activities"
+	"github.com/casework/casework/contract"
+)
+
+// closeCase fixes the outcome. A repaid case goes to the callback survey; any other closes.
+func (c *caseRun) closeCase(outcome contract.Outcome, by, reason string) {
+	if c.st.Outcome != contract.OutcomeNone {
+		return
+	}
+	c.st.Outcome = outcome
+	c.st.Paused, c.st.PauseReason = false, ""
+	c.event("outcome", by, true, fmt.Sprintf("%s: %s", outcome, reason), "", false, nil)
+	if outcome.Resolved() {
+		c.setStage(contract.StageSurvey)
+		return
+	}
+	c.setStage(contract.StageClosed)
+}
+
+// finish writes the case summary for reporting and the final search attributes.
+func (c *caseRun) finish() error {
+	now := c.now()
+	c.endPending("cancelled")
+	c.st.ClosedAt = now
+	anomalies := map[string]int{}
+	for _, an := range c.st.Anomalies {
+		anomalies[an.Kind]++
+	}
+	c.record(activities.Record{Kind: activities.RecordSummary, Summary: &activities.Summary{
+		AccountID: c.st.AccountID, Outcome: c.st.Outcome, StartedAt: c.st.StartedAt, ClosedAt: now,
+		StageSeconds: c.st.StageSeconds, Contacts: c.st.Contacts, Anomalies: anomalies,
+		AmountDue: c.st.AmountDue, AmountPaid: c.st.AmountPaid, Currency: c.st.Currency, Region: c.st.Region,
+		Renegotiations: c.st.Renegotiations, Violations: c.st.Violations,
+	}})
+	if err := c.sync(); err != nil {
+		return err
+	}
+	workflow.GetLogger(c.ctx).Info("case closed", "case", c.st.CaseID, "outcome", c.st.Outcome)
+	return nil
+}

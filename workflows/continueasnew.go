@@ -1,0 +1,35 @@
+package workflows
+
+import (
+	"fmt"
+
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/casework/casework/contract"
+)
+
+// continueAsNewDue reports whether this run should hand over to a new one: when the server
+// suggests it, or (for tests and long-plan tuning) past the policy's event count.
+func (c *caseRun) continueAsNewDue() bool {
+	info := workflow.GetInfo(c.ctx)
+	if info.GetContinueAsNewSuggested() {
+		return true
+	}
+	n := c.st.Policy.ContinueAsNewAfter
+	return n > 0 && info.GetCurrentHistoryLength() >= n
+}
+
+// continueAsNew hands the state to a new run: signals already delivered are handled,
+// update handlers finish, records are written, and the state goes as the new input.
+func (c *caseRun) continueAsNew() error {
+	c.drainSignals()
+	if err := workflow.Await(c.ctx, func() bool { return workflow.AllHandlersFinished(c.ctx) }); err != nil {
+		return fmt.Errorf("finish handlers before continue-as-new: %w", err)
+	}
+	c.drainSignals()
+	if err := c.sync(); err != nil {
+		return err
+	}
+	c.log.Info("continuing as new", "case", c.st.CaseID, "run", c.st.Runs, "events", workflow.GetInfo(c.ctx).GetCurrentHistoryLength())
+	return workflow.NewContinueAsNewError(c.ctx, CaseWorkflow, contract.CaseInput{AccountID: c.st.AccountID, State: c.st})
+}

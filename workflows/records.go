@@ -1,0 +1,105 @@
+package workflows
+
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/casework/casework/activities"
+	"github.com/casework/casework/contract"
+)
+
+// maxTimeline is how many timeline entries the state keeps; the audit log keeps all.
+const maxTimeline = 100
+
+// record queues one write of the business record. Its key comes from the case and the
+// workflow's own sequence, so a retried or replayed write is a no-op in PostgreSQL.
+func (c *caseRun) record(r activities.Record) {
+	c.st.Seq++
+	r.Seq = c.st.Seq
+	r.CaseID = c.st.CaseID
+	r.Key = fmt.Sprintf("%s/%d", c.st.CaseID, c.st.Seq)
+	if r.At.IsZero() {
+		r.At = c.now()
+	}
+	c.records = append(c.records, r)
+}
+
+// event adds a timeline entry and its audit row.
+func (c *caseRun) event(kind, by string, accepted bool, reason, violation string, contact bool, detail any) {
+	now := c.now()
+	c.st.Timeline = append(c.st.Timeline, contract.TimelineEntry{
+		At: now, Kind: kind, By: by, Accepted: accepted, Reason: reason, Violation: violation,
+	})
+	if n := len(c.st.Timeline) - maxTimeline; n > 0 {
+		c.st.Timeline = append([]contract.TimelineEntry(nil), c.st.Timeline[n:]...)
+		c.st.TimelineDropped += n
+	}
+	var raw json.RawMessage
+	if detail != nil {
+		b, err := json.Marshal(detail)
+		if err == nil {
+			raw = b
+		}
+	}
+	c.record(activities.Record{Kind: activities.RecordAudit, At: now, Audit: &activities.AuditEntry{
+		Kind: kind, Actor: by, Accepted: accepted, Reason: reason, Violation: violation, Contact: contact, Detail: raw,
+	}})
+	if violation != "" {
+		c.st.Violations++
+		c.alert("guardrail-violation", fmt.Sprintf("%s by %s: %s", kind, by, violation))
+	}
+}
+
+// alert tells the supervisors.
+func (c *caseRun) alert(kind, message string) {
+	c.record(activities.Record{Kind: activities.RecordAlert, Alert: &activities.Alert{Kind: kind, Message: message}})
+}
+
+// sync writes the queued records in one activity, then brings the case row, the search
+// attributes and the current details up to date. Every wait calls it before it sleeps.
+func (c *caseRun) sync() error {
+	if row := c.caseRow(); c.lastRow == nil || *row != *c.lastRow {
+		c.record(activities.Record{Kind: activities.RecordCase, Case: row})
+		c.lastRow = row
+	}
+	for len(c.records) > 0 {
+		batch := activities.Batch{CaseID: c.st.CaseID, Records: c.records}
+		c.records = nil
+		if err := workflow.ExecuteActivity(c.ctx, a.Persist, batch).Get(c.ctx, nil); err != nil {
+			return fmt.Errorf("persist %d records of %s: %w", len(batch.Records), c.st.CaseID, err)
+		}
+	}
+	return c.publish()
+}
+
+func (c *caseRun) caseRow() *activities.CaseRow {
+	row := &activities.CaseRow{
+		AccountID: c.st.AccountID, Stage: c.st.Stage, Outcome: c.st.Outcome, Paused: c.st.Paused,
+		Hold: c.st.Hold, AmountDue: c.st.AmountDue, AmountPaid: c.st.AmountPaid, Region: c.st.Region,
+		Violations: c.st.Violations,
+	}
+	if c.st.Pending != nil {
+		row.PendingAction = c.st.Pending.Action
+	}
+	return row
+}
+
+// setStage moves the case to a stage, ending whatever it waited for and adding up the
+// time spent in the stage it leaves.
+func (c *caseRun) setStage(s contract.Stage) {
+	if c.st.Stage == s {
+		return
+	}
+	now := c.now()
+	c.st.StageSeconds[c.st.Stage] += now.Sub(c.st.StageSince).Seconds()
+	c.st.StageSince = now
+	c.endPending("cancelled")
+	c.event("stage", "workflow", true, fmt.Sprintf("%s -> %s", c.st.Stage, s), "", false, nil)
+	c.st.Stage = s
+}
+
+// stamp is a short time for messages.
+func stamp(t time.Time) string { return t.UTC().Format(time.RFC3339) }
