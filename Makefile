@@ -1,0 +1,40 @@
+# Casework. `make run` starts the embedded stack and the demo; `make test` passes the tests.
+SHELL := /bin/bash
+GO ?= go
+DEMO_CASES ?= 200
+DEMO_DAY ?= 3s
+
+.PHONY: build run test test-unit test-integration lint stack stack-down clean
+
+build:
+	$(GO) build -o bin/ ./worker ./starter ./agent
+
+# Start PostgreSQL and the Temporal dev server (installing the pinned CLI if missing),
+# migrate, start the worker, run the demo, print the report; stay up until Ctrl-C
+# (DEMO_EXIT=1 exits after the report).
+run: build
+	@scripts/run.sh
+
+stack:
+	@scripts/stack.sh up
+
+stack-down:
+	@scripts/stack.sh down
+
+# Everything: unit, fuzz seed corpora, replay, compose file, and integration tests on the
+# real dev server and PostgreSQL (started when missing).
+test: build
+	@scripts/stack.sh up
+	@source .dev/test-env && CASEWORK_REQUIRE_STACK=1 $(GO) test -count=1 -timeout 20m ./...
+
+test-unit:
+	$(GO) test -count=1 -short ./...
+
+lint:
+	$(GO) vet ./...
+	test -z "$$(gofmt -l $$(git ls-files '*.go'))"
+	$(GO) run honnef.co/go/tools/cmd/staticcheck@v0.7.0 ./...
+	$(GO) run go.temporal.io/sdk/contrib/tools/workflowcheck@latest ./workflows/...
+
+clean:
+	rm -rf bin

@@ -1,0 +1,96 @@
+package backoffice
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sync"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"go.temporal.io/sdk/client"
+
+	"github.com/casework/casework/contract"
+)
+
+// ScreenResult counts what a screening did.
+type ScreenResult struct {
+	Selected    int `json:"selected"`
+	Started     int `json:"started"`
+	AlreadyOpen int `json:"alreadyOpen"`
+}
+
+// Selected lists the accounts the screening policy selects that have no case yet: open,
+// at least minDaysPastDue overdue, owing at least minAmount; most overdue first.
+func Selected(ctx context.Context, db *pgxpool.Pool, p contract.Policy, limit int) ([]string, error) {
+	if limit <= 0 {
+		limit = 1 << 30
+	}
+	rows, err := db.Query(ctx, `
+		SELECT a.account_id FROM accounts a
+		WHERE a.status = 'open' AND a.days_past_due >= $1 AND a.amount_due >= $2
+		  AND NOT EXISTS (SELECT 1 FROM cases c WHERE c.account_id = a.account_id)
+		ORDER BY a.days_past_due DESC, a.amount_due DESC, a.account_id
+		LIMIT $3`, p.MinDaysPastDue, p.MinAmount, limit)
+	if err != nil {
+		return nil, fmt.Errorf("screen: select accounts: %w", err)
+	}
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, fmt.Errorf("screen: select accounts: %w", err)
+	}
+	return ids, nil
+}
+
+// Screen starts the cases of the selected accounts, a few at a time. An account whose
+// case is already open is counted, not started again, so an interrupted screening can
+// simply run again.
+func Screen(ctx context.Context, db *pgxpool.Pool, tc client.Client, p contract.Policy, limit int, overrides json.RawMessage, progress func(ScreenResult)) (ScreenResult, error) {
+	ids, err := Selected(ctx, db, p, limit)
+	if err != nil {
+		return ScreenResult{}, err
+	}
+	res := ScreenResult{Selected: len(ids)}
+	var mu sync.Mutex
+	var firstErr error
+	work := make(chan string)
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for id := range work {
+				_, err := Start(ctx, tc, id, overrides)
+				mu.Lock()
+				switch {
+				case err == nil:
+					res.Started++
+				case errors.Is(err, ErrAlreadyOpen):
+					res.AlreadyOpen++
+				case firstErr == nil:
+					firstErr = err
+				}
+				if progress != nil {
+					progress(res)
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	for _, id := range ids {
+		mu.Lock()
+		failed := firstErr != nil
+		mu.Unlock()
+		if failed || ctx.Err() != nil {
+			break
+		}
+		work <- id
+	}
+	close(work)
+	wg.Wait()
+	if firstErr == nil {
+		firstErr = ctx.Err()
+	}
+	return res, firstErr
+}

@@ -1,0 +1,429 @@
+package demo
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"go.temporal.io/sdk/client"
+
+	"github.com/casework/casework/contract"
+	"github.com/casework/casework/rules"
+)
+
+// Sim is the simulated pool of agents, supervisors and debtors' payments. It works like
+// real agents: it reads the open tasks from PostgreSQL (the agents' inboxes), waits until
+// a contact is allowed, and sends each result to the case as a workflow update (a few as
+// signals), through the same client API as the agent tool.
+type Sim struct {
+	DB *pgxpool.Pool
+	TC client.Client
+
+	Accepted, Rejected, Signals atomic.Int64
+
+	mu       sync.Mutex
+	cases    map[string]*simCase
+	handled  map[string]bool // task ids acted on (or deliberately ignored)
+	inflight map[string]bool // cases with an action under way
+}
+
+type simCase struct {
+	scenario     Scenario
+	phoneTasks   int
+	visits       int
+	negotiations int
+	badSent      bool
+}
+
+type task struct {
+	ID, CaseID, Action string
+	Assignees          []string
+	NotBefore          *time.Time
+	AddressID          *string
+}
+
+// Run drives the cases until every one is closed, or ctx ends.
+func (s *Sim) Run(ctx context.Context, caseIDs []string, progress func(closed int)) error {
+	s.cases, s.handled, s.inflight = map[string]*simCase{}, map[string]bool{}, map[string]bool{}
+	ids := slices.Clone(caseIDs)
+	slices.Sort(ids)
+	for i, id := range ids {
+		s.cases[id] = &simCase{scenario: ScenarioAt(i)}
+	}
+	sem := make(chan struct{}, 16)
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	tick := time.NewTicker(200 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		closed, err := s.countClosed(ctx, ids)
+		if err != nil {
+			return err
+		}
+		if progress != nil {
+			progress(closed)
+		}
+		if closed == len(ids) {
+			return nil
+		}
+		work, err := s.due(ctx, ids)
+		if err != nil {
+			return err
+		}
+		for _, f := range work {
+			select {
+			case sem <- struct{}{}:
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				defer func() { <-sem }()
+				f(ctx)
+			}()
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-tick.C:
+		}
+	}
+}
+
+func (s *Sim) countClosed(ctx context.Context, ids []string) (int, error) {
+	var n int
+	if err := s.DB.QueryRow(ctx, `SELECT count(*) FROM cases WHERE case_id = ANY($1) AND stage = 'closed'`, ids).Scan(&n); err != nil {
+		return 0, fmt.Errorf("sim: count closed cases: %w", err)
+	}
+	return n, nil
+}
+
+// due lists the actions to take now: open tasks whose contact is allowed, and payments of
+// cases in repayment.
+func (s *Sim) due(ctx context.Context, ids []string) ([]func(context.Context), error) {
+	rows, err := s.DB.Query(ctx, `SELECT task_id, case_id, action, assignees, not_before, address_id FROM tasks
+		WHERE status = 'open' AND case_id = ANY($1) AND (not_before IS NULL OR not_before <= now())`, ids)
+	if err != nil {
+		return nil, fmt.Errorf("sim: read inboxes: %w", err)
+	}
+	tasks, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (task, error) {
+		var t task
+		err := r.Scan(&t.ID, &t.CaseID, &t.Action, &t.Assignees, &t.NotBefore, &t.AddressID)
+		return t, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("sim: read inboxes: %w", err)
+	}
+	rows, err = s.DB.Query(ctx, `SELECT case_id FROM cases WHERE case_id = ANY($1) AND stage = 'repayment' AND pending_action = $2`, ids, contract.ActionPaymentReceived)
+	if err != nil {
+		return nil, fmt.Errorf("sim: read repayments: %w", err)
+	}
+	paying, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, fmt.Errorf("sim: read repayments: %w", err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var work []func(context.Context)
+	for _, t := range tasks {
+		if s.handled[t.ID] || s.inflight[t.CaseID] {
+			continue
+		}
+		s.handled[t.ID] = true
+		s.inflight[t.CaseID] = true
+		work = append(work, func(ctx context.Context) { s.act(ctx, t); s.done(t.CaseID) })
+	}
+	for _, id := range paying {
+		if s.inflight[id] {
+			continue
+		}
+		s.inflight[id] = true
+		work = append(work, func(ctx context.Context) { s.pay(ctx, id); s.done(id) })
+	}
+	return work, nil
+}
+
+func (s *Sim) done(caseID string) {
+	s.mu.Lock()
+	delete(s.inflight, caseID)
+	s.mu.Unlock()
+}
+
+func (s *Sim) state(caseID string) *simCase {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.cases[caseID]
+}
+
+// act does one task as the agent it is assigned to would.
+func (s *Sim) act(ctx context.Context, t task) {
+	c := s.state(t.CaseID)
+	st, err := s.status(ctx, t.CaseID)
+	if err != nil || st.Stage == contract.StageClosed {
+		return
+	}
+	agent := first(t.Assignees)
+	if contact[t.Action] && !inWindowNow(st) {
+		s.mu.Lock()
+		delete(s.handled, t.ID) // agents call and visit in the debtor's daytime: try again later
+		s.mu.Unlock()
+		return
+	}
+	switch t.Action {
+	case contract.ActionPhoneVerified:
+		s.phone(ctx, t, c, st, agent)
+	case contract.ActionVisitReport:
+		s.visit(ctx, t, c, st)
+	case contract.ActionNegotiationResult:
+		s.negotiate(ctx, t, c, st, agent)
+	case contract.ActionResume:
+		by := first(st.Supervisors)
+		if c.scenario == SupervisorClose {
+			s.send(ctx, t.CaseID, contract.ActionClose, contract.SupervisorAction{By: by, Reason: "account sold to a debt buyer"})
+			return
+		}
+		s.wait(ctx, 2*time.Second) // a supervisor takes a moment to review
+		s.send(ctx, t.CaseID, contract.ActionResume, contract.SupervisorAction{By: by, Reason: "reviewed: " + st.PauseReason})
+	case contract.ActionSurveyResult:
+		reached := len(t.CaseID)%5 != 0
+		res := contract.SurveyResult{AgentID: agent, Reached: reached, Complaint: c.scenario == Complaint}
+		if reached {
+			res.Satisfaction = 2 + len(t.CaseID)%4
+		}
+		s.send(ctx, t.CaseID, contract.ActionSurveyResult, res)
+	case contract.ActionReassign:
+		s.send(ctx, t.CaseID, contract.ActionClose, contract.SupervisorAction{By: first(st.Supervisors), Reason: "no staff in region"})
+	}
+}
+
+func (s *Sim) phone(ctx context.Context, t task, c *simCase, st *contract.Status, agent string) {
+	c.phoneTasks++
+	call := contract.PhoneVerified{AgentID: agent, CalledAt: time.Now().UTC().Format(time.RFC3339), Outcome: contract.PhoneConfirmed}
+	switch {
+	case c.scenario == MissedDeadline && c.phoneTasks == 1:
+		return // the agent never calls: the deadline passes and the task is reassigned
+	case c.scenario == Unreachable:
+		call.Outcome = contract.PhoneUnreachable
+	case c.scenario == WrongPartyFirst && c.phoneTasks == 1:
+		call.Outcome, call.Note = contract.PhoneWrongParty, "reached a relative; disclosed nothing"
+	case c.scenario == AddressChanged && c.phoneTasks == 1:
+		id, err := s.recordAddress(ctx, st.AccountID, agent)
+		if err != nil {
+			return
+		}
+		call.Outcome, call.AddressID = contract.PhoneAddressChanged, id
+	case c.scenario == AfterHoursCall && c.phoneTasks == 1:
+		call.CalledAt = afterHours(st).UTC().Format(time.RFC3339)
+	case c.scenario == Rejected && !c.badSent:
+		c.badSent = true
+		// a tool that sends a signal with a typo: recorded as rejected, the case goes on
+		s.signal(ctx, t.CaseID, contract.ActionPhoneVerified, map[string]any{"agentId": agent, "calledAt": call.CalledAt, "outcome": "confirmd"})
+		s.signal(ctx, t.CaseID, contract.ActionPhoneVerified, call)
+		return
+	}
+	s.send(ctx, t.CaseID, contract.ActionPhoneVerified, call)
+}
+
+func (s *Sim) visit(ctx context.Context, t task, c *simCase, st *contract.Status) {
+	c.visits++
+	addr := ""
+	if t.AddressID != nil {
+		addr = *t.AddressID
+	}
+	report := contract.VisitReport{AgentIDs: t.Assignees, BadgesShown: true, VisitedAt: time.Now().UTC().Format(time.RFC3339),
+		AddressID: addr, DebtorMet: true, LivingConditions: "modest", Employment: "employed", MonthlyCapacity: st.AmountDue / 6,
+		Willingness: contract.WillingnessMedium}
+	by := first(t.Assignees)
+	switch {
+	case c.scenario == Deceased:
+		s.send(ctx, t.CaseID, contract.ActionAnomaly, contract.AnomalyReport{Kind: contract.AnomalyDeceased, ReportedBy: by, Note: "neighbour reports the debtor passed away"})
+		return
+	case c.scenario == Bankruptcy:
+		s.send(ctx, t.CaseID, contract.ActionAnomaly, contract.AnomalyReport{Kind: contract.AnomalyBankruptcy, ReportedBy: by})
+		return
+	case c.scenario == ContactChanged && c.visits == 1:
+		id, err := s.recordAddress(ctx, st.AccountID, by)
+		if err != nil {
+			return
+		}
+		s.send(ctx, t.CaseID, contract.ActionAnomaly, contract.AnomalyReport{Kind: contract.AnomalyContactChanged, ReportedBy: by, AddressID: id})
+		return
+	case c.scenario == Rejected && c.visits == 1:
+		bad := report
+		bad.AgentIDs = t.Assignees[:1] // one agent alone: a process rule breaks
+		s.send(ctx, t.CaseID, contract.ActionVisitReport, bad)
+	case c.scenario == Complaint && c.visits == 1:
+		s.send(ctx, t.CaseID, contract.ActionAnomaly, contract.AnomalyReport{Kind: contract.AnomalyComplaint, ReportedBy: by, Note: "debtor complains about call frequency"})
+		return
+	}
+	s.send(ctx, t.CaseID, contract.ActionVisitReport, report)
+}
+
+func (s *Sim) negotiate(ctx context.Context, t task, c *simCase, st *contract.Status, agent string) {
+	c.negotiations++
+	n := contract.NegotiationResult{AgentID: agent, LegalConsequencesExplained: true}
+	switch {
+	case c.scenario == LegalReferral, c.scenario == RefusedOnce && c.negotiations == 1:
+		n.Outcome = contract.NegotiationRefused
+	case c.scenario == Dispute && c.negotiations == 1:
+		n.Outcome = contract.NegotiationDispute
+	case c.scenario == Hardship && c.negotiations == 1:
+		n.Outcome = contract.NegotiationHardship
+	case c.scenario == SupervisorClose:
+		s.send(ctx, t.CaseID, contract.ActionPause, contract.SupervisorAction{By: first(st.Supervisors), Reason: "checking the account's sale"})
+		return
+	case c.scenario == PaidInFull:
+		n.Outcome = contract.NegotiationPaidInFull
+	default:
+		n.Outcome = contract.NegotiationPlanAgreed
+		owed := st.AmountDue - st.AmountPaid
+		today, err := time.Parse(time.DateOnly, st.CaseDate)
+		if err != nil {
+			return
+		}
+		n.Installments = []contract.PlanInstallment{
+			{DueDate: today.AddDate(0, 0, 5).Format(time.DateOnly), Amount: owed / 2},
+			{DueDate: today.AddDate(0, 0, 12).Format(time.DateOnly), Amount: owed - owed/2},
+		}
+		if c.scenario == Rejected && c.negotiations == 1 {
+			bad := n
+			bad.LegalConsequencesExplained = false
+			s.send(ctx, t.CaseID, contract.ActionNegotiationResult, bad)
+		}
+	}
+	s.send(ctx, t.CaseID, contract.ActionNegotiationResult, n)
+}
+
+// pay pays the installments that fall due, as the debtor's bank would report them.
+func (s *Sim) pay(ctx context.Context, caseID string) {
+	c := s.state(caseID)
+	st, err := s.status(ctx, caseID)
+	if err != nil || st.Plan == nil || st.Stage != contract.StageRepayment || st.Paused {
+		return
+	}
+	today, err := time.Parse(time.DateOnly, st.CaseDate)
+	if err != nil {
+		return
+	}
+	for i, in := range st.Plan.Installments {
+		if in.Paid >= in.Amount {
+			continue
+		}
+		due, err := time.Parse(time.DateOnly, in.DueDate)
+		if err != nil || today.Before(due.AddDate(0, 0, -1)) {
+			return // not yet: debtors pay near the due date
+		}
+		if c.scenario == MissedPayment && st.Plan.Number == 1 {
+			return // the first plan is broken: missed-payment, then renegotiation
+		}
+		p := contract.PaymentReceived{PaymentID: fmt.Sprintf("%s-p%d-i%d", caseID, st.Plan.Number, i+1), Amount: in.Amount - in.Paid,
+			PaidAt: time.Now().UTC().Format(time.RFC3339), Channel: "bank-transfer"}
+		s.send(ctx, caseID, contract.ActionPaymentReceived, p)
+		if i == 0 {
+			s.send(ctx, caseID, contract.ActionPaymentReceived, p) // the bank's file repeats it: counted once
+		}
+		return
+	}
+}
+
+// send sends a human action as an update and waits for its result.
+func (s *Sim) send(ctx context.Context, caseID, action string, payload any) {
+	h, err := s.TC.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
+		WorkflowID: caseID, UpdateName: action, Args: []any{payload}, WaitForStage: client.WorkflowUpdateStageCompleted,
+	})
+	if err == nil {
+		err = h.Get(ctx, nil)
+	}
+	if err != nil {
+		s.Rejected.Add(1)
+		return
+	}
+	s.Accepted.Add(1)
+}
+
+// signal sends a human action as a signal (fire and forget).
+func (s *Sim) signal(ctx context.Context, caseID, action string, payload any) {
+	if err := s.TC.SignalWorkflow(ctx, caseID, "", action, payload); err == nil {
+		s.Signals.Add(1)
+	}
+}
+
+func (s *Sim) status(ctx context.Context, caseID string) (*contract.Status, error) {
+	v, err := s.TC.QueryWorkflow(ctx, caseID, "", contract.StatusQuery)
+	if err != nil {
+		return nil, fmt.Errorf("status of %s: %w", caseID, err)
+	}
+	var st contract.Status
+	if err := v.Get(&st); err != nil {
+		return nil, fmt.Errorf("status of %s: %w", caseID, err)
+	}
+	return &st, nil
+}
+
+// recordAddress records a new address for the account, as an agent's tool does before it
+// sends the address's id.
+func (s *Sim) recordAddress(ctx context.Context, accountID, agent string) (string, error) {
+	var id string
+	err := s.DB.QueryRow(ctx, `INSERT INTO addresses (account_id, address, source, recorded_by) VALUES ($1, $2, 'agent', $3)
+		ON CONFLICT (account_id, address) DO UPDATE SET recorded_by = EXCLUDED.recorded_by RETURNING address_id`,
+		accountID, "New synthetic address of "+accountID, agent).Scan(&id)
+	if err != nil {
+		return "", fmt.Errorf("record address: %w", err)
+	}
+	return id, nil
+}
+
+// contact lists the tasks that contact the debtor.
+var contact = map[string]bool{
+	contract.ActionPhoneVerified: true, contract.ActionVisitReport: true,
+	contract.ActionNegotiationResult: true, contract.ActionSurveyResult: true,
+}
+
+// inWindowNow reports whether it is daytime for the debtor, with an hour to spare.
+func inWindowNow(st *contract.Status) bool {
+	clock, err := rules.NewClock(st.Epoch, st.Policy.DayLength.D(), st.Timezone)
+	if err != nil {
+		return false
+	}
+	w := rules.WindowOf(st.Policy)
+	now := time.Now()
+	return clock.InWindow(now, w) && clock.InWindow(now.Add(st.Policy.Real(contract.Duration(time.Hour))), w)
+}
+
+// afterHours is a recent moment that was night in the debtor's time zone.
+func afterHours(st *contract.Status) time.Time {
+	clock, err := rules.NewClock(st.Epoch, st.Policy.DayLength.D(), st.Timezone)
+	if err != nil {
+		return time.Now()
+	}
+	t := time.Now()
+	step := st.Policy.Real(contract.Duration(time.Hour))
+	for range 48 {
+		if !clock.InWindow(t, rules.WindowOf(st.Policy)) {
+			return t
+		}
+		t = t.Add(-step)
+	}
+	return t
+}
+
+func (s *Sim) wait(ctx context.Context, d time.Duration) {
+	select {
+	case <-ctx.Done():
+	case <-time.After(d):
+	}
+}
+
+func first(ids []string) string {
+	if len(ids) == 0 {
+		return ""
+	}
+	return ids[0]
+}
+

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# make run: the embedded stack, the worker and the demo (see the README).
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+scripts/stack.sh up
+source .dev/env
+mkdir -p .dev
+bin/starter migrate
+# one worker for the demo: stop a worker left from an earlier run first
+if [ -s .dev/worker.pid ] && kill -0 "$(cat .dev/worker.pid)" 2>/dev/null; then kill "$(cat .dev/worker.pid)"; sleep 1; fi
+LOG_FORMAT=${LOG_FORMAT:-json} nohup bin/worker >.dev/worker.log 2>&1 &
+echo $! >.dev/worker.pid
+trap 'kill $(cat .dev/worker.pid) 2>/dev/null || true' EXIT
+echo "worker started (logs in .dev/worker.log)"
+bin/starter demo --cases "${DEMO_CASES:-200}" --day "${DEMO_DAY:-3s}" \
+  --uci "${CASEWORK_UCI:-../shared/data/uci-credit-default/default-of-credit-card-clients.csv}"
+cat <<MSG
+
+Web UI:     http://127.0.0.1:${CASEWORK_UI_PORT:-8233}/namespaces/default/workflows
+Try:        source .dev/env
+            temporal workflow list --query 'CaseStage = "closed" AND Region = "north"'
+            bin/starter report
+MSG
+if [ "${DEMO_EXIT:-0}" = 1 ]; then exit 0; fi
+echo "The stack stays up for inspection; Ctrl-C stops the worker (scripts/stack.sh down stops the servers)."
+wait "$(cat .dev/worker.pid)"

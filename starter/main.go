@@ -1,0 +1,265 @@
+// Command starter is the back office's tool: migrate the database, import the overdue
+// book, screen it and start cases, start one case, report; and run the demo.
+//
+// Settings come from the environment (see .dev/env): DATABASE_URL and the Temporal
+// client's TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TEMPORAL_TLS*.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/spf13/cobra"
+	"go.temporal.io/sdk/client"
+	"go.uber.org/zap"
+
+	"github.com/casework/casework/backoffice"
+	"github.com/casework/casework/book"
+	"github.com/casework/casework/demo"
+	"github.com/casework/casework/platform"
+	"github.com/casework/casework/store"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := rootCmd().ExecuteContext(ctx); err != nil {
+		fmt.Fprintln(os.Stderr, "starter:", err)
+		os.Exit(1)
+	}
+}
+
+func rootCmd() *cobra.Command {
+	root := &cobra.Command{
+		Use:           "starter",
+		Short:         "Casework back office: migrate, import, screen, start, report",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.AddCommand(migrateCmd(), importCmd(), screenCmd(), startCmd(), reportCmd(), demoBookCmd(), seedAgentsCmd(), demoCmd())
+	return root
+}
+
+func openDB(ctx context.Context) (*pgxpool.Pool, error) {
+	return store.Open(ctx, os.Getenv("DATABASE_URL"))
+}
+
+func dialTemporal() (client.Client, *zap.Logger, error) {
+	logger, err := platform.NewLogger()
+	if err != nil {
+		return nil, nil, err
+	}
+	logger = logger.WithOptions(zap.IncreaseLevel(zap.WarnLevel))
+	tc, err := platform.DialTemporal(logger)
+	return tc, logger, err
+}
+
+func migrateCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "migrate",
+		Short: "Apply the database migrations not yet applied",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			db, err := openDB(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer db.Close()
+			applied, err := store.Migrate(cmd.Context(), db)
+			if err != nil {
+				return err
+			}
+			if len(applied) == 0 {
+				fmt.Println("schema up to date")
+			} else {
+				fmt.Printf("applied migrations %v\n", applied)
+			}
+			return nil
+		},
+	}
+}
+
+func importCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "import FILE",
+		Short: "Import an overdue book (CSV); bad rows are reported by line, good rows kept",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			db, err := openDB(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer db.Close()
+			f, err := os.Open(args[0])
+			if err != nil {
+				return fmt.Errorf("import: %w", err)
+			}
+			defer f.Close()
+			st, err := book.Import(cmd.Context(), db, f, nil)
+			for _, e := range st.Rejected {
+				fmt.Fprintf(os.Stderr, "%s: %s\n", args[0], e)
+			}
+			fmt.Printf("read %d rows: %d imported, %d updated, %d unchanged, %d rejected\n",
+				st.Read, st.Imported, st.Updated, st.Unchanged, len(st.Rejected))
+			return err
+		},
+	}
+}
+
+func screenCmd() *cobra.Command {
+	var limit int
+	var policy string
+	cmd := &cobra.Command{
+		Use:   "screen",
+		Short: "Start cases for the accounts that pass the screening policy",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			db, err := openDB(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer db.Close()
+			tc, _, err := dialTemporal()
+			if err != nil {
+				return err
+			}
+			defer tc.Close()
+			p, err := platform.DeploymentPolicy()
+			if err != nil {
+				return err
+			}
+			if p, err = p.WithOverrides(json.RawMessage(policy)); err != nil {
+				return err
+			}
+			res, err := backoffice.Screen(cmd.Context(), db, tc, p, limit, json.RawMessage(policy), nil)
+			fmt.Printf("selected %d accounts: %d cases started, %d already open\n", res.Selected, res.Started, res.AlreadyOpen)
+			return err
+		},
+	}
+	cmd.Flags().IntVar(&limit, "limit", 0, "start at most this many cases (0: all)")
+	cmd.Flags().StringVar(&policy, "policy", "", "policy overrides for these cases, a JSON object")
+	return cmd
+}
+
+func startCmd() *cobra.Command {
+	var policy string
+	cmd := &cobra.Command{
+		Use:   "start ACCOUNT",
+		Short: "Start the case of one account",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			tc, _, err := dialTemporal()
+			if err != nil {
+				return err
+			}
+			defer tc.Close()
+			run, err := backoffice.Start(cmd.Context(), tc, args[0], json.RawMessage(policy))
+			if err != nil {
+				return err
+			}
+			fmt.Printf("started %s (run %s)\n", run.GetID(), run.GetRunID())
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&policy, "policy", "", "policy overrides for this case, a JSON object")
+	return cmd
+}
+
+func reportCmd() *cobra.Command {
+	var format string
+	cmd := &cobra.Command{
+		Use:   "report",
+		Short: "Report on the cases: outcomes, amounts collected, time per stage",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			db, err := openDB(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer db.Close()
+			r, err := backoffice.BuildReport(cmd.Context(), db)
+			if err != nil {
+				return err
+			}
+			if format == "json" {
+				enc := json.NewEncoder(os.Stdout)
+				enc.SetIndent("", "  ")
+				return enc.Encode(r)
+			}
+			return r.WriteText(os.Stdout)
+		},
+	}
+	cmd.Flags().StringVar(&format, "format", "text", "text or json")
+	return cmd
+}
+
+func demoBookCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "demo-book UCI_CSV OUT_CSV",
+		Short: "Build a book in Casework's format from the UCI credit-card clients file",
+		Args:  cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			n, err := demo.WriteUCIBook(args[0], args[1])
+			if err != nil {
+				return err
+			}
+			fmt.Printf("wrote %d accounts to %s\n", n, args[1])
+			return nil
+		},
+	}
+}
+
+func seedAgentsCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "seed-agents",
+		Short: "Add the demo agents (phone, field, supervisors in four regions)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			db, err := openDB(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer db.Close()
+			n, err := demo.SeedAgents(cmd.Context(), db)
+			if err != nil {
+				return err
+			}
+			fmt.Printf("%d demo agents in place\n", n)
+			return nil
+		},
+	}
+}
+
+func demoCmd() *cobra.Command {
+	cfg := demo.Config{Out: os.Stdout}
+	cmd := &cobra.Command{
+		Use:   "demo",
+		Short: "Run the demo: build and import the UCI book, add agents, start cases and drive them with simulated agents",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			db, err := openDB(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer db.Close()
+			tc, _, err := dialTemporal()
+			if err != nil {
+				return err
+			}
+			defer tc.Close()
+			return demo.Run(cmd.Context(), db, tc, cfg)
+		},
+	}
+	cmd.Flags().StringVar(&cfg.UCIFile, "uci", "../shared/data/uci-credit-default/default-of-credit-card-clients.csv", "the UCI credit-card clients file")
+	cmd.Flags().StringVar(&cfg.Dir, "dir", ".dev", "where to write the demo book")
+	cmd.Flags().IntVar(&cfg.Cases, "cases", 200, "how many cases to start and drive")
+	cmd.Flags().DurationVar(&cfg.DayLength, "day", 3*time.Second, "real time of one case day")
+	cmd.Flags().DurationVar(&cfg.Timeout, "timeout", 20*time.Minute, "give up after this long")
+	return cmd
+}

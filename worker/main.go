@@ -1,0 +1,76 @@
+// Command worker runs Casework's case workflows and activities on the casework task queue.
+//
+// Settings come from the environment: DATABASE_URL (PostgreSQL), the Temporal client's
+// TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY and TEMPORAL_TLS* (SDK envconfig),
+// CASEWORK_POLICY or CASEWORK_POLICY_FILE (the deployment's policy overrides), LOG_FORMAT
+// (json or console) and LOG_LEVEL. It stops cleanly on SIGINT or SIGTERM.
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/spf13/cobra"
+	"go.temporal.io/sdk/worker"
+	"go.uber.org/zap"
+
+	"github.com/casework/casework/activities"
+	"github.com/casework/casework/contract"
+	"github.com/casework/casework/notify"
+	"github.com/casework/casework/platform"
+	"github.com/casework/casework/store"
+	"github.com/casework/casework/workflows"
+)
+
+func main() {
+	cmd := &cobra.Command{
+		Use:           "worker",
+		Short:         "Run Casework's case workflows and activities",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		RunE:          func(cmd *cobra.Command, _ []string) error { return run(cmd.Context()) },
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := cmd.ExecuteContext(ctx); err != nil {
+		fmt.Fprintln(os.Stderr, "worker:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context) error {
+	logger, err := platform.NewLogger()
+	if err != nil {
+		return err
+	}
+	defer func() { _ = logger.Sync() }()
+	policy, err := platform.DeploymentPolicy()
+	if err != nil {
+		return err
+	}
+	pool, err := store.Open(ctx, os.Getenv("DATABASE_URL"))
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	tc, err := platform.DialTemporal(logger)
+	if err != nil {
+		return err
+	}
+	defer tc.Close()
+
+	w := worker.New(tc, contract.TaskQueue, worker.Options{})
+	w.RegisterWorkflow(workflows.CaseWorkflow)
+	w.RegisterActivity(&activities.Activities{DB: pool, Notifier: notify.Development(logger), Policy: policy, Log: logger})
+	logger.Info("worker starting", zap.String("taskQueue", contract.TaskQueue), zap.Duration("dayLength", policy.DayLength.D()))
+	if err := w.Start(); err != nil {
+		return fmt.Errorf("start worker: %w", err)
+	}
+	<-ctx.Done()
+	logger.Info("worker stopping: finishing the tasks in hand")
+	w.Stop()
+	return nil
+}
