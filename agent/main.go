@@ -72,7 +72,7 @@ type action struct {
 	flags func(cmd *cobra.Command) func() (any, error)
 }
 
-func now() string { return time.Now().UTC().Format(time.RFC3339) }
+func now() string { return time.Now().UTC().Format(time.RFC3339Nano) }
 
 func actionCmds() []*cobra.Command {
 	acts := []action{

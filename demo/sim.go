@@ -204,7 +204,7 @@ func (s *Sim) act(ctx context.Context, t task) {
 
 func (s *Sim) phone(ctx context.Context, t task, c *simCase, st *contract.Status, agent string) {
 	c.phoneTasks++
-	call := contract.PhoneVerified{AgentID: agent, CalledAt: time.Now().UTC().Format(time.RFC3339), Outcome: contract.PhoneConfirmed}
+	call := contract.PhoneVerified{AgentID: agent, CalledAt: time.Now().UTC().Format(time.RFC3339Nano), Outcome: contract.PhoneConfirmed}
 	switch {
 	case c.scenario == MissedDeadline && c.phoneTasks == 1:
 		return // the agent never calls: the deadline passes and the task is reassigned
@@ -219,7 +219,7 @@ func (s *Sim) phone(ctx context.Context, t task, c *simCase, st *contract.Status
 		}
 		call.Outcome, call.AddressID = contract.PhoneAddressChanged, id
 	case c.scenario == AfterHoursCall && c.phoneTasks == 1:
-		call.CalledAt = afterHours(st).UTC().Format(time.RFC3339)
+		call.CalledAt = afterHours(st).UTC().Format(time.RFC3339Nano)
 	case c.scenario == Rejected && !c.badSent:
 		c.badSent = true
 		// a tool that sends a signal with a typo: recorded as rejected, the case goes on
@@ -236,7 +236,7 @@ func (s *Sim) visit(ctx context.Context, t task, c *simCase, st *contract.Status
 	if t.AddressID != nil {
 		addr = *t.AddressID
 	}
-	report := contract.VisitReport{AgentIDs: t.Assignees, BadgesShown: true, VisitedAt: time.Now().UTC().Format(time.RFC3339),
+	report := contract.VisitReport{AgentIDs: t.Assignees, BadgesShown: true, VisitedAt: time.Now().UTC().Format(time.RFC3339Nano),
 		AddressID: addr, DebtorMet: true, LivingConditions: "modest", Employment: "employed", MonthlyCapacity: st.AmountDue / 6,
 		Willingness: contract.WillingnessMedium}
 	by := first(t.Assignees)
@@ -323,7 +323,7 @@ func (s *Sim) pay(ctx context.Context, caseID string) {
 			return // the first plan is broken: missed-payment, then renegotiation
 		}
 		p := contract.PaymentReceived{PaymentID: fmt.Sprintf("%s-p%d-i%d", caseID, st.Plan.Number, i+1), Amount: in.Amount - in.Paid,
-			PaidAt: time.Now().UTC().Format(time.RFC3339), Channel: "bank-transfer"}
+			PaidAt: time.Now().UTC().Format(time.RFC3339Nano), Channel: "bank-transfer"}
 		s.send(ctx, caseID, contract.ActionPaymentReceived, p)
 		if i == 0 {
 			s.send(ctx, caseID, contract.ActionPaymentReceived, p) // the bank's file repeats it: counted once
@@ -426,4 +426,3 @@ func first(ids []string) string {
 	}
 	return ids[0]
 }
-

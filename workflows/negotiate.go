@@ -8,7 +8,9 @@ import (
 	"github.com/casework/casework/rules"
 )
 
-// negotiate waits for negotiation-result from the case's phone or field agents.
+// negotiate waits for negotiation-result from the case's phone or field agents. The
+// negotiation usually follows the visit face to face, so only the contact window (not the
+// call limits) sets when it may start.
 func (c *caseRun) negotiate() error {
 	if len(c.st.Assigned[contract.RolePhone]) == 0 {
 		ids, err := c.assign(contract.RolePhone, 1, nil)
@@ -23,7 +25,8 @@ func (c *caseRun) negotiate() error {
 	assignees := append(append([]string(nil), c.st.Assigned[contract.RolePhone]...), c.st.Assigned[contract.RoleField]...)
 	_, err := c.await(wait{
 		action: contract.ActionNegotiationResult, role: contract.RolePhone, assignees: assignees,
-		deadline: c.st.Policy.NegotiationDeadline, contact: true, onMiss: escalate,
+		deadline: c.st.Policy.NegotiationDeadline, onMiss: escalate,
+		window: true,
 	})
 	return err
 }

@@ -26,8 +26,7 @@ func (c *caseRun) visit() error {
 	_, err := c.await(wait{
 		action: contract.ActionVisitReport, role: contract.RoleField,
 		assignees: c.st.Assigned[contract.RoleField], deadline: c.st.Policy.VisitDeadline,
-		notBefore: c.clock.NextInWindow(c.now(), rules.WindowOf(c.st.Policy)),
-		reason:    "visits only inside the contact window " + rules.WindowOf(c.st.Policy).String(),
+		window:    true,
 		addressID: c.st.VerifiedAddressID, onMiss: escalate,
 	})
 	return err

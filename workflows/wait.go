@@ -10,6 +10,7 @@ import (
 
 	"github.com/casework/casework/activities"
 	"github.com/casework/casework/contract"
+	"github.com/casework/casework/rules"
 )
 
 // errContinueAsNew ends a wait when the run should continue as new.
@@ -34,7 +35,8 @@ type wait struct {
 	role      string
 	assignees []string
 	deadline  contract.Duration // case time, from when contact is first allowed
-	contact   bool              // the action is a contact: the call rules set notBefore
+	contact   bool              // the action is a call: the call rules set notBefore
+	window    bool              // the action is a contact in person: the contact window sets notBefore
 	notBefore time.Time         // earliest start, if later than the rules say
 	reason    string            // why notBefore
 	addressID string
@@ -96,6 +98,12 @@ func (c *caseRun) openPending(w wait) *contract.Pending {
 	if w.contact {
 		if t, why := c.nextCall(now); t.After(start) {
 			start, reason = t, why
+		}
+	}
+	if w.window {
+		win := rules.WindowOf(c.st.Policy)
+		if t := c.clock.NextInWindow(now, win); t.After(start) {
+			start, reason = t, rules.ReasonWindow+" "+win.String()
 		}
 	}
 	from := now
