@@ -17,6 +17,7 @@ tools="$root/.tools/bin"
 temporal_version=v1.5.1
 temporal_port=${CASEWORK_TEMPORAL_PORT:-7233}
 ui_port=${CASEWORK_UI_PORT:-8233}
+test_namespace=casework-test # the tests' own namespace: a demo worker never takes their tasks
 pg_bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1 || true)
 pg_dir="$dev/pg"
 search_attributes=(CaseStage=Keyword CaseOutcome=Keyword PendingAction=Keyword AssignedAgents=KeywordList
@@ -40,7 +41,7 @@ start_temporal() {
   if ! listening "$temporal_port"; then
     log "starting the Temporal dev server on :$temporal_port (Web UI on :$ui_port, data in .dev/temporal)"
     local args=(server start-dev --ip 127.0.0.1 --port "$temporal_port" --ui-port "$ui_port"
-      --db-filename "$dev/temporal/temporal.db" --log-level warn)
+      --db-filename "$dev/temporal/temporal.db" --log-level warn --namespace default --namespace "$test_namespace")
     for sa in "${search_attributes[@]}"; do args+=(--search-attribute "$sa"); done
     nohup "$tools/temporal" "${args[@]}" >"$dev/temporal/server.log" 2>&1 &
     echo $! >"$dev/temporal/pid"
@@ -55,15 +56,24 @@ start_temporal() {
   log "the Temporal dev server did not come up; see .dev/temporal/server.log"; tail -20 "$dev/temporal/server.log" >&2; exit 1
 }
 
-# A dev server started from an older data file may lack attributes: add the missing ones.
+# A dev server started from an older data file may lack a namespace or attributes: add them.
 register_search_attributes() {
-  local have
-  have=$("$tools/temporal" operator search-attribute list --address "127.0.0.1:$temporal_port" 2>/dev/null || true)
-  for sa in "${search_attributes[@]}"; do
-    local name=${sa%%=*} type=${sa#*=}
-    if ! grep -qw "$name" <<<"$have"; then
-      "$tools/temporal" operator search-attribute create --address "127.0.0.1:$temporal_port" --name "$name" --type "$type" >/dev/null
+  local addr="127.0.0.1:$temporal_port"
+  for ns in default "$test_namespace"; do
+    if ! "$tools/temporal" operator namespace describe --address "$addr" -n "$ns" >/dev/null 2>&1; then
+      "$tools/temporal" operator namespace create --address "$addr" -n "$ns" >/dev/null
     fi
+    local have=""
+    for _ in $(seq 1 60); do # a new namespace takes a few seconds to be served
+      if have=$("$tools/temporal" operator search-attribute list --address "$addr" -n "$ns" 2>/dev/null); then break; fi
+      sleep 0.5
+    done
+    for sa in "${search_attributes[@]}"; do
+      local name=${sa%%=*} type=${sa#*=}
+      if ! grep -qw "$name" <<<"$have"; then
+        "$tools/temporal" operator search-attribute create --address "$addr" -n "$ns" --name "$name" --type "$type" >/dev/null
+      fi
+    done
   done
 }
 
@@ -115,14 +125,14 @@ stop_all() {
 }
 
 print_env() {
-  local db=${1:-casework}
+  local db=${1:-casework} ns=${2:-default}
   if [ -n "${DATABASE_URL:-}" ] && [ "${CASEWORK_PRIVATE_PG:-}" != 1 ]; then
     echo "export DATABASE_URL='$DATABASE_URL'"
   else
     echo "export DATABASE_URL='postgres://postgres@127.0.0.1:$(cat "$pg_dir/port")/$db?sslmode=disable'"
   fi
   echo "export TEMPORAL_ADDRESS='${TEMPORAL_ADDRESS:-127.0.0.1:$temporal_port}'"
-  echo "export TEMPORAL_NAMESPACE='${TEMPORAL_NAMESPACE:-default}'"
+  echo "export TEMPORAL_NAMESPACE='${TEMPORAL_NAMESPACE:-$ns}'"
   echo "export PATH=\"$tools:$root/bin:\$PATH\""
 }
 
@@ -131,7 +141,7 @@ case "${1:-up}" in
     start_postgres
     start_temporal
     print_env casework >"$dev/env"
-    print_env casework_test >"$dev/test-env"
+    print_env casework_test "$test_namespace" >"$dev/test-env"
     log "ready: source .dev/env; Web UI http://127.0.0.1:$ui_port"
     ;;
   down) stop_all ;;

@@ -264,3 +264,42 @@ func (h *harness) toNegotiation() {
 func (h *harness) signal(name string, payload any) {
 	h.env.SignalWorkflow(name, payload)
 }
+
+// driveTo schedules the happy path up to a stage and returns when the case is there.
+func (h *harness) driveTo(stage contract.Stage) time.Duration {
+	switch stage {
+	case contract.StagePhoneVerify:
+		return 30 * time.Second
+	case contract.StageVisit:
+		h.at(time.Minute, func() { h.accept(contract.ActionPhoneVerified, h.confirmed()) })
+		return 90 * time.Second
+	case contract.StageNegotiate:
+		h.toNegotiation()
+		return 150 * time.Second
+	case contract.StageRepayment:
+		h.toNegotiation()
+		h.at(3*time.Minute, func() { h.accept(contract.ActionNegotiationResult, h.plan(200000, 300000)) })
+		return 210 * time.Second
+	case contract.StageSurvey:
+		h.toNegotiation()
+		h.at(3*time.Minute, func() { h.accept(contract.ActionNegotiationResult, h.plan(200000, 300000)) })
+		h.at(4*time.Minute, func() { h.accept(contract.ActionPaymentReceived, h.payment("full", 500000)) })
+		return 270 * time.Second
+	}
+	h.t.Fatalf("driveTo %s: no route", stage)
+	return 0
+}
+
+// closeAt has a supervisor close the case, so that a test's case ends.
+func (h *harness) closeAt(d time.Duration) {
+	h.at(d, func() { h.accept(contract.ActionClose, contract.SupervisorAction{By: "sup-1", Reason: "test over"}) })
+}
+
+// expectStage checks the stage at a moment.
+func (h *harness) expectStage(d time.Duration, stage contract.Stage) {
+	h.at(d, func() {
+		if s := h.status(); s.Stage != stage {
+			h.t.Errorf("at %s: stage %s, want %s", d, s.Stage, stage)
+		}
+	})
+}
