@@ -71,6 +71,7 @@ type Plan struct {
 	Number       int           `json:"number"`
 	AgreedAt     time.Time     `json:"agreedAt"`
 	AgreedBy     string        `json:"agreedBy"`
+	Settlement   bool          `json:"settlement,omitempty"` // the balance at once (negotiated paid-in-full)
 	Installments []Installment `json:"installments"`
 }
 

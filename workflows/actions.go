@@ -109,18 +109,27 @@ func register[T any](c *caseRun, signals map[string]signalHandler, h humanAction
 	}
 }
 
-// receiveSignals handles the signals, one at a time, for the life of the run.
+// receiveSignals handles the signals for the life of the run. It only peeks at the
+// channels (Len) while it waits, so a signal stays in its channel until it is handled:
+// a run that continues as new drains the channels first and loses none.
 func (c *caseRun) receiveSignals(ctx workflow.Context) {
-	sel := workflow.NewSelector(ctx)
-	for _, name := range contract.Actions {
-		sel.AddReceive(workflow.GetSignalChannel(ctx, name), func(ch workflow.ReceiveChannel, _ bool) {
-			var raw converter.RawValue
-			ch.Receive(ctx, &raw)
-			c.onSignal(name, raw)
-		})
+	chans := make([]workflow.ReceiveChannel, len(contract.Actions))
+	for i, name := range contract.Actions {
+		chans[i] = workflow.GetSignalChannel(ctx, name)
 	}
 	for {
-		sel.Select(ctx)
+		err := workflow.Await(ctx, func() bool {
+			for _, ch := range chans {
+				if ch.Len() > 0 {
+					return true
+				}
+			}
+			return false
+		})
+		if err != nil {
+			return // the run is ending
+		}
+		c.drainSignals()
 	}
 }
 

@@ -40,7 +40,7 @@ var start = time.Date(2026, 3, 2, 2, 0, 0, 0, time.UTC)
 func newHarness(t *testing.T) *harness {
 	t.Helper()
 	var suite testsuite.WorkflowTestSuite
-	suite.SetLogger(log.NewStructuredLogger(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))))
+	suite.SetLogger(log.NewStructuredLogger(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: testLogLevel}))))
 	h := &harness{t: t, env: suite.NewTestWorkflowEnvironment()}
 	h.env.SetStartTime(start)
 	h.env.SetTestTimeout(30 * time.Second)
@@ -303,3 +303,11 @@ func (h *harness) expectStage(d time.Duration, stage contract.Stage) {
 		}
 	})
 }
+
+// testLogLevel is the SDK's log level in tests: CASEWORK_TEST_LOG=debug shows everything.
+var testLogLevel = func() slog.Level {
+	if os.Getenv("CASEWORK_TEST_LOG") == "debug" {
+		return slog.LevelDebug
+	}
+	return slog.LevelWarn
+}()

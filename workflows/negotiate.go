@@ -65,11 +65,11 @@ func (c *caseRun) applyNegotiation(p *contract.NegotiationResult) string {
 	c.endPending("done")
 	switch p.Outcome {
 	case contract.NegotiationPlanAgreed:
-		c.agreePlan(p.AgentID, p.Installments)
+		c.agreePlan(p.AgentID, p.Installments, false)
 		return fmt.Sprintf("plan %d agreed: %d installments", c.st.Plan.Number, len(c.st.Plan.Installments))
 	case contract.NegotiationPaidInFull:
 		// the debtor settles the balance at once: one installment due today
-		c.agreePlan(p.AgentID, []contract.PlanInstallment{{DueDate: c.clock.Date(c.now()), Amount: c.st.AmountDue - c.st.AmountPaid}})
+		c.agreePlan(p.AgentID, []contract.PlanInstallment{{DueDate: c.clock.Date(c.now()), Amount: c.st.AmountDue - c.st.AmountPaid}}, true)
 		return "settlement in full due today"
 	case contract.NegotiationRefused:
 		c.raise(contract.AnomalyRefusedToPay, p.AgentID)
@@ -83,12 +83,12 @@ func (c *caseRun) applyNegotiation(p *contract.NegotiationResult) string {
 
 // agreePlan fixes a plan and moves the case to repayment. Due dates end at midnight
 // debtor-local on the case calendar.
-func (c *caseRun) agreePlan(by string, ins []contract.PlanInstallment) {
+func (c *caseRun) agreePlan(by string, ins []contract.PlanInstallment, settlement bool) {
 	number := 1
 	if c.st.Plan != nil {
 		number = c.st.Plan.Number + 1
 	}
-	plan := &contract.Plan{Number: number, AgreedAt: c.now(), AgreedBy: by}
+	plan := &contract.Plan{Number: number, AgreedAt: c.now(), AgreedBy: by, Settlement: settlement}
 	for _, in := range ins {
 		due, err := c.clock.EndOfDate(in.DueDate)
 		if err != nil { // validated before; a date the zone cannot place falls due now

@@ -187,7 +187,7 @@ func (c *caseRun) applyPayment(p *contract.PaymentReceived) string {
 	}
 	if c.st.AmountPaid >= c.st.AmountDue {
 		outcome := contract.OutcomePaidInFull
-		if c.st.Stage == contract.StageRepayment && len(c.st.Plan.Installments) > 1 {
+		if c.st.Stage == contract.StageRepayment && !c.st.Plan.Settlement {
 			outcome = contract.OutcomePlanCompleted
 		}
 		c.closeCase(outcome, "workflow", "balance paid")

@@ -96,13 +96,13 @@ func (c *caseRun) openPending(w wait) *contract.Pending {
 	now := c.now()
 	start, reason := w.notBefore, w.reason
 	if w.contact {
-		if t, why := c.nextCall(now); t.After(start) {
+		if t, why := c.nextCall(now); t.After(now) && t.After(start) {
 			start, reason = t, why
 		}
 	}
 	if w.window {
 		win := rules.WindowOf(c.st.Policy)
-		if t := c.clock.NextInWindow(now, win); t.After(start) {
+		if t := c.clock.NextInWindow(now, win); t.After(now) && t.After(start) {
 			start, reason = t, rules.ReasonWindow+" "+win.String()
 		}
 	}
@@ -155,13 +155,8 @@ func (c *caseRun) missed(p *contract.Pending, w wait) (expired bool, err error) 
 		return false, nil
 	}
 	if w.onMiss == escalate && (w.role == contract.RolePhone || w.role == contract.RoleField) {
-		others, err := c.assign(w.role, len(p.Assignees), p.Assignees)
-		if err != nil {
+		if err := c.reassignRole(p, w.role); err != nil {
 			return false, err
-		}
-		if len(others) >= len(p.Assignees) && c.st.Pending == p {
-			c.st.Assigned[w.role] = others
-			p.Assignees = others
 		}
 	}
 	if c.st.Pending != p { // a handler moved the case on while we reassigned
@@ -171,6 +166,28 @@ func (c *caseRun) missed(p *contract.Pending, w wait) (expired bool, err error) 
 	p.Deadline = c.now().Add(c.st.Policy.Real(w.deadline))
 	c.writeTask(p, "open")
 	return false, nil
+}
+
+// reassignRole gives the role's part of the pending task to as many other agents of the
+// role, when the region has them.
+func (c *caseRun) reassignRole(p *contract.Pending, role string) error {
+	old := c.st.Assigned[role]
+	others, err := c.assign(role, len(old), old)
+	if err != nil {
+		return err
+	}
+	if len(others) < len(old) || c.st.Pending != p {
+		return nil // nobody else to give it to, or a handler moved the case on meanwhile
+	}
+	c.st.Assigned[role] = others
+	var assignees []string
+	for _, id := range p.Assignees {
+		if !slices.Contains(old, id) {
+			assignees = append(assignees, id)
+		}
+	}
+	p.Assignees = append(others, assignees...)
+	return nil
 }
 
 // assign asks PostgreSQL for n active agents of a role in the case's region, other than
