@@ -23,7 +23,7 @@ stack-down:
 
 # Everything: unit, fuzz seed corpora, replay, compose file, and integration tests on the
 # real dev server and PostgreSQL (started when missing).
-test: build
+test: build lint
 	@scripts/stack.sh up
 	@source .dev/test-env && CASEWORK_REQUIRE_STACK=1 $(GO) test -count=1 -timeout 20m ./...
 
@@ -33,8 +33,8 @@ test-unit:
 lint:
 	$(GO) vet ./...
 	test -z "$$(gofmt -l $$(git ls-files '*.go'))"
-	$(GO) run honnef.co/go/tools/cmd/staticcheck@v0.7.0 ./...
-	$(GO) run go.temporal.io/sdk/contrib/tools/workflowcheck@latest ./workflows/...
+	$(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
+	$(GO) run go.temporal.io/sdk/contrib/tools/workflowcheck@v0.6.0 ./workflows/...
 
 clean:
 	rm -rf bin

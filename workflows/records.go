@@ -39,7 +39,7 @@ func (c *caseRun) event(kind, by string, accepted bool, reason, violation string
 	}
 	var raw json.RawMessage
 	if detail != nil {
-		b, err := json.Marshal(detail)
+		b, err := json.Marshal(detail) //workflowcheck:ignore (plain structs: deterministic)
 		if err == nil {
 			raw = b
 		}

@@ -8,6 +8,8 @@ import (
 
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
+
+	"github.com/casework/casework/contract"
 )
 
 // The search attributes of DESIGN.md, for operations in the Web UI.
@@ -49,8 +51,8 @@ func (c *caseRun) publish() error {
 		next.pending, next.deadline = p.Action, p.Deadline
 		next.agents = append([]string(nil), p.Assignees...)
 	}
-	for _, ids := range c.st.Assigned {
-		for _, id := range ids {
+	for _, role := range []string{contract.RolePhone, contract.RoleField} {
+		for _, id := range c.st.Assigned[role] {
 			if !slices.Contains(next.agents, id) {
 				next.agents = append(next.agents, id)
 			}
@@ -101,6 +103,8 @@ func (c *caseRun) publish() error {
 }
 
 // details is the one line the Web UI shows of where the case stands.
+//
+//workflowcheck:ignore (formats into a strings.Builder)
 func (c *caseRun) details() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s", c.st.Stage)
