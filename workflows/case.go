@@ -147,11 +147,13 @@ func (c *caseRun) setClock() error {
 
 func (c *caseRun) now() time.Time { return workflow.Now(c.ctx) }
 
-// status is the status query: the whole state, with today's case date.
+// status is the status query: the whole state, with today's case date. A query changes
+// nothing and is never replayed, so it may read the wall clock: workflow.Now would be the
+// time of the last workflow task, stale while the case sleeps.
 func (c *caseRun) status() (*contract.Status, error) {
 	s := *c.st
 	if c.clock.Loc != nil {
-		s.CaseDate = c.clock.Date(c.now())
+		s.CaseDate = c.clock.Date(time.Now()) //workflowcheck:ignore (query: read-only)
 	}
 	return &s, nil
 }

@@ -123,6 +123,7 @@ func (c *caseRun) checkMissed(now time.Time) bool {
 			continue
 		}
 		in.Missed = true
+		c.record(activities.Record{Kind: activities.RecordPlan, Plan: c.st.Plan}) // installment missed
 		c.event(contract.AnomalyMissedPayment, "workflow", true, fmt.Sprintf("installment %d of %d due %s unpaid after grace", i+1, in.Amount, in.DueDate), "", false, nil)
 		c.raise(contract.AnomalyMissedPayment, "workflow")
 		return true
@@ -184,6 +185,7 @@ func (c *caseRun) applyPayment(p *contract.PaymentReceived) string {
 				left -= take
 			}
 		}
+		c.record(activities.Record{Kind: activities.RecordPlan, Plan: c.st.Plan}) // installments paid
 	}
 	if c.st.AmountPaid >= c.st.AmountDue {
 		outcome := contract.OutcomePaidInFull

@@ -1,0 +1,154 @@
+package itest
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"go.temporal.io/sdk/client"
+
+	"github.com/casework/casework/backoffice"
+	"github.com/casework/casework/book"
+	"github.com/casework/casework/contract"
+)
+
+// fastPolicy runs a case day in one second, with contact allowed all day, so that a test
+// drives a whole case in seconds (the window itself is tested in the workflow's tests).
+var fastPolicy = json.RawMessage(`{"dayLength":"1s","contactStartHour":0,"contactEndHour":24,"surveyDelay":"24h","surveyDeadline":"72h"}`)
+
+var accounts atomic.Int64
+
+// newAccount imports a one-row book for a new account of this run and returns its id.
+func newAccount(t *testing.T) string {
+	t.Helper()
+	id := fmt.Sprintf("%s-%d", stack.run, accounts.Add(1))
+	csv := strings.Join(book.Columns, ",") + "\n" +
+		fmt.Sprintf("%s,Synthetic Person %s,+886 900 000001,No. 1 Synthetic Lane (synthetic),north,Asia/Taipei,TWD,500000,90,open\n", id, id)
+	st, err := book.Import(context.Background(), stack.db, strings.NewReader(csv), nil)
+	if err != nil || st.Imported != 1 {
+		t.Fatalf("import %s: %+v %v", id, st, err)
+	}
+	return id
+}
+
+// startCase starts the account's case with the fast policy.
+func startCase(t *testing.T, account string) string {
+	t.Helper()
+	run, err := backoffice.Start(context.Background(), stack.tc, account, fastPolicy)
+	if err != nil {
+		t.Fatalf("start %s: %v", account, err)
+	}
+	return run.GetID()
+}
+
+func status(t *testing.T, caseID string) *contract.Status {
+	t.Helper()
+	v, err := stack.tc.QueryWorkflow(context.Background(), caseID, "", contract.StatusQuery)
+	if err != nil {
+		t.Fatalf("status of %s: %v", caseID, err)
+	}
+	var st contract.Status
+	if err := v.Get(&st); err != nil {
+		t.Fatalf("status of %s: %v", caseID, err)
+	}
+	return &st
+}
+
+// waitFor polls the case's status until cond holds (or fails the test after a minute).
+func waitFor(t *testing.T, caseID, what string, cond func(*contract.Status) bool) *contract.Status {
+	t.Helper()
+	deadline := time.Now().Add(time.Minute)
+	for {
+		st := status(t, caseID)
+		if cond(st) {
+			return st
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: waited a minute for %s; stage %s pending %+v", caseID, what, st.Stage, st.Pending)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// waitPending waits until the case waits for the action.
+func waitPending(t *testing.T, caseID, action string) *contract.Status {
+	t.Helper()
+	return waitFor(t, caseID, action, func(s *contract.Status) bool { return s.Pending != nil && s.Pending.Action == action })
+}
+
+// update sends a human action as an update and returns the rejection, if any.
+func update(t *testing.T, caseID, action string, payload any) error {
+	t.Helper()
+	h, err := stack.tc.UpdateWorkflow(context.Background(), client.UpdateWorkflowOptions{
+		WorkflowID: caseID, UpdateName: action, Args: []any{payload}, WaitForStage: client.WorkflowUpdateStageCompleted,
+	})
+	if err != nil {
+		return err
+	}
+	return h.Get(context.Background(), nil)
+}
+
+func mustUpdate(t *testing.T, caseID, action string, payload any) {
+	t.Helper()
+	if err := update(t, caseID, action, payload); err != nil {
+		t.Fatalf("%s %s: %v", caseID, action, err)
+	}
+}
+
+func signal(t *testing.T, caseID, action string, payload any) {
+	t.Helper()
+	if err := stack.tc.SignalWorkflow(context.Background(), caseID, "", action, payload); err != nil {
+		t.Fatalf("signal %s to %s: %v", action, caseID, err)
+	}
+}
+
+func nowRFC() string { return time.Now().UTC().Format(time.RFC3339Nano) }
+
+// sender sends a human action: as an update or as a signal.
+type sender func(t *testing.T, caseID, action string, payload any)
+
+// driveToPlanCompleted drives a started case through every step with send, the way the
+// agents would: each action when the case waits for it.
+func driveToPlanCompleted(t *testing.T, caseID string, send sender) {
+	t.Helper()
+	st := waitPending(t, caseID, contract.ActionPhoneVerified)
+	send(t, caseID, contract.ActionPhoneVerified, contract.PhoneVerified{AgentID: st.Pending.Assignees[0], CalledAt: nowRFC(), Outcome: contract.PhoneConfirmed})
+	st = waitPending(t, caseID, contract.ActionVisitReport)
+	send(t, caseID, contract.ActionVisitReport, contract.VisitReport{AgentIDs: st.Pending.Assignees, BadgesShown: true, VisitedAt: nowRFC(),
+		AddressID: st.Pending.AddressID, DebtorMet: true, MonthlyCapacity: 100000, Willingness: contract.WillingnessHigh})
+	st = waitPending(t, caseID, contract.ActionNegotiationResult)
+	today, err := time.Parse(time.DateOnly, st.CaseDate)
+	if err != nil {
+		t.Fatalf("case date %q: %v", st.CaseDate, err)
+	}
+	send(t, caseID, contract.ActionNegotiationResult, contract.NegotiationResult{AgentID: st.Pending.Assignees[0], Outcome: contract.NegotiationPlanAgreed,
+		LegalConsequencesExplained: true, Installments: []contract.PlanInstallment{
+			{DueDate: today.AddDate(0, 0, 5).Format(time.DateOnly), Amount: 200000},
+			{DueDate: today.AddDate(0, 0, 8).Format(time.DateOnly), Amount: 300000}}})
+	// the debtor pays each installment on its due date, after its reminders
+	for i, amt := range []int64{200000, 300000} {
+		st = waitFor(t, caseID, fmt.Sprintf("installment %d due", i+1), func(s *contract.Status) bool {
+			return s.Plan != nil && s.CaseDate >= s.Plan.Installments[i].DueDate
+		})
+		send(t, caseID, contract.ActionPaymentReceived, contract.PaymentReceived{PaymentID: fmt.Sprintf("%s-pay-%d", caseID, i+1), Amount: amt, PaidAt: nowRFC(), Channel: "bank"})
+	}
+	st = waitPending(t, caseID, contract.ActionSurveyResult)
+	waitFor(t, caseID, "survey open", func(s *contract.Status) bool { return !time.Now().Before(s.Pending.NotBefore) })
+	send(t, caseID, contract.ActionSurveyResult, contract.SurveyResult{AgentID: st.Pending.Assignees[0], Reached: true, Satisfaction: 4})
+}
+
+// result waits for the case to close and returns its final status.
+func result(t *testing.T, caseID string) *contract.Status {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	var st contract.Status
+	if err := stack.tc.GetWorkflow(ctx, caseID, "").Get(ctx, &st); err != nil {
+		t.Fatalf("result of %s: %v", caseID, err)
+	}
+	return &st
+}

@@ -1,0 +1,135 @@
+package itest
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/worker"
+	"go.uber.org/zap"
+
+	"github.com/casework/casework/activities"
+	"github.com/casework/casework/contract"
+	"github.com/casework/casework/demo"
+	"github.com/casework/casework/notify"
+	"github.com/casework/casework/platform"
+	"github.com/casework/casework/store"
+	"github.com/casework/casework/workflows"
+)
+
+// stack is what the tests share: the database, the Temporal client and the worker.
+var stack struct {
+	ready    bool
+	reason   string
+	db       *pgxpool.Pool // the tests' own connections
+	workerDB *pgxpool.Pool // the worker's, named so a test can cut them
+	tc       client.Client
+	sent     *countingNotifier
+	run      string // this run's prefix for account ids
+
+	stopWorker func()
+}
+
+// workerApp names the worker's PostgreSQL connections.
+const workerApp = "casework-itest-worker"
+
+// countingNotifier counts the messages each key sends, to prove exactly-once.
+type countingNotifier struct {
+	n    atomic.Int64
+	keys chan string
+}
+
+func (c *countingNotifier) Send(_ context.Context, m notify.Message) error {
+	c.n.Add(1)
+	select {
+	case c.keys <- m.Key:
+	default:
+	}
+	return nil
+}
+
+func TestMain(m *testing.M) {
+	code := func() int {
+		if err := setUp(); err != nil {
+			stack.reason = err.Error()
+			if os.Getenv("CASEWORK_REQUIRE_STACK") == "1" {
+				fmt.Fprintln(os.Stderr, "itest: the stack is required:", err)
+				return 1
+			}
+		}
+		defer tearDown()
+		return m.Run()
+	}()
+	os.Exit(code)
+}
+
+func setUp() error {
+	url := os.Getenv("DATABASE_URL")
+	if url == "" || os.Getenv("TEMPORAL_ADDRESS") == "" {
+		return fmt.Errorf("DATABASE_URL and TEMPORAL_ADDRESS are not set (run `make test`, or source .dev/test-env)")
+	}
+	ctx := context.Background()
+	var err error
+	if stack.db, err = store.Open(ctx, url); err != nil {
+		return err
+	}
+	if _, err := store.Migrate(ctx, stack.db); err != nil {
+		return err
+	}
+	if _, err := demo.SeedAgents(ctx, stack.db); err != nil {
+		return err
+	}
+	sep := "?"
+	if strings.Contains(url, "?") {
+		sep = "&"
+	}
+	if stack.workerDB, err = store.Open(ctx, url+sep+"application_name="+workerApp); err != nil {
+		return err
+	}
+	logger := zap.NewNop()
+	if stack.tc, err = platform.DialTemporal(logger); err != nil {
+		return err
+	}
+	stack.sent = &countingNotifier{keys: make(chan string, 1000)}
+	w := worker.New(stack.tc, contract.TaskQueue, worker.Options{})
+	w.RegisterWorkflow(workflows.CaseWorkflow)
+	w.RegisterActivity(&activities.Activities{DB: stack.workerDB, Notifier: stack.sent, Policy: contract.DefaultPolicy(), Log: logger})
+	if err := w.Start(); err != nil {
+		return fmt.Errorf("start worker: %w", err)
+	}
+	stack.stopWorker = w.Stop
+	stack.run = fmt.Sprintf("IT%d", time.Now().UnixNano()%1e10)
+	stack.ready = true
+	return nil
+}
+
+func tearDown() {
+	if stack.stopWorker != nil {
+		stack.stopWorker()
+	}
+	if stack.tc != nil {
+		stack.tc.Close()
+	}
+	for _, p := range []*pgxpool.Pool{stack.db, stack.workerDB} {
+		if p != nil {
+			p.Close()
+		}
+	}
+}
+
+// need skips (or, under CASEWORK_REQUIRE_STACK=1, fails) a test without the stack.
+func need(t *testing.T) {
+	t.Helper()
+	if !stack.ready {
+		if os.Getenv("CASEWORK_REQUIRE_STACK") == "1" {
+			t.Fatalf("the stack is required: %s", stack.reason)
+		}
+		t.Skipf("no stack: %s", stack.reason)
+	}
+}
