@@ -14,6 +14,7 @@ import (
 	"github.com/casework/casework/backoffice"
 	"github.com/casework/casework/book"
 	"github.com/casework/casework/contract"
+	"github.com/casework/casework/store"
 )
 
 // fastPolicy runs a case day in one second, with contact allowed all day, so that a test
@@ -152,3 +153,5 @@ func result(t *testing.T, caseID string) *contract.Status {
 	}
 	return &st
 }
+
+func migrate(ctx context.Context) ([]int, error) { return store.Migrate(ctx, stack.db) }

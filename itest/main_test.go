@@ -11,6 +11,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/interceptor"
 	"go.temporal.io/sdk/worker"
 	"go.uber.org/zap"
 
@@ -31,7 +32,8 @@ var stack struct {
 	workerDB *pgxpool.Pool // the worker's, named so a test can cut them
 	tc       client.Client
 	sent     *countingNotifier
-	run      string // this run's prefix for account ids
+	lost     *lostResults // loses first results of chosen cases' activities
+	run      string       // this run's prefix for account ids
 
 	stopWorker func()
 }
@@ -97,7 +99,8 @@ func setUp() error {
 		return err
 	}
 	stack.sent = &countingNotifier{keys: make(chan string, 1000)}
-	w := worker.New(stack.tc, contract.TaskQueue, worker.Options{})
+	stack.lost = &lostResults{}
+	w := worker.New(stack.tc, contract.TaskQueue, worker.Options{Interceptors: []interceptor.WorkerInterceptor{stack.lost}})
 	w.RegisterWorkflow(workflows.CaseWorkflow)
 	w.RegisterActivity(&activities.Activities{DB: stack.workerDB, Notifier: stack.sent, Policy: contract.DefaultPolicy(), Log: logger})
 	if err := w.Start(); err != nil {

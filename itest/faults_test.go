@@ -1,0 +1,178 @@
+package itest
+
+import (
+	"context"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/casework/casework/activities"
+	"github.com/casework/casework/contract"
+)
+
+// PostgreSQL fails under the worker while a case runs (every connection of the worker is
+// killed again and again), and the first result of every activity of the case is lost
+// after its work was done. The activities are retried, and the case completes with every
+// record, payment and reminder written once.
+func TestActivitiesRetriedAfterPostgresFailureWriteOnce(t *testing.T) {
+	need(t)
+	account := newAccount(t)
+	stack.lost.cases.Store(contract.WorkflowID(account), true)
+	lostBefore := stack.lost.lost.Load()
+	caseID := startCase(t, account)
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	killed := 0
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		tick := time.NewTicker(150 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-tick.C:
+				var n int
+				err := stack.db.QueryRow(ctx, `SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = $1`, workerApp).Scan(&n)
+				if err == nil {
+					killed += n
+				}
+			}
+		}
+	}()
+	driveToPlanCompleted(t, caseID, byUpdate)
+	st := result(t, caseID)
+	cancel()
+	wg.Wait()
+	lost := stack.lost.lost.Load() - lostBefore
+	if killed == 0 || lost < 10 {
+		t.Fatalf("killed %d connections, lost %d results: the test proved nothing", killed, lost)
+	}
+	t.Logf("killed %d worker connections and lost %d activity results during the case", killed, lost)
+	if st.Outcome != contract.OutcomePlanCompleted {
+		t.Fatalf("outcome %s", st.Outcome)
+	}
+	checkRecord(t, st)
+}
+
+// Persist retried with the same batch (its first result lost) writes nothing twice.
+func TestPersistIsIdempotent(t *testing.T) {
+	need(t)
+	ctx := context.Background()
+	acts := &activities.Activities{DB: stack.db}
+	caseID := contract.WorkflowID(newAccount(t))
+	at := time.Now().UTC()
+	batch := activities.Batch{CaseID: caseID, Records: []activities.Record{
+		{Key: caseID + "/1", Kind: activities.RecordAudit, CaseID: caseID, Seq: 1, At: at, Audit: &activities.AuditEntry{Kind: "screen", Actor: "workflow", Accepted: true}},
+		{Key: caseID + "/2", Kind: activities.RecordPayment, CaseID: caseID, Seq: 2, At: at, Payment: &contract.PaymentReceived{PaymentID: caseID + "-p", Amount: 5, PaidAt: at.Format(time.RFC3339), Channel: "bank"}},
+		{Key: caseID + "/3", Kind: activities.RecordAlert, CaseID: caseID, Seq: 3, At: at, Alert: &activities.Alert{Kind: "test", Message: "once"}},
+	}}
+	for range 3 {
+		if err := acts.Persist(ctx, batch); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, table := range []string{"audit_log", "payments", "alerts"} {
+		var n int
+		if err := stack.db.QueryRow(ctx, `SELECT count(*) FROM `+table+` WHERE case_id = $1`, caseID).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		if n != 1 {
+			t.Errorf("%s rows after three identical batches = %d, want 1", table, n)
+		}
+	}
+}
+
+// A reminder retried (or sent again by a replayed workflow) goes out once.
+func TestReminderSentExactlyOnce(t *testing.T) {
+	need(t)
+	ctx := context.Background()
+	n := &countingNotifier{keys: make(chan string, 10)}
+	acts := &activities.Activities{DB: stack.db, Notifier: n}
+	account := newAccount(t)
+	req := activities.ReminderRequest{Key: contract.WorkflowID(account) + "/plan-1/installment-1/reminder-1", CaseID: contract.WorkflowID(account),
+		AccountID: account, Channel: contract.ChannelSMS, Installment: 1, DueDate: "2026-12-24", Amount: 1000, Currency: "TWD", ScheduledAt: time.Now()}
+	var sent, already int
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	for range 5 { // at once: the outbox row's lock serialises them
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			res, err := acts.SendReminder(ctx, req)
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				t.Error(err)
+			}
+			if res.Sent {
+				sent++
+			}
+			if res.AlreadySent {
+				already++
+			}
+		}()
+	}
+	wg.Wait()
+	if sent != 1 || already != 4 || n.n.Load() != 1 {
+		t.Fatalf("sent %d, already %d, notifier calls %d; want 1, 4, 1", sent, already, n.n.Load())
+	}
+	var attempts int
+	if err := stack.db.QueryRow(ctx, `SELECT attempts FROM outbox WHERE message_key = $1 AND sent_at IS NOT NULL`, req.Key).Scan(&attempts); err != nil || attempts != 1 {
+		t.Fatalf("outbox row: attempts %d, %v", attempts, err)
+	}
+}
+
+// The audit log is append-only: the database refuses UPDATE, DELETE and TRUNCATE.
+func TestAuditLogIsAppendOnly(t *testing.T) {
+	need(t)
+	ctx := context.Background()
+	caseID := contract.WorkflowID(newAccount(t))
+	if _, err := stack.db.Exec(ctx, `INSERT INTO audit_log (record_key, case_id, at, kind, actor, accepted) VALUES ($1, $2, now(), 'test', 'itest', true)`,
+		caseID+"/1", caseID); err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{
+		`UPDATE audit_log SET reason = 'edited' WHERE case_id = $1`,
+		`DELETE FROM audit_log WHERE case_id = $1`,
+	} {
+		if _, err := stack.db.Exec(ctx, q, caseID); err == nil || !strings.Contains(err.Error(), "append-only") {
+			t.Errorf("%s: %v, want refused as append-only", q, err)
+		}
+	}
+	err := pgx.BeginFunc(ctx, stack.db, func(tx pgx.Tx) error {
+		_, err := tx.Exec(ctx, `TRUNCATE audit_log`)
+		return err
+	})
+	if err == nil || !strings.Contains(err.Error(), "append-only") {
+		t.Errorf("TRUNCATE: %v, want refused", err)
+	}
+	var retain time.Time
+	if err := stack.db.QueryRow(ctx, `SELECT retain_until FROM audit_log WHERE case_id = $1`, caseID).Scan(&retain); err != nil {
+		t.Fatal(err)
+	}
+	if retain.Before(time.Now().AddDate(3, 0, -1)) {
+		t.Errorf("retain_until %s, want at least three years", retain)
+	}
+}
+
+// Migrations applied twice change nothing.
+func TestMigrationsAreIdempotent(t *testing.T) {
+	need(t)
+	var before, after int
+	ctx := context.Background()
+	if err := stack.db.QueryRow(ctx, `SELECT count(*) FROM schema_migrations`).Scan(&before); err != nil {
+		t.Fatal(err)
+	}
+	applied, err := migrate(ctx)
+	if err != nil || len(applied) != 0 {
+		t.Fatalf("second migrate applied %v, %v", applied, err)
+	}
+	if err := stack.db.QueryRow(ctx, `SELECT count(*) FROM schema_migrations`).Scan(&after); err != nil || after != before {
+		t.Fatalf("schema_migrations %d -> %d", before, after)
+	}
+}
