@@ -104,7 +104,6 @@ func Parse(r io.Reader, good func(Row) error, bad func(RowError)) error {
 		if errors.Is(err, io.EOF) {
 			return nil
 		}
-		line, _ := cr.FieldPos(0)
 		if err != nil {
 			var pe *csv.ParseError
 			if errors.As(err, &pe) {
@@ -113,6 +112,7 @@ func Parse(r io.Reader, good func(Row) error, bad func(RowError)) error {
 			}
 			return fmt.Errorf("read book: %w", err)
 		}
+		line, _ := cr.FieldPos(0)
 		if len(rec) != len(header) {
 			bad(RowError{Line: line, Field: "row", Reason: fmt.Sprintf("has %d fields, the header %d", len(rec), len(header))})
 			continue

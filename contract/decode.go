@@ -78,7 +78,10 @@ func unwrapDecode(err error) error {
 		return Invalid("payload", "not valid JSON at byte %d: %v", se.Offset, se)
 	}
 	if name, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
-		return Invalid(strings.Trim(name, `"`), "unknown field")
+		if name = strings.Trim(name, `"`); name == "" {
+			name = `""`
+		}
+		return Invalid(name, "unknown field")
 	}
 	if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
 		return Invalid("payload", "empty or truncated JSON")
