@@ -57,6 +57,7 @@ func TestActivitiesRetriedAfterPostgresFailureWriteOnce(t *testing.T) {
 		t.Fatalf("outcome %s", st.Outcome)
 	}
 	checkRecord(t, st)
+	keepHistory(t, caseID, "retries-after-failures")
 }
 
 // Persist retried with the same batch (its first result lost) writes nothing twice.

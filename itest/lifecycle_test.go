@@ -31,6 +31,7 @@ func TestCasePlanCompletedByUpdates(t *testing.T) {
 	}
 	checkRecord(t, st)
 	checkSearchAttributes(t, caseID, `CaseStage = "closed" AND CaseOutcome = "plan-completed" AND Region = "north"`)
+	keepHistory(t, caseID, "plan-completed-by-updates")
 }
 
 // A case driven by signals only, with an invalid signal among them: it is recorded as
@@ -62,6 +63,7 @@ func TestCaseBySignalsWithAnInvalidOne(t *testing.T) {
 		t.Errorf("audit row of the rejected signal: %q %v", reason, err)
 	}
 	checkRecord(t, st)
+	keepHistory(t, caseID, "signals-with-an-invalid-one")
 }
 
 // A second start of an open case is refused cleanly.
