@@ -1,0 +1,2 @@
+-- Casework's own database beside Temporal's, on the same PostgreSQL server.
+CREATE DATABASE casework;

@@ -1,0 +1,15 @@
+#!/bin/sh
+# Creates the namespace and Casework's search attributes (run by temporal-setup in
+# docker-compose.yml, with the admin-tools image). Safe to run again.
+set -eu
+ns=${NAMESPACE:-default}
+temporal operator namespace describe -n "$ns" >/dev/null 2>&1 || temporal operator namespace create -n "$ns" --retention 30d
+sleep 2
+for sa in CaseStage:Keyword CaseOutcome:Keyword PendingAction:Keyword AssignedAgents:KeywordList \
+  DaysPastDue:Int AmountDue:Int Region:Keyword NextDeadline:Datetime; do
+  name=${sa%%:*}
+  type=${sa#*:}
+  temporal operator search-attribute list -n "$ns" | grep -qw "$name" ||
+    temporal operator search-attribute create -n "$ns" --name "$name" --type "$type"
+done
+echo "namespace $ns and search attributes ready"
