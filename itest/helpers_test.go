@@ -132,7 +132,7 @@ func driveToPlanCompleted(t *testing.T, caseID string, send sender) {
 			{DueDate: today.AddDate(0, 0, 8).Format(time.DateOnly), Amount: 300000}}})
 	// the debtor pays each installment on its due date, after its reminders
 	for i, amt := range []int64{200000, 300000} {
-		st = waitFor(t, caseID, fmt.Sprintf("installment %d due", i+1), func(s *contract.Status) bool {
+		waitFor(t, caseID, fmt.Sprintf("installment %d due", i+1), func(s *contract.Status) bool {
 			return s.Plan != nil && s.CaseDate >= s.Plan.Installments[i].DueDate
 		})
 		send(t, caseID, contract.ActionPaymentReceived, contract.PaymentReceived{PaymentID: fmt.Sprintf("%s-pay-%d", caseID, i+1), Amount: amt, PaidAt: nowRFC(), Channel: "bank"})
