@@ -2,6 +2,8 @@ package rules
 
 import (
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/casework/casework/contract"
@@ -65,24 +67,34 @@ func NextCall(now time.Time, k Contacts, p contract.Policy, c Clock) (time.Time,
 	}
 	w := WindowOf(p)
 	period, cooldown := p.Real(p.CallPeriod), p.Real(p.ConversationCooldown)
-	t, reason := now, ""
+	t := now
+	var reasons []string
+	because := func(r string) {
+		if !slices.Contains(reasons, r) {
+			reasons = append(reasons, r)
+		}
+	}
 	for range 8 { // each rule only moves t later; a few rounds reach the fixed point
 		moved := false
 		if n := callsIn(k.Calls, t.Add(-period), t); n >= p.MaxCalls {
 			// the window of the last MaxCalls calls must slide past the oldest of them
 			oldest := k.Calls[len(k.Calls)-p.MaxCalls]
-			t, reason, moved = oldest.Add(period), fmt.Sprintf("%s: %d calls in %s", ReasonCallCap, p.MaxCalls, period), true
+			t, moved = oldest.Add(period), true
+			because(fmt.Sprintf("%s: %d calls in %s", ReasonCallCap, p.MaxCalls, period))
 		}
 		if !k.CallbackRequested && !k.LastConversation.IsZero() && t.Before(k.LastConversation.Add(cooldown)) {
-			t, reason, moved = k.LastConversation.Add(cooldown), ReasonCooldown, true
+			t, moved = k.LastConversation.Add(cooldown), true
+			because(ReasonCooldown)
 		}
 		if next := c.NextInWindow(t, w); !next.Equal(t) {
-			t, reason, moved = next, fmt.Sprintf("%s %s", ReasonWindow, w), true
+			t, moved = next, true
+			because(fmt.Sprintf("%s %s", ReasonWindow, w))
 		}
 		if !moved {
 			break
 		}
 	}
+	reason := strings.Join(reasons, "; then ")
 	if !t.After(now) {
 		return now, ""
 	}
