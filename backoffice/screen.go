@@ -21,9 +21,16 @@ type ScreenResult struct {
 	AlreadyOpen int `json:"alreadyOpen"`
 }
 
+// Filter narrows a screening: at most Limit accounts (0: all), of Region only (if set).
+type Filter struct {
+	Limit  int
+	Region string
+}
+
 // Selected lists the accounts the screening policy selects that have no case yet: open,
 // at least minDaysPastDue overdue, owing at least minAmount; most overdue first.
-func Selected(ctx context.Context, db *pgxpool.Pool, p contract.Policy, limit int) ([]string, error) {
+func Selected(ctx context.Context, db *pgxpool.Pool, p contract.Policy, f Filter) ([]string, error) {
+	limit := f.Limit
 	if limit <= 0 {
 		limit = 1 << 30
 	}
@@ -31,8 +38,9 @@ func Selected(ctx context.Context, db *pgxpool.Pool, p contract.Policy, limit in
 		SELECT a.account_id FROM accounts a
 		WHERE a.status = 'open' AND a.days_past_due >= $1 AND a.amount_due >= $2
 		  AND NOT EXISTS (SELECT 1 FROM cases c WHERE c.account_id = a.account_id)
+		  AND ($4 = '' OR a.region = $4)
 		ORDER BY a.days_past_due DESC, a.amount_due DESC, a.account_id
-		LIMIT $3`, p.MinDaysPastDue, p.MinAmount, limit)
+		LIMIT $3`, p.MinDaysPastDue, p.MinAmount, limit, f.Region)
 	if err != nil {
 		return nil, fmt.Errorf("screen: select accounts: %w", err)
 	}
@@ -46,8 +54,8 @@ func Selected(ctx context.Context, db *pgxpool.Pool, p contract.Policy, limit in
 // Screen starts the cases of the selected accounts, a few at a time. An account whose
 // case is already open is counted, not started again, so an interrupted screening can
 // simply run again.
-func Screen(ctx context.Context, db *pgxpool.Pool, tc client.Client, p contract.Policy, limit int, overrides json.RawMessage, progress func(ScreenResult)) (ScreenResult, error) {
-	ids, err := Selected(ctx, db, p, limit)
+func Screen(ctx context.Context, db *pgxpool.Pool, tc client.Client, p contract.Policy, f Filter, overrides json.RawMessage, progress func(ScreenResult)) (ScreenResult, error) {
+	ids, err := Selected(ctx, db, p, f)
 	if err != nil {
 		return ScreenResult{}, err
 	}

@@ -112,7 +112,7 @@ func demoCases(ctx context.Context, db *pgxpool.Pool, tc client.Client, cfg Conf
 		return nil, fmt.Errorf("demo: count cases: %w", err)
 	}
 	if need := cfg.Cases - have; need > 0 {
-		res, err := backoffice.Screen(ctx, db, tc, p, need, Policy(cfg.DayLength), nil)
+		res, err := backoffice.Screen(ctx, db, tc, p, backoffice.Filter{Limit: need}, Policy(cfg.DayLength), nil)
 		if err != nil {
 			return nil, err
 		}

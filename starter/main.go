@@ -113,7 +113,7 @@ func importCmd() *cobra.Command {
 }
 
 func screenCmd() *cobra.Command {
-	var limit int
+	var f backoffice.Filter
 	var policy string
 	cmd := &cobra.Command{
 		Use:   "screen",
@@ -137,12 +137,13 @@ func screenCmd() *cobra.Command {
 			if p, err = p.WithOverrides(json.RawMessage(policy)); err != nil {
 				return err
 			}
-			res, err := backoffice.Screen(cmd.Context(), db, tc, p, limit, json.RawMessage(policy), nil)
+			res, err := backoffice.Screen(cmd.Context(), db, tc, p, f, json.RawMessage(policy), nil)
 			fmt.Printf("selected %d accounts: %d cases started, %d already open\n", res.Selected, res.Started, res.AlreadyOpen)
 			return err
 		},
 	}
-	cmd.Flags().IntVar(&limit, "limit", 0, "start at most this many cases (0: all)")
+	cmd.Flags().IntVar(&f.Limit, "limit", 0, "start at most this many cases (0: all)")
+	cmd.Flags().StringVar(&f.Region, "region", "", "screen only the accounts of this region")
 	cmd.Flags().StringVar(&policy, "policy", "", "policy overrides for these cases, a JSON object")
 	return cmd
 }

@@ -1,0 +1,126 @@
+package itest
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/casework/casework/backoffice"
+	"github.com/casework/casework/book"
+	"github.com/casework/casework/contract"
+	"github.com/casework/casework/demo"
+)
+
+// The real 30,000-row book goes through the import; imported again it duplicates
+// nothing and changes nothing.
+func TestImportTheRealBookTwice(t *testing.T) {
+	need(t)
+	var csv strings.Builder
+	f, err := os.Open("../../shared/data/uci-credit-default/default-of-credit-card-clients.csv")
+	if err != nil {
+		t.Skipf("the UCI file is not beside the repo: %v", err)
+	}
+	defer f.Close()
+	if _, err := demo.UCIBook(f, &csv); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	for i := range 2 {
+		t0 := time.Now()
+		st, err := book.Import(ctx, stack.db, strings.NewReader(csv.String()), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("import %d: %s, %+v", i+1, time.Since(t0).Round(time.Millisecond), struct{ Read, Imported, Updated, Unchanged int }{st.Read, st.Imported, st.Updated, st.Unchanged})
+		if st.Read != 30000 || len(st.Rejected) != 0 || st.Imported+st.Updated+st.Unchanged != 30000 {
+			t.Fatalf("import %d: %+v", i+1, st)
+		}
+		if i == 1 && (st.Imported != 0 || st.Updated != 0) {
+			t.Errorf("the second import changed %d and added %d accounts, want none", st.Updated, st.Imported)
+		}
+	}
+	var accounts, phones, addresses int
+	if err := stack.db.QueryRow(ctx, `SELECT (SELECT count(*) FROM accounts WHERE account_id LIKE 'UCI-%'),
+		(SELECT count(*) FROM phones WHERE account_id LIKE 'UCI-%'), (SELECT count(*) FROM addresses WHERE account_id LIKE 'UCI-%' AND source = 'import')`).
+		Scan(&accounts, &phones, &addresses); err != nil {
+		t.Fatal(err)
+	}
+	if accounts != 30000 || phones != 30000 || addresses != 30000 {
+		t.Errorf("after two imports: %d accounts, %d phones, %d addresses; want 30000 each", accounts, phones, addresses)
+	}
+}
+
+// A book with bad rows: each reported by line and reason, the good ones imported; a
+// changed row is updated in place.
+func TestImportKeepsGoodRowsAndUpdatesInPlace(t *testing.T) {
+	need(t)
+	ctx := context.Background()
+	id := fmt.Sprintf("%s-book", stack.run)
+	good := func(amount int) string {
+		return fmt.Sprintf("%s,Synthetic Person,+886 900 000001,No. 1 Synthetic Lane,north,Asia/Taipei,TWD,%d,60,open\n", id, amount)
+	}
+	csv := strings.Join(book.Columns, ",") + "\n" + good(150000) +
+		fmt.Sprintf("%s-bad,Synthetic Person,+886 900 000002,No. 2 Synthetic Lane,north,Asia/Taipei,TWD,lots,60,open\n", id)
+	st, err := book.Import(ctx, stack.db, strings.NewReader(csv), nil)
+	if err != nil || st.Imported != 1 || len(st.Rejected) != 1 || st.Rejected[0].Line != 3 || st.Rejected[0].Field != "amount_due" {
+		t.Fatalf("first import: %+v %v", st, err)
+	}
+	st, err = book.Import(ctx, stack.db, strings.NewReader(strings.Join(book.Columns, ",")+"\n"+good(120000)), nil)
+	if err != nil || st.Updated != 1 || st.Imported != 0 {
+		t.Fatalf("re-import of a changed row: %+v %v", st, err)
+	}
+	var amount int64
+	var n int
+	if err := stack.db.QueryRow(ctx, `SELECT amount_due, (SELECT count(*) FROM accounts WHERE account_id LIKE $1 || '%') FROM accounts WHERE account_id = $1`, id).Scan(&amount, &n); err != nil || amount != 120000 || n != 1 {
+		t.Errorf("after the update: amount %d, %d rows, %v", amount, n, err)
+	}
+}
+
+// Screening starts the cases of the accounts that pass, each once; run again, it starts
+// none; the workflow's own screening agrees.
+func TestScreenStartsEachSelectedCaseOnce(t *testing.T) {
+	need(t)
+	ctx := context.Background()
+	region := strings.ToLower(stack.run) + "-r"
+	rows := []string{
+		"%s-1,P,+886 900 000001,A1,%s,Asia/Taipei,TWD,500000,90,open",     // selected
+		"%s-2,P,+886 900 000002,A2,%s,Asia/Taipei,TWD,500000,10,open",     // too recent
+		"%s-3,P,+886 900 000003,A3,%s,Asia/Taipei,TWD,5000,90,open",       // too small
+		"%s-4,P,+886 900 000004,A4,%s,Asia/Taipei,TWD,500000,90,disputed", // disputed
+		"%s-5,P,+886 900 000005,A5,%s,Asia/Taipei,TWD,900000,120,open",    // selected
+	}
+	csv := strings.Join(book.Columns, ",") + "\n"
+	for _, r := range rows {
+		csv += fmt.Sprintf(r, stack.run+"s", region) + "\n"
+	}
+	if _, err := book.Import(ctx, stack.db, strings.NewReader(csv), nil); err != nil {
+		t.Fatal(err)
+	}
+	p, err := contract.DefaultPolicy().WithOverrides(fastPolicy)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := backoffice.Screen(ctx, stack.db, stack.tc, p, backoffice.Filter{Region: region}, fastPolicy, nil)
+	if err != nil || res.Selected != 2 || res.Started != 2 {
+		t.Fatalf("screen: %+v %v, want 2 selected and started", res, err)
+	}
+	again, err := backoffice.Screen(ctx, stack.db, stack.tc, p, backoffice.Filter{Region: region}, fastPolicy, nil)
+	if err != nil || again.Started != 0 {
+		t.Fatalf("screen again: %+v %v, want none started", again, err)
+	}
+	for _, n := range []int{1, 5} {
+		caseID := contract.WorkflowID(fmt.Sprintf("%ss-%d", stack.run, n))
+		// the test's region has no agents: the case waits for a supervisor to staff it
+		waitPending(t, caseID, contract.ActionReassign)
+		mustUpdate(t, caseID, contract.ActionClose, contract.SupervisorAction{By: "sup-1", Reason: "test over"})
+		result(t, caseID)
+	}
+	// the workflow screens again when it starts: a disputed account closes not-selected
+	caseID := startCase(t, stack.run+"s-4")
+	if st := result(t, caseID); st.Outcome != contract.OutcomeNotSelected {
+		t.Errorf("disputed account's case: %s, want not-selected", st.Outcome)
+	}
+}
