@@ -3,10 +3,13 @@ package demo
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -28,7 +31,8 @@ func Policy(dayLength time.Duration) json.RawMessage {
 type Config struct {
 	UCIFile   string        // the UCI credit-card clients file
 	Dir       string        // where the demo book is written (.dev)
-	Cases     int           // how many cases to start
+	Cases     int           // how many cases to start and drive to the end
+	Parked    int           // how many more to leave waiting at a stage, for inspection
 	DayLength time.Duration // real time of one case day
 	Timeout   time.Duration
 	Out       io.Writer
@@ -69,12 +73,16 @@ func Run(ctx context.Context, db *pgxpool.Pool, tc client.Client, cfg Config) er
 	}
 	fmt.Fprintf(out, "%d demo agents (phone, field with badges, supervisors) in regions %v\n", n, Regions)
 
-	ids, err := demoCases(ctx, db, tc, cfg)
+	cs, err := demoCases(ctx, db, tc, cfg)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "driving %d cases with simulated agents (a case day lasts %s)\n", len(ids), cfg.DayLength)
-	sim := &Sim{DB: db, TC: tc}
+	ids := slices.Clone(cs.Driven)
+	for id := range cs.Parked {
+		ids = append(ids, id)
+	}
+	fmt.Fprintf(out, "driving %d cases with simulated agents (a case day lasts %s), parking %d for inspection\n", len(cs.Driven), cfg.DayLength, len(cs.Parked))
+	sim := &Sim{DB: db, TC: tc, Park: cs.Parked}
 	simCtx, cancel := context.WithTimeout(ctx, cfg.Timeout)
 	defer cancel()
 	last := time.Time{}
@@ -91,58 +99,92 @@ func Run(ctx context.Context, db *pgxpool.Pool, tc client.Client, cfg Config) er
 		return fmt.Errorf("demo: the simulation stopped: %w", err)
 	}
 	elapsed := time.Since(t1)
-	fmt.Fprintf(out, "\nall %d cases closed in %s (%.1f cases a minute); whole demo %s\n\n", len(ids), elapsed.Round(time.Second),
-		float64(len(ids))/elapsed.Minutes(), time.Since(start).Round(time.Second))
+	fmt.Fprintf(out, "\nall %d demo cases closed in %s (%.1f cases a minute); whole demo %s\n\n", len(cs.Driven), elapsed.Round(time.Second),
+		float64(len(cs.Driven))/elapsed.Minutes(), time.Since(start).Round(time.Second))
 	r, err := backoffice.BuildReport(ctx, db)
 	if err != nil {
 		return err
 	}
-	return r.WriteText(out)
+	if err := r.WriteText(out); err != nil {
+		return err
+	}
+	vs, err := Verdicts(ctx, db, cs.Driven)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(out, "\nevery demo case against its scenario:")
+	if err := WriteVerdicts(out, vs); err != nil {
+		return err
+	}
+	fmt.Fprintln(out, "\ncases parked for inspection (real 24-hour days; send them updates and signals):")
+	for _, id := range slices.Sorted(maps.Keys(cs.Parked)) {
+		fmt.Fprintf(out, "  %-22s waiting in %s\n", id, cs.Parked[id])
+	}
+	for _, v := range vs {
+		if v.Reached != v.Cases {
+			return fmt.Errorf("demo: %d %s cases did not reach %s", v.Cases-v.Reached, v.Scenario, v.Expected)
+		}
+	}
+	return nil
 }
 
-// demoCases starts the demo's cases (or finds those a previous run started) and returns
-// their workflow ids.
-func demoCases(ctx context.Context, db *pgxpool.Pool, tc client.Client, cfg Config) ([]string, error) {
+// Cases are the demo's cases: those driven to the end, and those parked at a stage for
+// people to inspect. They are kept in the demo folder, so a second run takes them up.
+type Cases struct {
+	Driven []string                  `json:"driven"`
+	Parked map[string]contract.Stage `json:"parked"`
+}
+
+// parkAt is where the parked cases wait, in turn.
+var parkAt = []contract.Stage{contract.StagePhoneVerify, contract.StageVisit, contract.StageNegotiate, contract.StageRepayment}
+
+// demoCases starts the demo's cases, or takes up those a previous run started.
+func demoCases(ctx context.Context, db *pgxpool.Pool, tc client.Client, cfg Config) (Cases, error) {
+	file := filepath.Join(cfg.Dir, "demo-cases.json")
+	var cs Cases
+	if b, err := os.ReadFile(file); err == nil {
+		if err := json.Unmarshal(b, &cs); err != nil {
+			return cs, fmt.Errorf("demo: %s: %w", file, err)
+		}
+		fmt.Fprintf(cfg.Out, "taking up the %d demo cases and %d parked cases of the last run (%s)\n", len(cs.Driven), len(cs.Parked), file)
+		return cs, nil
+	}
 	p, err := contract.DefaultPolicy().WithOverrides(Policy(cfg.DayLength))
 	if err != nil {
-		return nil, err
+		return cs, err
 	}
-	var have int
-	if err := db.QueryRow(ctx, `SELECT count(*) FROM cases`).Scan(&have); err != nil {
-		return nil, fmt.Errorf("demo: count cases: %w", err)
+	ids, err := backoffice.Selected(ctx, db, p, backoffice.Filter{Limit: cfg.Cases + cfg.Parked})
+	if err != nil {
+		return cs, err
 	}
-	if need := cfg.Cases - have; need > 0 {
-		res, err := backoffice.Screen(ctx, db, tc, p, backoffice.Filter{Limit: need}, Policy(cfg.DayLength), nil)
+	cs.Parked = map[string]contract.Stage{}
+	for i, account := range ids {
+		policy := Policy(cfg.DayLength)
+		if i >= cfg.Cases {
+			policy = nil // parked cases run on the real policy: days of 24 hours
+		}
+		run, err := backoffice.Start(ctx, tc, account, policy)
+		if errors.Is(err, backoffice.ErrAlreadyOpen) {
+			continue
+		}
 		if err != nil {
-			return nil, err
+			return cs, err
 		}
-		fmt.Fprintf(cfg.Out, "screened the book: %d selected, %d cases started, %d already open\n", res.Selected, res.Started, res.AlreadyOpen)
-	} else {
-		fmt.Fprintf(cfg.Out, "reusing the %d cases already started\n", have)
+		if i >= cfg.Cases {
+			cs.Parked[run.GetID()] = parkAt[len(cs.Parked)%len(parkAt)]
+		} else {
+			cs.Driven = append(cs.Driven, run.GetID())
+		}
 	}
-	// the cases table fills as each case's first step is recorded
-	deadline := time.Now().Add(time.Minute)
-	for {
-		var ids []string
-		rows, err := db.Query(ctx, `SELECT case_id FROM cases ORDER BY case_id LIMIT $1`, cfg.Cases)
-		if err != nil {
-			return nil, fmt.Errorf("demo: list cases: %w", err)
-		}
-		for rows.Next() {
-			var id string
-			if err := rows.Scan(&id); err != nil {
-				return nil, fmt.Errorf("demo: list cases: %w", err)
-			}
-			ids = append(ids, id)
-		}
-		if err := rows.Err(); err != nil {
-			return nil, fmt.Errorf("demo: list cases: %w", err)
-		}
-		if len(ids) >= cfg.Cases || time.Now().After(deadline) {
-			return ids, nil
-		}
-		time.Sleep(500 * time.Millisecond)
+	fmt.Fprintf(cfg.Out, "screened the book: started %d demo cases and %d to park for inspection\n", len(cs.Driven), len(cs.Parked))
+	b, err := json.MarshalIndent(cs, "", "  ")
+	if err != nil {
+		return cs, fmt.Errorf("demo: %w", err)
 	}
+	if err := os.WriteFile(file, b, 0o644); err != nil {
+		return cs, fmt.Errorf("demo: %w", err)
+	}
+	return cs, nil
 }
 
 // stageLine counts the cases by stage.

@@ -1,5 +1,7 @@
 package demo
 
+import "github.com/casework/casework/contract"
+
 // Scenario is how the simulated agents treat one case. The demo mixes them so that every
 // step, every anomaly kind, rejected reports and a missed deadline all happen.
 type Scenario string
@@ -27,28 +29,51 @@ const (
 )
 
 var mix = []struct {
-	s     Scenario
-	share int
+	s      Scenario
+	share  int
+	expect contract.Outcome
 }{
-	{Happy, 34}, {PaidInFull, 6}, {AddressChanged, 4}, {WrongPartyFirst, 4}, {Unreachable, 4},
-	{RefusedOnce, 4}, {LegalReferral, 4}, {MissedPayment, 5}, {Dispute, 4}, {Complaint, 3},
-	{Hardship, 3}, {Deceased, 3}, {Bankruptcy, 3}, {ContactChanged, 4}, {SupervisorClose, 3},
-	{Rejected, 6}, {MissedDeadline, 3}, {AfterHoursCall, 3},
+	{Happy, 34, contract.OutcomePlanCompleted}, {PaidInFull, 6, contract.OutcomePaidInFull},
+	{AddressChanged, 4, contract.OutcomePlanCompleted}, {WrongPartyFirst, 4, contract.OutcomePlanCompleted},
+	{Unreachable, 4, contract.OutcomeUnreachable}, {RefusedOnce, 4, contract.OutcomePlanCompleted},
+	{LegalReferral, 4, contract.OutcomeLegalReferral}, {MissedPayment, 5, contract.OutcomePlanCompleted},
+	{Dispute, 4, contract.OutcomePlanCompleted}, {Complaint, 3, contract.OutcomePlanCompleted},
+	{Hardship, 3, contract.OutcomePlanCompleted}, {Deceased, 3, contract.OutcomeDeceased},
+	{Bankruptcy, 3, contract.OutcomeBankruptcy}, {ContactChanged, 4, contract.OutcomePlanCompleted},
+	{SupervisorClose, 3, contract.OutcomeClosedBySupervisor}, {Rejected, 6, contract.OutcomePlanCompleted},
+	{MissedDeadline, 3, contract.OutcomePlanCompleted}, {AfterHoursCall, 3, contract.OutcomePlanCompleted},
 }
 
-// ScenarioAt is the scenario of the i-th demo case (cases sorted by id). Every 100
-// consecutive cases hold each scenario in its share; the order is spread out (stride 37)
-// so that a small demo still gets a mix.
-func ScenarioAt(i int) Scenario {
-	n := (i % 100) * 37 % 100
+// Expected is the outcome a scenario's case must reach.
+func Expected(s Scenario) contract.Outcome {
 	for _, m := range mix {
-		if n < m.share {
-			return m.s
+		if m.s == s {
+			return m.expect
 		}
-		n -= m.share
 	}
-	return Happy
+	return contract.OutcomeNone
 }
+
+// order is the scenario of each of 100 consecutive demo cases: first every scenario once,
+// then the rest of each share spread out (stride 37), so that a demo of 18 cases already
+// shows every scenario and 100 cases show each in its share.
+var order = func() [100]Scenario {
+	var o [100]Scenario
+	var rest []Scenario
+	for i, m := range mix {
+		o[i] = m.s
+		for range m.share - 1 {
+			rest = append(rest, m.s)
+		}
+	}
+	for k := range rest {
+		o[len(mix)+k*37%len(rest)] = rest[k]
+	}
+	return o
+}()
+
+// ScenarioAt is the scenario of the i-th demo case (cases sorted by id).
+func ScenarioAt(i int) Scenario { return order[i%len(order)] }
 
 // Scenarios lists every scenario.
 func Scenarios() []Scenario {
@@ -58,3 +83,6 @@ func Scenarios() []Scenario {
 	}
 	return out
 }
+
+// ScenarioCount is how many scenarios there are: a demo of that many cases shows them all.
+func ScenarioCount() int { return len(mix) }

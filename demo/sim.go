@@ -23,6 +23,9 @@ import (
 type Sim struct {
 	DB *pgxpool.Pool
 	TC client.Client
+	// Park lists cases to drive only as far as a stage and leave open there, for people to
+	// inspect (their policy has real 24-hour days; their reports carry daytime times).
+	Park map[string]contract.Stage
 
 	Accepted, Rejected, Signals atomic.Int64
 
@@ -33,6 +36,7 @@ type Sim struct {
 }
 
 type simCase struct {
+	daytime      time.Time // when set, the time its reports carry (a parked case's)
 	scenario     Scenario
 	phoneTasks   int
 	visits       int
@@ -52,8 +56,14 @@ func (s *Sim) Run(ctx context.Context, caseIDs []string, progress func(closed in
 	s.cases, s.handled, s.inflight = map[string]*simCase{}, map[string]bool{}, map[string]bool{}
 	ids := slices.Clone(caseIDs)
 	slices.Sort(ids)
-	for i, id := range ids {
+	i := 0
+	for _, id := range ids {
+		if _, parked := s.Park[id]; parked {
+			s.cases[id] = &simCase{scenario: Happy}
+			continue
+		}
 		s.cases[id] = &simCase{scenario: ScenarioAt(i)}
+		i++
 	}
 	sem := make(chan struct{}, 16)
 	var wg sync.WaitGroup
@@ -61,7 +71,7 @@ func (s *Sim) Run(ctx context.Context, caseIDs []string, progress func(closed in
 	tick := time.NewTicker(200 * time.Millisecond)
 	defer tick.Stop()
 	for {
-		closed, err := s.countClosed(ctx, ids)
+		closed, err := s.countDone(ctx, ids)
 		if err != nil {
 			return err
 		}
@@ -96,12 +106,23 @@ func (s *Sim) Run(ctx context.Context, caseIDs []string, progress func(closed in
 	}
 }
 
-func (s *Sim) countClosed(ctx context.Context, ids []string) (int, error) {
-	var n int
-	if err := s.DB.QueryRow(ctx, `SELECT count(*) FROM cases WHERE case_id = ANY($1) AND stage = 'closed'`, ids).Scan(&n); err != nil {
+// countDone counts the cases closed, or parked where they should be.
+func (s *Sim) countDone(ctx context.Context, ids []string) (int, error) {
+	rows, err := s.DB.Query(ctx, `SELECT case_id, stage FROM cases WHERE case_id = ANY($1)`, ids)
+	if err != nil {
 		return 0, fmt.Errorf("sim: count closed cases: %w", err)
 	}
-	return n, nil
+	n := 0
+	for rows.Next() {
+		var id, stage string
+		if err := rows.Scan(&id, &stage); err != nil {
+			return 0, fmt.Errorf("sim: count closed cases: %w", err)
+		}
+		if target, parked := s.Park[id]; (parked && stage == string(target)) || (!parked && stage == string(contract.StageClosed)) {
+			n++
+		}
+	}
+	return n, rows.Err()
 }
 
 // due lists the actions to take now: open tasks whose contact is allowed, and payments of
@@ -140,7 +161,7 @@ func (s *Sim) due(ctx context.Context, ids []string) ([]func(context.Context), e
 		work = append(work, func(ctx context.Context) { s.act(ctx, t); s.done(t.CaseID) })
 	}
 	for _, id := range paying {
-		if s.inflight[id] {
+		if _, parked := s.Park[id]; parked || s.inflight[id] {
 			continue
 		}
 		s.inflight[id] = true
@@ -169,7 +190,12 @@ func (s *Sim) act(ctx context.Context, t task) {
 		return
 	}
 	agent := first(t.Assignees)
-	if contact[t.Action] && !inWindowNow(st) {
+	if target, parked := s.Park[t.CaseID]; parked {
+		if st.Stage == target {
+			return // parked: left waiting for a person
+		}
+		c.daytime = lastDaytime(st)
+	} else if contact[t.Action] && !inWindowNow(st) {
 		s.mu.Lock()
 		delete(s.handled, t.ID) // agents call and visit in the debtor's daytime: try again later
 		s.mu.Unlock()
@@ -204,7 +230,7 @@ func (s *Sim) act(ctx context.Context, t task) {
 
 func (s *Sim) phone(ctx context.Context, t task, c *simCase, st *contract.Status, agent string) {
 	c.phoneTasks++
-	call := contract.PhoneVerified{AgentID: agent, CalledAt: time.Now().UTC().Format(time.RFC3339Nano), Outcome: contract.PhoneConfirmed}
+	call := contract.PhoneVerified{AgentID: agent, CalledAt: c.at(), Outcome: contract.PhoneConfirmed}
 	switch {
 	case c.scenario == MissedDeadline && c.phoneTasks == 1:
 		return // the agent never calls: the deadline passes and the task is reassigned
@@ -236,7 +262,7 @@ func (s *Sim) visit(ctx context.Context, t task, c *simCase, st *contract.Status
 	if t.AddressID != nil {
 		addr = *t.AddressID
 	}
-	report := contract.VisitReport{AgentIDs: t.Assignees, BadgesShown: true, VisitedAt: time.Now().UTC().Format(time.RFC3339Nano),
+	report := contract.VisitReport{AgentIDs: t.Assignees, BadgesShown: true, VisitedAt: c.at(),
 		AddressID: addr, DebtorMet: true, LivingConditions: "modest", Employment: "employed", MonthlyCapacity: st.AmountDue / 6,
 		Willingness: contract.WillingnessMedium}
 	by := first(t.Assignees)
@@ -394,6 +420,31 @@ func inWindowNow(st *contract.Status) bool {
 	w := rules.WindowOf(st.Policy)
 	now := time.Now()
 	return clock.InWindow(now, w) && clock.InWindow(now.Add(st.Policy.Real(contract.Duration(time.Hour))), w)
+}
+
+// lastDaytime is the latest moment at or before now inside the debtor's contact window.
+func lastDaytime(st *contract.Status) time.Time {
+	clock, err := rules.NewClock(st.Epoch, st.Policy.DayLength.D(), st.Timezone)
+	t := time.Now()
+	if err != nil {
+		return t
+	}
+	step := st.Policy.Real(contract.Duration(15 * time.Minute))
+	for range 200 {
+		if clock.InWindow(t, rules.WindowOf(st.Policy)) {
+			return t
+		}
+		t = t.Add(-step)
+	}
+	return t
+}
+
+// at is when a report of the case says it happened: now, or a parked case's daytime.
+func (c *simCase) at() string {
+	if !c.daytime.IsZero() {
+		return c.daytime.UTC().Format(time.RFC3339Nano)
+	}
+	return time.Now().UTC().Format(time.RFC3339Nano)
 }
 
 // afterHours is a recent moment that was night in the debtor's time zone.

@@ -259,7 +259,8 @@ func demoCmd() *cobra.Command {
 	}
 	cmd.Flags().StringVar(&cfg.UCIFile, "uci", "../shared/data/uci-credit-default/default-of-credit-card-clients.csv", "the UCI credit-card clients file")
 	cmd.Flags().StringVar(&cfg.Dir, "dir", ".dev", "where to write the demo book")
-	cmd.Flags().IntVar(&cfg.Cases, "cases", 200, "how many cases to start and drive")
+	cmd.Flags().IntVar(&cfg.Cases, "cases", 200, "how many cases to start and drive to the end")
+	cmd.Flags().IntVar(&cfg.Parked, "parked", 12, "how many more to leave waiting at a stage for inspection")
 	cmd.Flags().DurationVar(&cfg.DayLength, "day", 3*time.Second, "real time of one case day")
 	cmd.Flags().DurationVar(&cfg.Timeout, "timeout", 20*time.Minute, "give up after this long")
 	return cmd
