@@ -5,42 +5,29 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"strings"
-	"syscall"
 	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
 	"go.temporal.io/sdk/client"
-	"go.uber.org/zap"
 
 	"github.com/casework/casework/contract"
 	"github.com/casework/casework/platform"
 	"github.com/casework/casework/store"
 )
 
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if err := rootCmd().ExecuteContext(ctx); err != nil {
-		fmt.Fprintln(os.Stderr, "agent:", err)
-		os.Exit(1)
-	}
-}
+func main() { platform.Main(rootCmd()) }
 
 func rootCmd() *cobra.Command {
 	root := &cobra.Command{
-		Use:           "agent",
-		Short:         "Casework for agents and supervisors: send results into cases, read inboxes and cases",
-		SilenceUsage:  true,
-		SilenceErrors: true,
+		Use:   "agent",
+		Short: "Casework for agents and supervisors: send results into cases, read inboxes and cases",
 	}
 	for _, a := range actionCmds() {
 		root.AddCommand(a)
@@ -55,14 +42,6 @@ func caseID(s string) string {
 		return s
 	}
 	return contract.WorkflowID(s)
-}
-
-func dial() (client.Client, error) {
-	logger, err := platform.NewLogger()
-	if err != nil {
-		return nil, err
-	}
-	return platform.DialTemporal(logger.WithOptions(zap.IncreaseLevel(zap.WarnLevel)))
 }
 
 // action is one human action's subcommand: its flags fill the payload.
@@ -215,7 +194,7 @@ func actionCmd(a action) *cobra.Command {
 		if _, err := contract.Decode(a.name, raw); err != nil {
 			return err
 		}
-		tc, err := dial()
+		tc, err := platform.DialTemporalQuiet()
 		if err != nil {
 			return err
 		}
@@ -328,7 +307,7 @@ func showCmd() *cobra.Command {
 		Short: "The case's status and timeline",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			tc, err := dial()
+			tc, err := platform.DialTemporalQuiet()
 			if err != nil {
 				return err
 			}

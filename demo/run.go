@@ -108,6 +108,10 @@ func Run(ctx context.Context, db *pgxpool.Pool, tc client.Client, cfg Config) er
 	if err := r.WriteText(out); err != nil {
 		return err
 	}
+	fmt.Fprintln(out, "\nupdates the workflow rejected (the simulation sends some bad reports on purpose):")
+	for _, k := range slices.Sorted(maps.Keys(sim.Rejections)) {
+		fmt.Fprintf(out, "  %4d × %s\n", sim.Rejections[k], k)
+	}
 	vs, err := Verdicts(ctx, db, cs.Driven)
 	if err != nil {
 		return err

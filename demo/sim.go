@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -28,6 +29,7 @@ type Sim struct {
 	Park map[string]contract.Stage
 
 	Accepted, Rejected, Signals atomic.Int64
+	Rejections                  map[string]int // why updates were rejected, counted
 
 	mu       sync.Mutex
 	cases    map[string]*simCase
@@ -37,6 +39,7 @@ type Sim struct {
 
 type simCase struct {
 	daytime      time.Time // when set, the time its reports carry (a parked case's)
+	nextPay      time.Time // when to look at its plan again
 	scenario     Scenario
 	phoneTasks   int
 	visits       int
@@ -160,8 +163,9 @@ func (s *Sim) due(ctx context.Context, ids []string) ([]func(context.Context), e
 		s.inflight[t.CaseID] = true
 		work = append(work, func(ctx context.Context) { s.act(ctx, t); s.done(t.CaseID) })
 	}
+	now := time.Now()
 	for _, id := range paying {
-		if _, parked := s.Park[id]; parked || s.inflight[id] {
+		if _, parked := s.Park[id]; parked || s.inflight[id] || now.Before(s.cases[id].nextPay) {
 			continue
 		}
 		s.inflight[id] = true
@@ -333,6 +337,10 @@ func (s *Sim) pay(ctx context.Context, caseID string) {
 	if err != nil || st.Plan == nil || st.Stage != contract.StageRepayment || st.Paused {
 		return
 	}
+	// look again in a case day: a debtor's payments are days apart
+	s.mu.Lock()
+	c.nextPay = time.Now().Add(st.Policy.DayLength.D())
+	s.mu.Unlock()
 	today, err := time.Parse(time.DateOnly, st.CaseDate)
 	if err != nil {
 		return
@@ -368,9 +376,27 @@ func (s *Sim) send(ctx context.Context, caseID, action string, payload any) {
 	}
 	if err != nil {
 		s.Rejected.Add(1)
+		s.mu.Lock()
+		if s.Rejections == nil {
+			s.Rejections = map[string]int{}
+		}
+		s.Rejections[rejection(action, err)]++
+		s.mu.Unlock()
 		return
 	}
 	s.Accepted.Add(1)
+}
+
+// rejection is the gist of a rejected update: the action and the workflow's reason.
+func rejection(action string, err error) string {
+	msg := err.Error()
+	if i := strings.Index(msg, action+" rejected: "); i >= 0 {
+		msg = msg[i:]
+	}
+	if len(msg) > 110 {
+		msg = msg[:110] + "…"
+	}
+	return msg
 }
 
 // signal sends a human action as a signal (fire and forget).

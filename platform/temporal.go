@@ -28,3 +28,13 @@ func DialTemporal(logger *zap.Logger) (client.Client, error) {
 	}
 	return c, nil
 }
+
+// DialTemporalQuiet connects a command-line tool to Temporal: like DialTemporal, logging
+// only the SDK's warnings and errors.
+func DialTemporalQuiet() (client.Client, error) {
+	logger, err := NewLogger()
+	if err != nil {
+		return nil, err
+	}
+	return DialTemporal(logger.WithOptions(zap.IncreaseLevel(zap.WarnLevel)))
+}

@@ -10,14 +10,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"os/signal"
-	"syscall"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/spf13/cobra"
 	"go.temporal.io/sdk/client"
-	"go.uber.org/zap"
 
 	"github.com/casework/casework/backoffice"
 	"github.com/casework/casework/book"
@@ -26,38 +23,45 @@ import (
 	"github.com/casework/casework/store"
 )
 
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if err := rootCmd().ExecuteContext(ctx); err != nil {
-		fmt.Fprintln(os.Stderr, "starter:", err)
-		os.Exit(1)
-	}
-}
+func main() { platform.Main(rootCmd()) }
 
 func rootCmd() *cobra.Command {
 	root := &cobra.Command{
-		Use:           "starter",
-		Short:         "Casework back office: migrate, import, screen, start, report",
-		SilenceUsage:  true,
-		SilenceErrors: true,
+		Use:   "starter",
+		Short: "Casework back office: migrate, import, screen, start, report",
 	}
 	root.AddCommand(migrateCmd(), importCmd(), screenCmd(), startCmd(), reportCmd(), demoBookCmd(), seedAgentsCmd(), demoCmd())
 	return root
 }
 
-func openDB(ctx context.Context) (*pgxpool.Pool, error) {
-	return store.Open(ctx, os.Getenv("DATABASE_URL"))
+// backOffice is what a command works with: the database and, if asked for, Temporal.
+type backOffice struct {
+	db *pgxpool.Pool
+	tc client.Client
 }
 
-func dialTemporal() (client.Client, *zap.Logger, error) {
-	logger, err := platform.NewLogger()
+// connect opens the database (DATABASE_URL) and, with temporal, the Temporal client.
+func connect(ctx context.Context, temporal bool) (*backOffice, error) {
+	db, err := store.Open(ctx, os.Getenv("DATABASE_URL"))
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	logger = logger.WithOptions(zap.IncreaseLevel(zap.WarnLevel))
-	tc, err := platform.DialTemporal(logger)
-	return tc, logger, err
+	b := &backOffice{db: db}
+	if temporal {
+		if b.tc, err = platform.DialTemporalQuiet(); err != nil {
+			db.Close()
+			return nil, err
+		}
+	}
+	return b, nil
+}
+
+// Close closes what connect opened.
+func (b *backOffice) Close() {
+	if b.tc != nil {
+		b.tc.Close()
+	}
+	b.db.Close()
 }
 
 func migrateCmd() *cobra.Command {
@@ -66,11 +70,12 @@ func migrateCmd() *cobra.Command {
 		Short: "Apply the database migrations not yet applied",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			db, err := openDB(cmd.Context())
+			b, err := connect(cmd.Context(), false)
 			if err != nil {
 				return err
 			}
-			defer db.Close()
+			defer b.Close()
+			db := b.db
 			applied, err := store.Migrate(cmd.Context(), db)
 			if err != nil {
 				return err
@@ -91,11 +96,12 @@ func importCmd() *cobra.Command {
 		Short: "Import an overdue book (CSV); bad rows are reported by line, good rows kept",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			db, err := openDB(cmd.Context())
+			b, err := connect(cmd.Context(), false)
 			if err != nil {
 				return err
 			}
-			defer db.Close()
+			defer b.Close()
+			db := b.db
 			f, err := os.Open(args[0])
 			if err != nil {
 				return fmt.Errorf("import: %w", err)
@@ -120,16 +126,12 @@ func screenCmd() *cobra.Command {
 		Short: "Start cases for the accounts that pass the screening policy",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			db, err := openDB(cmd.Context())
+			b, err := connect(cmd.Context(), true)
 			if err != nil {
 				return err
 			}
-			defer db.Close()
-			tc, _, err := dialTemporal()
-			if err != nil {
-				return err
-			}
-			defer tc.Close()
+			defer b.Close()
+			db, tc := b.db, b.tc
 			p, err := platform.DeploymentPolicy()
 			if err != nil {
 				return err
@@ -155,7 +157,7 @@ func startCmd() *cobra.Command {
 		Short: "Start the case of one account",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			tc, _, err := dialTemporal()
+			tc, err := platform.DialTemporalQuiet()
 			if err != nil {
 				return err
 			}
@@ -179,11 +181,12 @@ func reportCmd() *cobra.Command {
 		Short: "Report on the cases: outcomes, amounts collected, time per stage",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			db, err := openDB(cmd.Context())
+			b, err := connect(cmd.Context(), false)
 			if err != nil {
 				return err
 			}
-			defer db.Close()
+			defer b.Close()
+			db := b.db
 			r, err := backoffice.BuildReport(cmd.Context(), db)
 			if err != nil {
 				return err
@@ -222,11 +225,12 @@ func seedAgentsCmd() *cobra.Command {
 		Short: "Add the demo agents (phone, field, supervisors in four regions)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			db, err := openDB(cmd.Context())
+			b, err := connect(cmd.Context(), false)
 			if err != nil {
 				return err
 			}
-			defer db.Close()
+			defer b.Close()
+			db := b.db
 			n, err := demo.SeedAgents(cmd.Context(), db)
 			if err != nil {
 				return err
@@ -244,16 +248,12 @@ func demoCmd() *cobra.Command {
 		Short: "Run the demo: build and import the UCI book, add agents, start cases and drive them with simulated agents",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			db, err := openDB(cmd.Context())
+			b, err := connect(cmd.Context(), true)
 			if err != nil {
 				return err
 			}
-			defer db.Close()
-			tc, _, err := dialTemporal()
-			if err != nil {
-				return err
-			}
-			defer tc.Close()
+			defer b.Close()
+			db, tc := b.db, b.tc
 			return demo.Run(cmd.Context(), db, tc, cfg)
 		},
 	}

@@ -10,8 +10,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"os/signal"
-	"syscall"
 
 	"github.com/spf13/cobra"
 	"go.temporal.io/sdk/worker"
@@ -26,19 +24,12 @@ import (
 )
 
 func main() {
-	cmd := &cobra.Command{
-		Use:           "worker",
-		Short:         "Run Casework's case workflows and activities",
-		SilenceUsage:  true,
-		SilenceErrors: true,
-		RunE:          func(cmd *cobra.Command, _ []string) error { return run(cmd.Context()) },
-	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if err := cmd.ExecuteContext(ctx); err != nil {
-		fmt.Fprintln(os.Stderr, "worker:", err)
-		os.Exit(1)
-	}
+	platform.Main(&cobra.Command{
+		Use:   "worker",
+		Short: "Run Casework's case workflows and activities",
+		Args:  cobra.NoArgs,
+		RunE:  func(cmd *cobra.Command, _ []string) error { return run(cmd.Context()) },
+	})
 }
 
 func run(ctx context.Context) error {

@@ -12,15 +12,8 @@ import (
 // negotiation usually follows the visit face to face, so only the contact window (not the
 // call limits) sets when it may start.
 func (c *caseRun) negotiate() error {
-	if len(c.st.Assigned[contract.RolePhone]) == 0 {
-		ids, err := c.assign(contract.RolePhone, 1, nil)
-		if err != nil {
-			return err
-		}
-		if len(ids) == 0 {
-			return c.staffing(contract.RolePhone, 1)
-		}
-		c.st.Assigned[contract.RolePhone] = ids
+	if staffed, err := c.staff(contract.RolePhone, 1); !staffed {
+		return err
 	}
 	assignees := append(append([]string(nil), c.st.Assigned[contract.RolePhone]...), c.st.Assigned[contract.RoleField]...)
 	_, err := c.await(wait{

@@ -11,15 +11,8 @@ import (
 // phoneVerify assigns a phone agent, opens the call task and waits for phone-verified.
 // The call rules set when the call may start (pending.notBefore).
 func (c *caseRun) phoneVerify() error {
-	if len(c.st.Assigned[contract.RolePhone]) == 0 {
-		ids, err := c.assign(contract.RolePhone, 1, nil)
-		if err != nil {
-			return err
-		}
-		if len(ids) == 0 {
-			return c.staffing(contract.RolePhone, 1)
-		}
-		c.st.Assigned[contract.RolePhone] = ids
+	if staffed, err := c.staff(contract.RolePhone, 1); !staffed {
+		return err
 	}
 	_, err := c.await(wait{
 		action: contract.ActionPhoneVerified, role: contract.RolePhone,

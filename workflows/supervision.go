@@ -18,6 +18,23 @@ func (c *caseRun) review() error {
 	return err
 }
 
+// staff makes sure n agents of the role are assigned to the case. When the region has too
+// few, the case waits for a supervisor to assign them, and staffed is false.
+func (c *caseRun) staff(role string, n int) (staffed bool, err error) {
+	if len(c.st.Assigned[role]) >= n {
+		return true, nil
+	}
+	ids, err := c.assign(role, n, nil)
+	if err != nil {
+		return false, err
+	}
+	if len(ids) < n {
+		return false, c.staffing(role, n)
+	}
+	c.st.Assigned[role] = ids
+	return true, nil
+}
+
 // staffing waits for a supervisor to reassign the role when too few active agents of the
 // region could be assigned.
 func (c *caseRun) staffing(role string, need int) error {

@@ -10,12 +10,8 @@ import (
 // survey opens the callback survey task some days after resolution and waits for
 // survey-result until its deadline; then the case closes, with or without a survey.
 func (c *caseRun) survey() error {
-	if len(c.st.Assigned[contract.RolePhone]) == 0 {
-		ids, err := c.assign(contract.RolePhone, 1, nil)
-		if err != nil {
-			return err
-		}
-		c.st.Assigned[contract.RolePhone] = ids
+	if staffed, err := c.staff(contract.RolePhone, 1); !staffed {
+		return err
 	}
 	at := c.st.StageSince.Add(c.st.Policy.Real(c.st.Policy.SurveyDelay))
 	expired, err := c.await(wait{

@@ -12,16 +12,8 @@ import (
 // visit assigns at least two active field agents of the debtor's region (each with a work
 // badge), opens the visit task for the verified address only and waits for visit-report.
 func (c *caseRun) visit() error {
-	need := c.st.Policy.MinFieldAgents
-	if len(c.st.Assigned[contract.RoleField]) < need {
-		ids, err := c.assign(contract.RoleField, need, nil)
-		if err != nil {
-			return err
-		}
-		if len(ids) < need {
-			return c.staffing(contract.RoleField, need)
-		}
-		c.st.Assigned[contract.RoleField] = ids
+	if staffed, err := c.staff(contract.RoleField, c.st.Policy.MinFieldAgents); !staffed {
+		return err
 	}
 	_, err := c.await(wait{
 		action: contract.ActionVisitReport, role: contract.RoleField,
