@@ -6,7 +6,6 @@ package activities
 
 import (
 	"github.com/jackc/pgx/v5/pgxpool"
-	"go.uber.org/zap"
 
 	"github.com/casework/casework/contract"
 	"github.com/casework/casework/notify"
@@ -17,5 +16,4 @@ type Activities struct {
 	DB       *pgxpool.Pool
 	Notifier notify.Notifier
 	Policy   contract.Policy // the deployment's policy; cases may override it
-	Log      *zap.Logger
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/spf13/cobra"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
 
 	"github.com/casework/casework/contract"
 	"github.com/casework/casework/platform"
@@ -225,13 +226,11 @@ func actionCmd(a action) *cobra.Command {
 
 // unwrap keeps the workflow's own message of a rejection.
 func unwrap(err error) error {
-	for {
-		next := errors.Unwrap(err)
-		if next == nil {
-			return err
-		}
-		err = next
+	var app *temporal.ApplicationError
+	if errors.As(err, &app) {
+		return errors.New(app.Message())
 	}
+	return err
 }
 
 func payload(stdin io.Reader, jsonFile string, build func() (any, error)) ([]byte, error) {

@@ -33,6 +33,7 @@ type Config struct {
 	Dir       string        // where the demo book is written (.dev)
 	Cases     int           // how many cases to start and drive to the end
 	Parked    int           // how many more to leave waiting at a stage, for inspection
+	InFlight  int           // how many driven cases may be open at once
 	DayLength time.Duration // real time of one case day
 	Timeout   time.Duration
 	Out       io.Writer
@@ -73,15 +74,20 @@ func Run(ctx context.Context, db *pgxpool.Pool, tc client.Client, cfg Config) er
 	}
 	fmt.Fprintf(out, "%d demo agents (phone, field with badges, supervisors) in regions %v\n", n, Regions)
 
-	cs, err := demoCases(ctx, db, tc, cfg)
+	cs, err := demoCases(ctx, db, cfg)
 	if err != nil {
 		return err
 	}
+	fed := make(chan error, 1)
+	feedCtx, stopFeed := context.WithCancel(ctx)
+	defer stopFeed()
+	go func() { fed <- feed(feedCtx, db, tc, cfg, cs) }()
 	ids := slices.Clone(cs.Driven)
 	for id := range cs.Parked {
 		ids = append(ids, id)
 	}
-	fmt.Fprintf(out, "driving %d cases with simulated agents (a case day lasts %s), parking %d for inspection\n", len(cs.Driven), cfg.DayLength, len(cs.Parked))
+	fmt.Fprintf(out, "driving %d cases with simulated agents, at most %d at once (a case day lasts %s); parking %d for inspection\n",
+		len(cs.Driven), cfg.InFlight, cfg.DayLength, len(cs.Parked))
 	sim := &Sim{DB: db, TC: tc, Park: cs.Parked}
 	simCtx, cancel := context.WithTimeout(ctx, cfg.Timeout)
 	defer cancel()
@@ -92,11 +98,15 @@ func Run(ctx context.Context, db *pgxpool.Pool, tc client.Client, cfg Config) er
 			return
 		}
 		last = time.Now()
-		fmt.Fprintf(out, "%5.0fs  %s  · updates %d accepted, %d rejected · signals %d\n", time.Since(t1).Seconds(),
-			stageLine(ctx, db, ids), sim.Accepted.Load(), sim.Rejected.Load(), sim.Signals.Load())
+		fmt.Fprintf(out, "%5.0fs  %s · updates %d accepted, %d rejected (p50 %s, p95 %s) · signals %d\n", time.Since(t1).Seconds(),
+			stageLine(ctx, db, ids), sim.Accepted.Load(), sim.Rejected.Load(), sim.Latency(0.5).Round(time.Millisecond),
+			sim.Latency(0.95).Round(time.Millisecond), sim.Signals.Load())
 	})
 	if err != nil {
 		return fmt.Errorf("demo: the simulation stopped: %w", err)
+	}
+	if err := <-fed; err != nil {
+		return fmt.Errorf("demo: starting cases: %w", err)
 	}
 	elapsed := time.Since(t1)
 	fmt.Fprintf(out, "\nall %d demo cases closed in %s (%.1f cases a minute); whole demo %s\n\n", len(cs.Driven), elapsed.Round(time.Second),
@@ -142,8 +152,9 @@ type Cases struct {
 // parkAt is where the parked cases wait, in turn.
 var parkAt = []contract.Stage{contract.StagePhoneVerify, contract.StageVisit, contract.StageNegotiate, contract.StageRepayment}
 
-// demoCases starts the demo's cases, or takes up those a previous run started.
-func demoCases(ctx context.Context, db *pgxpool.Pool, tc client.Client, cfg Config) (Cases, error) {
+// demoCases picks the demo's accounts (those screening selects, most overdue first), or
+// takes up the cases a previous run picked.
+func demoCases(ctx context.Context, db *pgxpool.Pool, cfg Config) (Cases, error) {
 	file := filepath.Join(cfg.Dir, "demo-cases.json")
 	var cs Cases
 	if b, err := os.ReadFile(file); err == nil {
@@ -157,30 +168,18 @@ func demoCases(ctx context.Context, db *pgxpool.Pool, tc client.Client, cfg Conf
 	if err != nil {
 		return cs, err
 	}
-	ids, err := backoffice.Selected(ctx, db, p, backoffice.Filter{Limit: cfg.Cases + cfg.Parked})
+	accounts, err := backoffice.Selected(ctx, db, p, backoffice.Filter{Limit: cfg.Cases + cfg.Parked})
 	if err != nil {
 		return cs, err
 	}
 	cs.Parked = map[string]contract.Stage{}
-	for i, account := range ids {
-		policy := Policy(cfg.DayLength)
-		if i >= cfg.Cases {
-			policy = nil // parked cases run on the real policy: days of 24 hours
-		}
-		run, err := backoffice.Start(ctx, tc, account, policy)
-		if errors.Is(err, backoffice.ErrAlreadyOpen) {
-			continue
-		}
-		if err != nil {
-			return cs, err
-		}
-		if i >= cfg.Cases {
-			cs.Parked[run.GetID()] = parkAt[len(cs.Parked)%len(parkAt)]
+	for i, account := range accounts {
+		if i < cfg.Cases {
+			cs.Driven = append(cs.Driven, contract.WorkflowID(account))
 		} else {
-			cs.Driven = append(cs.Driven, run.GetID())
+			cs.Parked[contract.WorkflowID(account)] = parkAt[len(cs.Parked)%len(parkAt)]
 		}
 	}
-	fmt.Fprintf(cfg.Out, "screened the book: started %d demo cases and %d to park for inspection\n", len(cs.Driven), len(cs.Parked))
 	b, err := json.MarshalIndent(cs, "", "  ")
 	if err != nil {
 		return cs, fmt.Errorf("demo: %w", err)
@@ -189,6 +188,57 @@ func demoCases(ctx context.Context, db *pgxpool.Pool, tc client.Client, cfg Conf
 		return cs, fmt.Errorf("demo: %w", err)
 	}
 	return cs, nil
+}
+
+// feed starts the demo's cases that have no case row yet, keeping at most inFlight driven
+// cases open at once, the way a back office works through its book: the parked ones first
+// (on the real policy, 24-hour days), then the driven ones on the demo policy.
+func feed(ctx context.Context, db *pgxpool.Pool, tc client.Client, cfg Config, cs Cases) error {
+	start := func(id string, policy json.RawMessage) error {
+		var exists bool
+		if err := db.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM cases WHERE case_id = $1)`, id).Scan(&exists); err != nil {
+			return fmt.Errorf("demo: %w", err)
+		}
+		if exists {
+			return nil // started by an earlier run
+		}
+		account, err := contract.AccountFromWorkflowID(id)
+		if err != nil {
+			return err
+		}
+		if _, err := backoffice.Start(ctx, tc, account, policy); err != nil && !errors.Is(err, backoffice.ErrAlreadyOpen) {
+			return err
+		}
+		return nil
+	}
+	for _, id := range slices.Sorted(maps.Keys(cs.Parked)) {
+		if err := start(id, nil); err != nil {
+			return err
+		}
+	}
+	var recent []time.Time // starts whose case row may not be written yet
+	for _, id := range cs.Driven {
+		for {
+			var open int
+			if err := db.QueryRow(ctx, `SELECT count(*) FROM cases WHERE case_id = ANY($1) AND stage <> 'closed'`, cs.Driven).Scan(&open); err != nil {
+				return fmt.Errorf("demo: %w", err)
+			}
+			recent = slices.DeleteFunc(recent, func(t time.Time) bool { return time.Since(t) > 2*time.Second })
+			if open+len(recent) < cfg.InFlight {
+				break
+			}
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-time.After(200 * time.Millisecond):
+			}
+		}
+		if err := start(id, Policy(cfg.DayLength)); err != nil {
+			return err
+		}
+		recent = append(recent, time.Now())
+	}
+	return nil
 }
 
 // stageLine counts the cases by stage.

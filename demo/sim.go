@@ -2,9 +2,9 @@ package demo
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -12,6 +12,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
 
 	"github.com/casework/casework/contract"
 	"github.com/casework/casework/rules"
@@ -29,12 +30,14 @@ type Sim struct {
 	Park map[string]contract.Stage
 
 	Accepted, Rejected, Signals atomic.Int64
-	Rejections                  map[string]int // why updates were rejected, counted
+	Rejections                  map[string]int  // why updates were rejected, counted
+	latencies                   []time.Duration // of each update's round trip
 
 	mu       sync.Mutex
 	cases    map[string]*simCase
-	handled  map[string]bool // task ids acted on (or deliberately ignored)
-	inflight map[string]bool // cases with an action under way
+	handled  map[string]bool  // task ids acted on (or deliberately ignored)
+	inflight map[string]bool  // cases with an action under way
+	fixed    map[string]*view // what each case's status query told
 }
 
 type simCase struct {
@@ -48,6 +51,7 @@ type simCase struct {
 }
 
 type task struct {
+	Created            time.Time
 	ID, CaseID, Action string
 	Assignees          []string
 	NotBefore          *time.Time
@@ -56,7 +60,7 @@ type task struct {
 
 // Run drives the cases until every one is closed, or ctx ends.
 func (s *Sim) Run(ctx context.Context, caseIDs []string, progress func(closed int)) error {
-	s.cases, s.handled, s.inflight = map[string]*simCase{}, map[string]bool{}, map[string]bool{}
+	s.cases, s.handled, s.inflight, s.fixed = map[string]*simCase{}, map[string]bool{}, map[string]bool{}, map[string]*view{}
 	ids := slices.Clone(caseIDs)
 	slices.Sort(ids)
 	i := 0
@@ -68,7 +72,7 @@ func (s *Sim) Run(ctx context.Context, caseIDs []string, progress func(closed in
 		s.cases[id] = &simCase{scenario: ScenarioAt(i)}
 		i++
 	}
-	sem := make(chan struct{}, 16)
+	sem := make(chan struct{}, 64)
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	tick := time.NewTicker(200 * time.Millisecond)
@@ -131,14 +135,14 @@ func (s *Sim) countDone(ctx context.Context, ids []string) (int, error) {
 // due lists the actions to take now: open tasks whose contact is allowed, and payments of
 // cases in repayment.
 func (s *Sim) due(ctx context.Context, ids []string) ([]func(context.Context), error) {
-	rows, err := s.DB.Query(ctx, `SELECT task_id, case_id, action, assignees, not_before, address_id FROM tasks
+	rows, err := s.DB.Query(ctx, `SELECT task_id, case_id, action, assignees, not_before, address_id, created_at FROM tasks
 		WHERE status = 'open' AND case_id = ANY($1) AND (not_before IS NULL OR not_before <= now())`, ids)
 	if err != nil {
 		return nil, fmt.Errorf("sim: read inboxes: %w", err)
 	}
 	tasks, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (task, error) {
 		var t task
-		err := r.Scan(&t.ID, &t.CaseID, &t.Action, &t.Assignees, &t.NotBefore, &t.AddressID)
+		err := r.Scan(&t.ID, &t.CaseID, &t.Action, &t.Assignees, &t.NotBefore, &t.AddressID, &t.Created)
 		return t, err
 	})
 	if err != nil {
@@ -189,13 +193,13 @@ func (s *Sim) state(caseID string) *simCase {
 // act does one task as the agent it is assigned to would.
 func (s *Sim) act(ctx context.Context, t task) {
 	c := s.state(t.CaseID)
-	st, err := s.status(ctx, t.CaseID)
-	if err != nil || st.Stage == contract.StageClosed {
+	st, err := s.view(ctx, t.CaseID)
+	if err != nil || st.stage == contract.StageClosed {
 		return
 	}
 	agent := first(t.Assignees)
 	if target, parked := s.Park[t.CaseID]; parked {
-		if st.Stage == target {
+		if st.stage == target {
 			return // parked: left waiting for a person
 		}
 		c.daytime = lastDaytime(st)
@@ -213,13 +217,18 @@ func (s *Sim) act(ctx context.Context, t task) {
 	case contract.ActionNegotiationResult:
 		s.negotiate(ctx, t, c, st, agent)
 	case contract.ActionResume:
-		by := first(st.Supervisors)
+		by := first(st.supervisors)
 		if c.scenario == SupervisorClose {
 			s.send(ctx, t.CaseID, contract.ActionClose, contract.SupervisorAction{By: by, Reason: "account sold to a debt buyer"})
 			return
 		}
-		s.wait(ctx, 2*time.Second) // a supervisor takes a moment to review
-		s.send(ctx, t.CaseID, contract.ActionResume, contract.SupervisorAction{By: by, Reason: "reviewed: " + st.PauseReason})
+		if time.Since(t.Created) < 2*time.Second { // a supervisor takes a moment to review
+			s.mu.Lock()
+			delete(s.handled, t.ID)
+			s.mu.Unlock()
+			return
+		}
+		s.send(ctx, t.CaseID, contract.ActionResume, contract.SupervisorAction{By: by, Reason: "reviewed"})
 	case contract.ActionSurveyResult:
 		reached := len(t.CaseID)%5 != 0
 		res := contract.SurveyResult{AgentID: agent, Reached: reached, Complaint: c.scenario == Complaint}
@@ -228,11 +237,11 @@ func (s *Sim) act(ctx context.Context, t task) {
 		}
 		s.send(ctx, t.CaseID, contract.ActionSurveyResult, res)
 	case contract.ActionReassign:
-		s.send(ctx, t.CaseID, contract.ActionClose, contract.SupervisorAction{By: first(st.Supervisors), Reason: "no staff in region"})
+		s.send(ctx, t.CaseID, contract.ActionClose, contract.SupervisorAction{By: first(st.supervisors), Reason: "no staff in region"})
 	}
 }
 
-func (s *Sim) phone(ctx context.Context, t task, c *simCase, st *contract.Status, agent string) {
+func (s *Sim) phone(ctx context.Context, t task, c *simCase, st *view, agent string) {
 	c.phoneTasks++
 	call := contract.PhoneVerified{AgentID: agent, CalledAt: c.at(), Outcome: contract.PhoneConfirmed}
 	switch {
@@ -243,7 +252,7 @@ func (s *Sim) phone(ctx context.Context, t task, c *simCase, st *contract.Status
 	case c.scenario == WrongPartyFirst && c.phoneTasks == 1:
 		call.Outcome, call.Note = contract.PhoneWrongParty, "reached a relative; disclosed nothing"
 	case c.scenario == AddressChanged && c.phoneTasks == 1:
-		id, err := s.recordAddress(ctx, st.AccountID, agent)
+		id, err := s.recordAddress(ctx, st.accountID, agent)
 		if err != nil {
 			return
 		}
@@ -260,14 +269,14 @@ func (s *Sim) phone(ctx context.Context, t task, c *simCase, st *contract.Status
 	s.send(ctx, t.CaseID, contract.ActionPhoneVerified, call)
 }
 
-func (s *Sim) visit(ctx context.Context, t task, c *simCase, st *contract.Status) {
+func (s *Sim) visit(ctx context.Context, t task, c *simCase, st *view) {
 	c.visits++
 	addr := ""
 	if t.AddressID != nil {
 		addr = *t.AddressID
 	}
 	report := contract.VisitReport{AgentIDs: t.Assignees, BadgesShown: true, VisitedAt: c.at(),
-		AddressID: addr, DebtorMet: true, LivingConditions: "modest", Employment: "employed", MonthlyCapacity: st.AmountDue / 6,
+		AddressID: addr, DebtorMet: true, LivingConditions: "modest", Employment: "employed", MonthlyCapacity: st.amountDue / 6,
 		Willingness: contract.WillingnessMedium}
 	by := first(t.Assignees)
 	switch {
@@ -278,7 +287,7 @@ func (s *Sim) visit(ctx context.Context, t task, c *simCase, st *contract.Status
 		s.send(ctx, t.CaseID, contract.ActionAnomaly, contract.AnomalyReport{Kind: contract.AnomalyBankruptcy, ReportedBy: by})
 		return
 	case c.scenario == ContactChanged && c.visits == 1:
-		id, err := s.recordAddress(ctx, st.AccountID, by)
+		id, err := s.recordAddress(ctx, st.accountID, by)
 		if err != nil {
 			return
 		}
@@ -295,7 +304,7 @@ func (s *Sim) visit(ctx context.Context, t task, c *simCase, st *contract.Status
 	s.send(ctx, t.CaseID, contract.ActionVisitReport, report)
 }
 
-func (s *Sim) negotiate(ctx context.Context, t task, c *simCase, st *contract.Status, agent string) {
+func (s *Sim) negotiate(ctx context.Context, t task, c *simCase, st *view, agent string) {
 	c.negotiations++
 	n := contract.NegotiationResult{AgentID: agent, LegalConsequencesExplained: true}
 	switch {
@@ -306,14 +315,14 @@ func (s *Sim) negotiate(ctx context.Context, t task, c *simCase, st *contract.St
 	case c.scenario == Hardship && c.negotiations == 1:
 		n.Outcome = contract.NegotiationHardship
 	case c.scenario == SupervisorClose:
-		s.send(ctx, t.CaseID, contract.ActionPause, contract.SupervisorAction{By: first(st.Supervisors), Reason: "checking the account's sale"})
+		s.send(ctx, t.CaseID, contract.ActionPause, contract.SupervisorAction{By: first(st.supervisors), Reason: "checking the account's sale"})
 		return
 	case c.scenario == PaidInFull:
 		n.Outcome = contract.NegotiationPaidInFull
 	default:
 		n.Outcome = contract.NegotiationPlanAgreed
-		owed := st.AmountDue - st.AmountPaid
-		today, err := time.Parse(time.DateOnly, st.CaseDate)
+		owed := st.amountDue - st.amountPaid
+		today, err := time.Parse(time.DateOnly, st.caseDate())
 		if err != nil {
 			return
 		}
@@ -330,36 +339,53 @@ func (s *Sim) negotiate(ctx context.Context, t task, c *simCase, st *contract.St
 	s.send(ctx, t.CaseID, contract.ActionNegotiationResult, n)
 }
 
-// pay pays the installments that fall due, as the debtor's bank would report them.
+// pay pays the installments that fall due, as the debtor's bank would report them. It reads
+// the plan from PostgreSQL, as a bank's reconciliation would.
 func (s *Sim) pay(ctx context.Context, caseID string) {
 	c := s.state(caseID)
-	st, err := s.status(ctx, caseID)
-	if err != nil || st.Plan == nil || st.Stage != contract.StageRepayment || st.Paused {
+	st, err := s.view(ctx, caseID)
+	if err != nil || st.stage != contract.StageRepayment {
 		return
 	}
 	// look again in a case day: a debtor's payments are days apart
 	s.mu.Lock()
-	c.nextPay = time.Now().Add(st.Policy.DayLength.D())
+	c.nextPay = time.Now().Add(st.policy.DayLength.D())
 	s.mu.Unlock()
-	today, err := time.Parse(time.DateOnly, st.CaseDate)
+	rows, err := s.DB.Query(ctx, `SELECT plan_no, idx, due_date, amount, paid FROM installments
+		WHERE case_id = $1 AND plan_no = (SELECT max(plan_no) FROM installments WHERE case_id = $1) ORDER BY idx`, caseID)
 	if err != nil {
 		return
 	}
-	for i, in := range st.Plan.Installments {
-		if in.Paid >= in.Amount {
+	type inst struct {
+		plan, idx    int
+		due          time.Time
+		amount, paid int64
+	}
+	plan, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (inst, error) {
+		var i inst
+		return i, r.Scan(&i.plan, &i.idx, &i.due, &i.amount, &i.paid)
+	})
+	if err != nil {
+		return
+	}
+	today, err := time.Parse(time.DateOnly, st.caseDate())
+	if err != nil {
+		return
+	}
+	for _, in := range plan {
+		if in.paid >= in.amount {
 			continue
 		}
-		due, err := time.Parse(time.DateOnly, in.DueDate)
-		if err != nil || today.Before(due.AddDate(0, 0, -1)) {
+		if today.Before(in.due.AddDate(0, 0, -1)) {
 			return // not yet: debtors pay near the due date
 		}
-		if c.scenario == MissedPayment && st.Plan.Number == 1 {
+		if c.scenario == MissedPayment && in.plan == 1 {
 			return // the first plan is broken: missed-payment, then renegotiation
 		}
-		p := contract.PaymentReceived{PaymentID: fmt.Sprintf("%s-p%d-i%d", caseID, st.Plan.Number, i+1), Amount: in.Amount - in.Paid,
+		p := contract.PaymentReceived{PaymentID: fmt.Sprintf("%s-p%d-i%d", caseID, in.plan, in.idx), Amount: in.amount - in.paid,
 			PaidAt: time.Now().UTC().Format(time.RFC3339Nano), Channel: "bank-transfer"}
 		s.send(ctx, caseID, contract.ActionPaymentReceived, p)
-		if i == 0 {
+		if in.idx == 1 {
 			s.send(ctx, caseID, contract.ActionPaymentReceived, p) // the bank's file repeats it: counted once
 		}
 		return
@@ -368,6 +394,12 @@ func (s *Sim) pay(ctx context.Context, caseID string) {
 
 // send sends a human action as an update and waits for its result.
 func (s *Sim) send(ctx context.Context, caseID, action string, payload any) {
+	t0 := time.Now()
+	defer func() {
+		s.mu.Lock()
+		s.latencies = append(s.latencies, time.Since(t0))
+		s.mu.Unlock()
+	}()
 	h, err := s.TC.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
 		WorkflowID: caseID, UpdateName: action, Args: []any{payload}, WaitForStage: client.WorkflowUpdateStageCompleted,
 	})
@@ -387,11 +419,24 @@ func (s *Sim) send(ctx context.Context, caseID, action string, payload any) {
 	s.Accepted.Add(1)
 }
 
+// Latency is the update round trip at the quantile q (0.5, 0.95, ...).
+func (s *Sim) Latency(q float64) time.Duration {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.latencies) == 0 {
+		return 0
+	}
+	l := slices.Clone(s.latencies)
+	slices.Sort(l)
+	return l[min(len(l)-1, int(q*float64(len(l))))]
+}
+
 // rejection is the gist of a rejected update: the action and the workflow's reason.
 func rejection(action string, err error) string {
 	msg := err.Error()
-	if i := strings.Index(msg, action+" rejected: "); i >= 0 {
-		msg = msg[i:]
+	var app *temporal.ApplicationError
+	if errors.As(err, &app) {
+		msg = app.Message()
 	}
 	if len(msg) > 110 {
 		msg = msg[:110] + "…"
@@ -404,6 +449,47 @@ func (s *Sim) signal(ctx context.Context, caseID, action string, payload any) {
 	if err := s.TC.SignalWorkflow(ctx, caseID, "", action, payload); err == nil {
 		s.Signals.Add(1)
 	}
+}
+
+// view is what the simulated agents know of a case: what the case's status query told
+// once (fixed for its life: account, supervisors, policy, calendar) and what PostgreSQL's
+// case row says now. One query a case keeps the simulation's load off the server.
+type view struct {
+	accountID             string
+	supervisors           []string
+	policy                contract.Policy
+	clock                 rules.Clock
+	stage                 contract.Stage
+	amountDue, amountPaid int64
+}
+
+// caseDate is the debtor-local date now.
+func (v *view) caseDate() string { return v.clock.Date(time.Now()) }
+
+func (s *Sim) view(ctx context.Context, caseID string) (*view, error) {
+	s.mu.Lock()
+	fixed := s.fixed[caseID]
+	s.mu.Unlock()
+	if fixed == nil {
+		st, err := s.status(ctx, caseID)
+		if err != nil {
+			return nil, err
+		}
+		clock, err := rules.NewClock(st.Epoch, st.Policy.DayLength.D(), st.Timezone)
+		if err != nil {
+			return nil, err
+		}
+		fixed = &view{accountID: st.AccountID, supervisors: st.Supervisors, policy: st.Policy, clock: clock}
+		s.mu.Lock()
+		s.fixed[caseID] = fixed
+		s.mu.Unlock()
+	}
+	v := *fixed
+	err := s.DB.QueryRow(ctx, `SELECT stage, amount_due, amount_paid FROM cases WHERE case_id = $1`, caseID).Scan(&v.stage, &v.amountDue, &v.amountPaid)
+	if err != nil {
+		return nil, fmt.Errorf("case row of %s: %w", caseID, err)
+	}
+	return &v, nil
 }
 
 func (s *Sim) status(ctx context.Context, caseID string) (*contract.Status, error) {
@@ -437,32 +523,42 @@ var contact = map[string]bool{
 	contract.ActionNegotiationResult: true, contract.ActionSurveyResult: true,
 }
 
-// inWindowNow reports whether it is daytime for the debtor, with an hour to spare.
-func inWindowNow(st *contract.Status) bool {
-	clock, err := rules.NewClock(st.Epoch, st.Policy.DayLength.D(), st.Timezone)
-	if err != nil {
-		return false
-	}
-	w := rules.WindowOf(st.Policy)
+// inWindowNow reports whether it is daytime for the debtor, with three hours to spare
+// (at demo speed an hour is a fraction of a second: the report must land in daytime too).
+func inWindowNow(v *view) bool {
+	w := rules.WindowOf(v.policy)
 	now := time.Now()
-	return clock.InWindow(now, w) && clock.InWindow(now.Add(st.Policy.Real(contract.Duration(time.Hour))), w)
+	return v.clock.InWindow(now, w) && v.clock.InWindow(now.Add(v.policy.Real(contract.Duration(3*time.Hour))), w)
 }
 
 // lastDaytime is the latest moment at or before now inside the debtor's contact window.
-func lastDaytime(st *contract.Status) time.Time {
-	clock, err := rules.NewClock(st.Epoch, st.Policy.DayLength.D(), st.Timezone)
+func lastDaytime(v *view) time.Time {
+	return lastWhere(v, 15*time.Minute, func(t time.Time) bool { return v.clock.InWindow(t, rules.WindowOf(v.policy)) })
+}
+
+// afterHours is a recent moment that was night for the debtor.
+func afterHours(v *view) time.Time {
+	return lastWhere(v, time.Hour, func(t time.Time) bool { return !v.clock.InWindow(t, rules.WindowOf(v.policy)) })
+}
+
+// lastWhere steps back from now by step of case time until ok, for at most two days.
+func lastWhere(v *view, step time.Duration, ok func(time.Time) bool) time.Time {
 	t := time.Now()
-	if err != nil {
-		return t
-	}
-	step := st.Policy.Real(contract.Duration(15 * time.Minute))
-	for range 200 {
-		if clock.InWindow(t, rules.WindowOf(st.Policy)) {
+	real := v.policy.Real(contract.Duration(step))
+	for range int(48 * time.Hour / step) {
+		if ok(t) {
 			return t
 		}
-		t = t.Add(-step)
+		t = t.Add(-real)
 	}
 	return t
+}
+
+func first(ids []string) string {
+	if len(ids) == 0 {
+		return ""
+	}
+	return ids[0]
 }
 
 // at is when a report of the case says it happened: now, or a parked case's daytime.
@@ -471,35 +567,4 @@ func (c *simCase) at() string {
 		return c.daytime.UTC().Format(time.RFC3339Nano)
 	}
 	return time.Now().UTC().Format(time.RFC3339Nano)
-}
-
-// afterHours is a recent moment that was night in the debtor's time zone.
-func afterHours(st *contract.Status) time.Time {
-	clock, err := rules.NewClock(st.Epoch, st.Policy.DayLength.D(), st.Timezone)
-	if err != nil {
-		return time.Now()
-	}
-	t := time.Now()
-	step := st.Policy.Real(contract.Duration(time.Hour))
-	for range 48 {
-		if !clock.InWindow(t, rules.WindowOf(st.Policy)) {
-			return t
-		}
-		t = t.Add(-step)
-	}
-	return t
-}
-
-func (s *Sim) wait(ctx context.Context, d time.Duration) {
-	select {
-	case <-ctx.Done():
-	case <-time.After(d):
-	}
-}
-
-func first(ids []string) string {
-	if len(ids) == 0 {
-		return ""
-	}
-	return ids[0]
 }

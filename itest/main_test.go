@@ -21,7 +21,6 @@ import (
 	"github.com/casework/casework/notify"
 	"github.com/casework/casework/platform"
 	"github.com/casework/casework/store"
-	"github.com/casework/casework/workflows"
 )
 
 // stack is what the tests share: the database, the Temporal client and the worker.
@@ -100,9 +99,8 @@ func setUp() error {
 	}
 	stack.sent = &countingNotifier{keys: make(chan string, 1000)}
 	stack.lost = &lostResults{}
-	w := worker.New(stack.tc, contract.TaskQueue, worker.Options{Interceptors: []interceptor.WorkerInterceptor{stack.lost}})
-	w.RegisterWorkflow(workflows.CaseWorkflow)
-	w.RegisterActivity(&activities.Activities{DB: stack.workerDB, Notifier: stack.sent, Policy: contract.DefaultPolicy(), Log: logger})
+	w := platform.NewCaseWorker(stack.tc, &activities.Activities{DB: stack.workerDB, Notifier: stack.sent, Policy: contract.DefaultPolicy()},
+		worker.Options{Interceptors: []interceptor.WorkerInterceptor{stack.lost}})
 	if err := w.Start(); err != nil {
 		return fmt.Errorf("start worker: %w", err)
 	}

@@ -11,7 +11,9 @@ bin/starter migrate
 if [ -s .dev/worker.pid ] && kill -0 "$(cat .dev/worker.pid)" 2>/dev/null; then kill "$(cat .dev/worker.pid)"; sleep 1; fi
 LOG_FORMAT=${LOG_FORMAT:-json} nohup bin/worker >.dev/worker.log 2>&1 &
 echo $! >.dev/worker.pid
-trap 'kill $(cat .dev/worker.pid) 2>/dev/null || true' EXIT
+# the worker stops with the demo, except with DEMO_EXIT=1: then it stays up, in the
+# background, so the parked cases can be inspected (scripts/stack.sh down stops it)
+[ "${DEMO_EXIT:-0}" = 1 ] || trap 'kill $(cat .dev/worker.pid) 2>/dev/null || true' EXIT
 echo "worker started (logs in .dev/worker.log)"
 bin/starter demo --cases "${DEMO_CASES:-200}" --day "${DEMO_DAY:-3s}" \
   --uci "${CASEWORK_UCI:-../shared/data/uci-credit-default/default-of-credit-card-clients.csv}"
@@ -22,6 +24,9 @@ Try:        source .dev/env
             temporal workflow list --query 'CaseStage = "closed" AND Region = "north"'
             bin/starter report
 MSG
-if [ "${DEMO_EXIT:-0}" = 1 ]; then exit 0; fi
+if [ "${DEMO_EXIT:-0}" = 1 ]; then
+  echo "The worker stays up in the background for inspection (pid $(cat .dev/worker.pid)); scripts/stack.sh down stops everything."
+  exit 0
+fi
 echo "The stack stays up for inspection; Ctrl-C stops the worker (scripts/stack.sh down stops the servers)."
 wait "$(cat .dev/worker.pid)"

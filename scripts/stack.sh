@@ -116,6 +116,9 @@ start_postgres() {
 }
 
 stop_all() {
+  if [ -s "$dev/worker.pid" ] && kill -0 "$(cat "$dev/worker.pid")" 2>/dev/null; then
+    kill "$(cat "$dev/worker.pid")"; log "stopped the worker"
+  fi
   if [ -s "$dev/temporal/pid" ] && kill -0 "$(cat "$dev/temporal/pid")" 2>/dev/null; then
     kill "$(cat "$dev/temporal/pid")"; log "stopped the Temporal dev server"
   fi

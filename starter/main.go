@@ -261,6 +261,7 @@ func demoCmd() *cobra.Command {
 	cmd.Flags().StringVar(&cfg.Dir, "dir", ".dev", "where to write the demo book")
 	cmd.Flags().IntVar(&cfg.Cases, "cases", 200, "how many cases to start and drive to the end")
 	cmd.Flags().IntVar(&cfg.Parked, "parked", 12, "how many more to leave waiting at a stage for inspection")
+	cmd.Flags().IntVar(&cfg.InFlight, "in-flight", 50, "how many driven cases may be open at once")
 	cmd.Flags().DurationVar(&cfg.DayLength, "day", 3*time.Second, "real time of one case day")
 	cmd.Flags().DurationVar(&cfg.Timeout, "timeout", 20*time.Minute, "give up after this long")
 	return cmd

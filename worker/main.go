@@ -20,7 +20,6 @@ import (
 	"github.com/casework/casework/notify"
 	"github.com/casework/casework/platform"
 	"github.com/casework/casework/store"
-	"github.com/casework/casework/workflows"
 )
 
 func main() {
@@ -53,9 +52,7 @@ func run(ctx context.Context) error {
 	}
 	defer tc.Close()
 
-	w := worker.New(tc, contract.TaskQueue, worker.Options{})
-	w.RegisterWorkflow(workflows.CaseWorkflow)
-	w.RegisterActivity(&activities.Activities{DB: pool, Notifier: notify.Development(logger), Policy: policy, Log: logger})
+	w := platform.NewCaseWorker(tc, &activities.Activities{DB: pool, Notifier: notify.Development(logger), Policy: policy}, worker.Options{})
 	logger.Info("worker starting", zap.String("taskQueue", contract.TaskQueue), zap.Duration("dayLength", policy.DayLength.D()))
 	if err := w.Start(); err != nil {
 		return fmt.Errorf("start worker: %w", err)

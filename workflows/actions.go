@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"go.temporal.io/sdk/converter"
+	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/casework/casework/contract"
@@ -100,13 +101,25 @@ func register[T any](c *caseRun, signals map[string]signalHandler, h humanAction
 				msg := h.apply(p)
 				return ActionResult{Accepted: true, Message: msg, Stage: c.st.Stage, Outcome: c.st.Outcome, Paused: c.st.Paused}, nil
 			},
-			workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, p *T) error { return validate(p) }},
+			workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, p *T) error { return rejection(validate(p)) }},
 		)
 		if err != nil {
 			return fmt.Errorf("register update %s: %w", h.name, err)
 		}
 		return nil
 	}
+}
+
+// rejection turns a validation error into what the update's caller receives: a
+// non-retryable application error of type ValidationError whose message names the fields
+// and whose details are the fields and reasons, for tools to show next to their inputs.
+func rejection(err error) error {
+	var ve *contract.ValidationError
+	if err == nil || !errors.As(err, &ve) {
+		return err
+	}
+	return temporal.NewApplicationErrorWithOptions(ve.Error(), "ValidationError",
+		temporal.ApplicationErrorOptions{NonRetryable: true, Details: []any{ve.Fields}})
 }
 
 // receiveSignals handles the signals for the life of the run. It only peeks at the

@@ -39,6 +39,7 @@ func CaseWorkflow(ctx workflow.Context, in contract.CaseInput) (*contract.Status
 // caseRun is one run of a case workflow: the state and what the run needs to act on it.
 type caseRun struct {
 	ctx     workflow.Context
+	local   workflow.Context // for local activities: the short PostgreSQL reads and writes
 	in      contract.CaseInput
 	st      *contract.Status
 	clock   rules.Clock
@@ -58,7 +59,18 @@ func newCase(ctx workflow.Context, in contract.CaseInput) *caseRun {
 			MaximumInterval:    time.Minute,
 		},
 	})
-	c := &caseRun{ctx: ctx, in: in, log: workflow.GetLogger(ctx)}
+	// Reads and writes of PostgreSQL are short and idempotent: local activities, run in the
+	// workflow task that needs them, cost one marker event instead of a task round trip.
+	// Sending a reminder reaches outside: a regular activity.
+	local := workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
+		StartToCloseTimeout: 10 * time.Second,
+		RetryPolicy: &temporal.RetryPolicy{
+			InitialInterval:    time.Second,
+			BackoffCoefficient: 2,
+			MaximumInterval:    time.Minute,
+		},
+	})
+	c := &caseRun{ctx: ctx, local: local, in: in, log: workflow.GetLogger(ctx)}
 	if in.State != nil {
 		c.st = in.State
 		c.st.Runs++

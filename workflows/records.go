@@ -68,7 +68,7 @@ func (c *caseRun) sync() error {
 	for len(c.records) > 0 {
 		batch := activities.Batch{CaseID: c.st.CaseID, Records: c.records}
 		c.records = nil
-		if err := workflow.ExecuteActivity(c.ctx, a.Persist, batch).Get(c.ctx, nil); err != nil {
+		if err := workflow.ExecuteLocalActivity(c.local, a.Persist, batch).Get(c.ctx, nil); err != nil {
 			return fmt.Errorf("persist %d records of %s: %w", len(batch.Records), c.st.CaseID, err)
 		}
 	}

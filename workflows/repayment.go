@@ -147,8 +147,8 @@ func (c *caseRun) nextRepaymentEvent() (next, graceEnd time.Time) {
 			next = earliest(next, c.reminderAt(in, c.st.Policy.Reminders[in.Reminded]))
 		}
 	}
-	if next.IsZero() { // nothing left to wait for: wake soon and settle
-		next = c.now()
+	if next.IsZero() { // nothing left to wait for (cannot happen: a paid plan closes the case)
+		next = c.now().Add(c.st.Policy.Real(contract.Duration(contract.Day)))
 	}
 	return next, graceEnd
 }

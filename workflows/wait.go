@@ -67,9 +67,17 @@ func (c *caseRun) await(w wait) (expired bool, err error) {
 }
 
 // sleepUntil writes what is queued, then sleeps until the time t or until moved() says the
-// case moved on (woke). Records queued meanwhile are written without ending the sleep. It
+// case moved on (woke). Records queued meanwhile (an update's, a signal's) are written
+// without ending the sleep: one timer serves the whole sleep, however often it wakes. It
 // returns errContinueAsNew when the run should continue as new.
 func (c *caseRun) sleepUntil(t time.Time, moved func() bool) (woke bool, err error) {
+	timerCtx, cancel := workflow.WithCancel(c.ctx)
+	defer cancel()
+	var timer workflow.Future
+	if d := t.Sub(c.now()); d > 0 {
+		timer = workflow.NewTimer(timerCtx, d)
+	}
+	due := func() bool { return timer == nil || timer.IsReady() }
 	for {
 		if err := c.sync(); err != nil {
 			return false, err
@@ -80,11 +88,11 @@ func (c *caseRun) sleepUntil(t time.Time, moved func() bool) (woke bool, err err
 		if c.continueAsNewDue() {
 			return false, errContinueAsNew
 		}
-		if !c.now().Before(t) {
+		if due() {
 			return false, nil
 		}
-		if _, err := workflow.AwaitWithTimeout(c.ctx, t.Sub(c.now()), func() bool {
-			return moved() || len(c.records) > 0 || c.continueAsNewDue()
+		if err := workflow.Await(c.ctx, func() bool {
+			return moved() || len(c.records) > 0 || c.continueAsNewDue() || due()
 		}); err != nil {
 			return false, err
 		}
@@ -195,7 +203,7 @@ func (c *caseRun) reassignRole(p *contract.Pending, role string) error {
 func (c *caseRun) assign(role string, n int, exclude []string) ([]string, error) {
 	var ids []string
 	req := activities.AssignRequest{CaseID: c.st.CaseID, Role: role, Region: c.st.Region, Count: n, Exclude: exclude}
-	if err := workflow.ExecuteActivity(c.ctx, a.AssignAgents, req).Get(c.ctx, &ids); err != nil {
+	if err := workflow.ExecuteLocalActivity(c.local, a.AssignAgents, req).Get(c.ctx, &ids); err != nil {
 		return nil, fmt.Errorf("assign %d %s agents to %s: %w", n, role, c.st.CaseID, err)
 	}
 	return ids, nil
