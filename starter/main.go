@@ -34,49 +34,48 @@ func rootCmd() *cobra.Command {
 	return root
 }
 
-// backOffice is what a command works with: the database and, if asked for, Temporal.
+// needs says what a command connects to.
+type needs struct{ db, temporal bool }
+
+var (
+	database = needs{db: true}
+	temporal = needs{temporal: true}
+	both     = needs{db: true, temporal: true}
+)
+
+// backOffice is what a command works with: the database and Temporal, as it needs them.
 type backOffice struct {
 	db *pgxpool.Pool
 	tc client.Client
 }
 
-// connect opens the database (DATABASE_URL) and, with temporal, the Temporal client.
-func connect(ctx context.Context, temporal bool) (*backOffice, error) {
-	db, err := store.Open(ctx, os.Getenv("DATABASE_URL"))
-	if err != nil {
-		return nil, err
-	}
-	b := &backOffice{db: db}
-	if temporal {
-		if b.tc, err = platform.DialTemporalQuiet(); err != nil {
-			db.Close()
-			return nil, err
+// command gives c a run that gets the connections it needs, and closes them after.
+func command(c *cobra.Command, n needs, run func(ctx context.Context, b *backOffice, args []string) error) *cobra.Command {
+	c.RunE = func(cmd *cobra.Command, args []string) error {
+		ctx := cmd.Context()
+		var b backOffice
+		var err error
+		if n.db {
+			if b.db, err = store.Open(ctx, os.Getenv("DATABASE_URL")); err != nil {
+				return err
+			}
+			defer b.db.Close()
 		}
+		if n.temporal {
+			if b.tc, err = platform.DialTemporalQuiet(); err != nil {
+				return err
+			}
+			defer b.tc.Close()
+		}
+		return run(ctx, &b, args)
 	}
-	return b, nil
-}
-
-// Close closes what connect opened.
-func (b *backOffice) Close() {
-	if b.tc != nil {
-		b.tc.Close()
-	}
-	b.db.Close()
+	return c
 }
 
 func migrateCmd() *cobra.Command {
-	return &cobra.Command{
-		Use:   "migrate",
-		Short: "Apply the database migrations not yet applied",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			b, err := connect(cmd.Context(), false)
-			if err != nil {
-				return err
-			}
-			defer b.Close()
-			db := b.db
-			applied, err := store.Migrate(cmd.Context(), db)
+	return command(&cobra.Command{Use: "migrate", Short: "Apply the database migrations not yet applied", Args: cobra.NoArgs}, database,
+		func(ctx context.Context, b *backOffice, _ []string) error {
+			applied, err := store.Migrate(ctx, b.db)
 			if err != nil {
 				return err
 			}
@@ -86,52 +85,32 @@ func migrateCmd() *cobra.Command {
 				fmt.Printf("applied migrations %v\n", applied)
 			}
 			return nil
-		},
-	}
+		})
 }
 
 func importCmd() *cobra.Command {
-	return &cobra.Command{
-		Use:   "import FILE",
-		Short: "Import an overdue book (CSV); bad rows are reported by line, good rows kept",
-		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			b, err := connect(cmd.Context(), false)
-			if err != nil {
-				return err
-			}
-			defer b.Close()
-			db := b.db
+	return command(&cobra.Command{Use: "import FILE", Short: "Import an overdue book (CSV); bad rows are reported by line, good rows kept", Args: cobra.ExactArgs(1)}, database,
+		func(ctx context.Context, b *backOffice, args []string) error {
 			f, err := os.Open(args[0])
 			if err != nil {
 				return fmt.Errorf("import: %w", err)
 			}
 			defer f.Close()
-			st, err := book.Import(cmd.Context(), db, f, nil)
+			st, err := book.Import(ctx, b.db, f, nil)
 			for _, e := range st.Rejected {
 				fmt.Fprintf(os.Stderr, "%s: %s\n", args[0], e)
 			}
 			fmt.Printf("read %d rows: %d imported, %d updated, %d unchanged, %d rejected\n",
 				st.Read, st.Imported, st.Updated, st.Unchanged, len(st.Rejected))
 			return err
-		},
-	}
+		})
 }
 
 func screenCmd() *cobra.Command {
 	var f backoffice.Filter
 	var policy string
-	cmd := &cobra.Command{
-		Use:   "screen",
-		Short: "Start cases for the accounts that pass the screening policy",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			b, err := connect(cmd.Context(), true)
-			if err != nil {
-				return err
-			}
-			defer b.Close()
-			db, tc := b.db, b.tc
+	cmd := command(&cobra.Command{Use: "screen", Short: "Start cases for the accounts that pass the screening policy", Args: cobra.NoArgs}, both,
+		func(ctx context.Context, b *backOffice, _ []string) error {
 			p, err := platform.DeploymentPolicy()
 			if err != nil {
 				return err
@@ -139,11 +118,10 @@ func screenCmd() *cobra.Command {
 			if p, err = p.WithOverrides(json.RawMessage(policy)); err != nil {
 				return err
 			}
-			res, err := backoffice.Screen(cmd.Context(), db, tc, p, f, json.RawMessage(policy), nil)
+			res, err := backoffice.Screen(ctx, b.db, b.tc, p, f, json.RawMessage(policy), nil)
 			fmt.Printf("selected %d accounts: %d cases started, %d already open\n", res.Selected, res.Started, res.AlreadyOpen)
 			return err
-		},
-	}
+		})
 	cmd.Flags().IntVar(&f.Limit, "limit", 0, "start at most this many cases (0: all)")
 	cmd.Flags().StringVar(&f.Region, "region", "", "screen only the accounts of this region")
 	cmd.Flags().StringVar(&policy, "policy", "", "policy overrides for these cases, a JSON object")
@@ -152,42 +130,24 @@ func screenCmd() *cobra.Command {
 
 func startCmd() *cobra.Command {
 	var policy string
-	cmd := &cobra.Command{
-		Use:   "start ACCOUNT",
-		Short: "Start the case of one account",
-		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			tc, err := platform.DialTemporalQuiet()
-			if err != nil {
-				return err
-			}
-			defer tc.Close()
-			run, err := backoffice.Start(cmd.Context(), tc, args[0], json.RawMessage(policy))
+	cmd := command(&cobra.Command{Use: "start ACCOUNT", Short: "Start the case of one account", Args: cobra.ExactArgs(1)}, temporal,
+		func(ctx context.Context, b *backOffice, args []string) error {
+			run, err := backoffice.Start(ctx, b.tc, args[0], json.RawMessage(policy))
 			if err != nil {
 				return err
 			}
 			fmt.Printf("started %s (run %s)\n", run.GetID(), run.GetRunID())
 			return nil
-		},
-	}
+		})
 	cmd.Flags().StringVar(&policy, "policy", "", "policy overrides for this case, a JSON object")
 	return cmd
 }
 
 func reportCmd() *cobra.Command {
 	var format string
-	cmd := &cobra.Command{
-		Use:   "report",
-		Short: "Report on the cases: outcomes, amounts collected, time per stage",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			b, err := connect(cmd.Context(), false)
-			if err != nil {
-				return err
-			}
-			defer b.Close()
-			db := b.db
-			r, err := backoffice.BuildReport(cmd.Context(), db)
+	cmd := command(&cobra.Command{Use: "report", Short: "Report on the cases: outcomes, amounts collected, time per stage", Args: cobra.NoArgs}, database,
+		func(ctx context.Context, b *backOffice, _ []string) error {
+			r, err := backoffice.BuildReport(ctx, b.db)
 			if err != nil {
 				return err
 			}
@@ -197,66 +157,39 @@ func reportCmd() *cobra.Command {
 				return enc.Encode(r)
 			}
 			return r.WriteText(os.Stdout)
-		},
-	}
+		})
 	cmd.Flags().StringVar(&format, "format", "text", "text or json")
 	return cmd
 }
 
 func demoBookCmd() *cobra.Command {
-	return &cobra.Command{
-		Use:   "demo-book UCI_CSV OUT_CSV",
-		Short: "Build a book in Casework's format from the UCI credit-card clients file",
-		Args:  cobra.ExactArgs(2),
-		RunE: func(cmd *cobra.Command, args []string) error {
+	return command(&cobra.Command{Use: "demo-book UCI_CSV OUT_CSV", Short: "Build a book in Casework's format from the UCI credit-card clients file", Args: cobra.ExactArgs(2)}, needs{},
+		func(_ context.Context, _ *backOffice, args []string) error {
 			n, err := demo.WriteUCIBook(args[0], args[1])
 			if err != nil {
 				return err
 			}
 			fmt.Printf("wrote %d accounts to %s\n", n, args[1])
 			return nil
-		},
-	}
+		})
 }
 
 func seedAgentsCmd() *cobra.Command {
-	return &cobra.Command{
-		Use:   "seed-agents",
-		Short: "Add the demo agents (phone, field, supervisors in four regions)",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			b, err := connect(cmd.Context(), false)
-			if err != nil {
-				return err
-			}
-			defer b.Close()
-			db := b.db
-			n, err := demo.SeedAgents(cmd.Context(), db)
+	return command(&cobra.Command{Use: "seed-agents", Short: "Add the demo agents (phone, field, supervisors in four regions)", Args: cobra.NoArgs}, database,
+		func(ctx context.Context, b *backOffice, _ []string) error {
+			n, err := demo.SeedAgents(ctx, b.db)
 			if err != nil {
 				return err
 			}
 			fmt.Printf("%d demo agents in place\n", n)
 			return nil
-		},
-	}
+		})
 }
 
 func demoCmd() *cobra.Command {
 	cfg := demo.Config{Out: os.Stdout}
-	cmd := &cobra.Command{
-		Use:   "demo",
-		Short: "Run the demo: build and import the UCI book, add agents, start cases and drive them with simulated agents",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			b, err := connect(cmd.Context(), true)
-			if err != nil {
-				return err
-			}
-			defer b.Close()
-			db, tc := b.db, b.tc
-			return demo.Run(cmd.Context(), db, tc, cfg)
-		},
-	}
+	cmd := command(&cobra.Command{Use: "demo", Short: "Run the demo: build and import the UCI book, add agents, start cases and drive them with simulated agents", Args: cobra.NoArgs}, both,
+		func(ctx context.Context, b *backOffice, _ []string) error { return demo.Run(ctx, b.db, b.tc, cfg) })
 	cmd.Flags().StringVar(&cfg.UCIFile, "uci", "../shared/data/uci-credit-default/default-of-credit-card-clients.csv", "the UCI credit-card clients file")
 	cmd.Flags().StringVar(&cfg.Dir, "dir", ".dev", "where to write the demo book")
 	cmd.Flags().IntVar(&cfg.Cases, "cases", 200, "how many cases to start and drive to the end")
