@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -81,7 +82,8 @@ func Run(ctx context.Context, db *pgxpool.Pool, tc client.Client, cfg Config) er
 	fed := make(chan error, 1)
 	feedCtx, stopFeed := context.WithCancel(ctx)
 	defer stopFeed()
-	go func() { fed <- feed(feedCtx, db, tc, cfg, cs) }()
+	var started atomic.Int64
+	go func() { fed <- feed(feedCtx, db, tc, cfg, cs, &started) }()
 	ids := slices.Clone(cs.Driven)
 	for id := range cs.Parked {
 		ids = append(ids, id)
@@ -109,8 +111,12 @@ func Run(ctx context.Context, db *pgxpool.Pool, tc client.Client, cfg Config) er
 		return fmt.Errorf("demo: starting cases: %w", err)
 	}
 	elapsed := time.Since(t1)
-	fmt.Fprintf(out, "\nall %d demo cases closed in %s (%.1f cases a minute); whole demo %s\n\n", len(cs.Driven), elapsed.Round(time.Second),
-		float64(len(cs.Driven))/elapsed.Minutes(), time.Since(start).Round(time.Second))
+	if started.Load() == 0 {
+		fmt.Fprintf(out, "\nall %d demo cases had closed in an earlier run: nothing left to drive\n\n", len(cs.Driven))
+	} else {
+		fmt.Fprintf(out, "\nall %d demo cases closed in %s (%.1f cases a minute); whole demo %s\n\n", len(cs.Driven), elapsed.Round(time.Second),
+			float64(len(cs.Driven))/elapsed.Minutes(), time.Since(start).Round(time.Second))
+	}
 	r, err := backoffice.BuildReport(ctx, db)
 	if err != nil {
 		return err
@@ -193,7 +199,7 @@ func demoCases(ctx context.Context, db *pgxpool.Pool, cfg Config) (Cases, error)
 // feed starts the demo's cases that have no case row yet, keeping at most inFlight driven
 // cases open at once, the way a back office works through its book: the parked ones first
 // (on the real policy, 24-hour days), then the driven ones on the demo policy.
-func feed(ctx context.Context, db *pgxpool.Pool, tc client.Client, cfg Config, cs Cases) error {
+func feed(ctx context.Context, db *pgxpool.Pool, tc client.Client, cfg Config, cs Cases, started *atomic.Int64) error {
 	start := func(id string, policy json.RawMessage) error {
 		var exists bool
 		if err := db.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM cases WHERE case_id = $1)`, id).Scan(&exists); err != nil {
@@ -206,7 +212,11 @@ func feed(ctx context.Context, db *pgxpool.Pool, tc client.Client, cfg Config, c
 		if err != nil {
 			return err
 		}
-		if _, err := backoffice.Start(ctx, tc, account, policy); err != nil && !errors.Is(err, backoffice.ErrAlreadyOpen) {
+		_, err = backoffice.Start(ctx, tc, account, policy)
+		switch {
+		case err == nil:
+			started.Add(1)
+		case !errors.Is(err, backoffice.ErrAlreadyOpen):
 			return err
 		}
 		return nil
