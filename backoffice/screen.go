@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"go.temporal.io/sdk/client"
+	"golang.org/x/time/rate"
 
 	"github.com/casework/casework/contract"
 )
@@ -51,10 +52,18 @@ func Selected(ctx context.Context, db *pgxpool.Pool, p contract.Policy, f Filter
 	return ids, nil
 }
 
-// Screen starts the cases of the selected accounts, a few at a time. An account whose
+// Pace bounds how a screening starts cases: at most Concurrency starts under way, and at
+// most PerSecond started a second (0: no limit), so that a large book does not flood the
+// Temporal server.
+type Pace struct {
+	Concurrency int
+	PerSecond   float64
+}
+
+// Screen starts the cases of the selected accounts at the pace given. An account whose
 // case is already open is counted, not started again, so an interrupted screening can
 // simply run again.
-func Screen(ctx context.Context, db *pgxpool.Pool, tc client.Client, p contract.Policy, f Filter, overrides json.RawMessage, progress func(ScreenResult)) (ScreenResult, error) {
+func Screen(ctx context.Context, db *pgxpool.Pool, tc client.Client, p contract.Policy, f Filter, pace Pace, overrides json.RawMessage, progress func(ScreenResult)) (ScreenResult, error) {
 	ids, err := Selected(ctx, db, p, f)
 	if err != nil {
 		return ScreenResult{}, err
@@ -64,11 +73,19 @@ func Screen(ctx context.Context, db *pgxpool.Pool, tc client.Client, p contract.
 	var firstErr error
 	work := make(chan string)
 	var wg sync.WaitGroup
-	for range 8 {
+	limit := rate.Inf
+	if pace.PerSecond > 0 {
+		limit = rate.Limit(pace.PerSecond)
+	}
+	limiter := rate.NewLimiter(limit, 1)
+	for range max(1, pace.Concurrency) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for id := range work {
+				if err := limiter.Wait(ctx); err != nil {
+					return
+				}
 				_, err := Start(ctx, tc, id, overrides)
 				mu.Lock()
 				switch {
@@ -101,4 +118,43 @@ func Screen(ctx context.Context, db *pgxpool.Pool, tc client.Client, p contract.
 		firstErr = ctx.Err()
 	}
 	return res, firstErr
+}
+
+// Bucket is the selected accounts of one region and days-past-due bucket.
+type Bucket struct {
+	Region    string `json:"region"`
+	Bucket    string `json:"daysPastDue"`
+	Accounts  int    `json:"accounts"`
+	AmountDue int64  `json:"amountDue"`
+}
+
+// Preview counts what a screening would start, by region and days-past-due bucket (1-30,
+// 31-60, 61-90, 90+), with the amounts due; it starts nothing.
+func Preview(ctx context.Context, db *pgxpool.Pool, p contract.Policy, f Filter) ([]Bucket, error) {
+	limit := f.Limit
+	if limit <= 0 {
+		limit = 1 << 30
+	}
+	rows, err := db.Query(ctx, `
+		WITH selected AS (
+			SELECT a.region, a.days_past_due, a.amount_due FROM accounts a
+			WHERE a.status = 'open' AND a.days_past_due >= $1 AND a.amount_due >= $2
+			  AND NOT EXISTS (SELECT 1 FROM cases c WHERE c.account_id = a.account_id)
+			  AND ($4 = '' OR a.region = $4)
+			ORDER BY a.days_past_due DESC, a.amount_due DESC, a.account_id
+			LIMIT $3)
+		SELECT region, CASE WHEN days_past_due <= 30 THEN '1-30' WHEN days_past_due <= 60 THEN '31-60'
+			WHEN days_past_due <= 90 THEN '61-90' ELSE '90+' END AS bucket, count(*), sum(amount_due)
+		FROM selected GROUP BY 1, 2 ORDER BY 1, min(days_past_due)`, p.MinDaysPastDue, p.MinAmount, limit, f.Region)
+	if err != nil {
+		return nil, fmt.Errorf("screen preview: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Bucket, error) {
+		var b Bucket
+		return b, r.Scan(&b.Region, &b.Bucket, &b.Accounts, &b.AmountDue)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("screen preview: %w", err)
+	}
+	return out, nil
 }

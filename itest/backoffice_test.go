@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -103,11 +104,16 @@ func TestScreenStartsEachSelectedCaseOnce(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := backoffice.Screen(ctx, stack.db, stack.tc, p, backoffice.Filter{Region: region}, fastPolicy, nil)
+	preview, err := backoffice.Preview(ctx, stack.db, p, backoffice.Filter{Region: region})
+	want := []backoffice.Bucket{{Region: region, Bucket: "61-90", Accounts: 1, AmountDue: 500000}, {Region: region, Bucket: "90+", Accounts: 1, AmountDue: 900000}}
+	if err != nil || !slices.Equal(preview, want) {
+		t.Fatalf("dry run: %+v %v, want %+v", preview, err, want)
+	}
+	res, err := backoffice.Screen(ctx, stack.db, stack.tc, p, backoffice.Filter{Region: region}, backoffice.Pace{Concurrency: 4, PerSecond: 50}, fastPolicy, nil)
 	if err != nil || res.Selected != 2 || res.Started != 2 {
 		t.Fatalf("screen: %+v %v, want 2 selected and started", res, err)
 	}
-	again, err := backoffice.Screen(ctx, stack.db, stack.tc, p, backoffice.Filter{Region: region}, fastPolicy, nil)
+	again, err := backoffice.Screen(ctx, stack.db, stack.tc, p, backoffice.Filter{Region: region}, backoffice.Pace{Concurrency: 4, PerSecond: 50}, fastPolicy, nil)
 	if err != nil || again.Started != 0 {
 		t.Fatalf("screen again: %+v %v, want none started", again, err)
 	}

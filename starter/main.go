@@ -6,10 +6,13 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
+	"text/tabwriter"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -20,6 +23,7 @@ import (
 	"github.com/casework/casework/book"
 	"github.com/casework/casework/demo"
 	"github.com/casework/casework/platform"
+	"github.com/casework/casework/progress"
 	"github.com/casework/casework/store"
 )
 
@@ -91,12 +95,18 @@ func migrateCmd() *cobra.Command {
 func importCmd() *cobra.Command {
 	return command(&cobra.Command{Use: "import FILE", Short: "Import an overdue book (CSV); bad rows are reported by line, good rows kept", Args: cobra.ExactArgs(1)}, database,
 		func(ctx context.Context, b *backOffice, args []string) error {
+			rows, err := countRows(args[0])
+			if err != nil {
+				return err
+			}
 			f, err := os.Open(args[0])
 			if err != nil {
 				return fmt.Errorf("import: %w", err)
 			}
 			defer f.Close()
-			st, err := book.Import(ctx, b.db, f, nil)
+			bar := progress.New(os.Stderr, "import", rows)
+			st, err := book.Import(ctx, b.db, f, bar.Set)
+			bar.Done()
 			for _, e := range st.Rejected {
 				fmt.Fprintf(os.Stderr, "%s: %s\n", args[0], e)
 			}
@@ -109,6 +119,8 @@ func importCmd() *cobra.Command {
 func screenCmd() *cobra.Command {
 	var f backoffice.Filter
 	var policy string
+	var dryRun bool
+	pace := backoffice.Pace{Concurrency: 8, PerSecond: 20}
 	cmd := command(&cobra.Command{Use: "screen", Short: "Start cases for the accounts that pass the screening policy", Args: cobra.NoArgs}, both,
 		func(ctx context.Context, b *backOffice, _ []string) error {
 			p, err := platform.DeploymentPolicy()
@@ -118,10 +130,29 @@ func screenCmd() *cobra.Command {
 			if p, err = p.WithOverrides(json.RawMessage(policy)); err != nil {
 				return err
 			}
-			res, err := backoffice.Screen(ctx, b.db, b.tc, p, f, json.RawMessage(policy), nil)
+			if dryRun {
+				buckets, err := backoffice.Preview(ctx, b.db, p, f)
+				if err != nil {
+					return err
+				}
+				return writePreview(os.Stdout, buckets)
+			}
+			var bar *progress.Bar
+			res, err := backoffice.Screen(ctx, b.db, b.tc, p, f, pace, json.RawMessage(policy), func(r backoffice.ScreenResult) {
+				if bar == nil {
+					bar = progress.New(os.Stderr, "screen", r.Selected)
+				}
+				bar.Set(r.Started + r.AlreadyOpen)
+			})
+			if bar != nil {
+				bar.Done()
+			}
 			fmt.Printf("selected %d accounts: %d cases started, %d already open\n", res.Selected, res.Started, res.AlreadyOpen)
 			return err
 		})
+	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "count what would start, by region and days past due, and start nothing")
+	cmd.Flags().IntVar(&pace.Concurrency, "concurrency", pace.Concurrency, "starts under way at once")
+	cmd.Flags().Float64Var(&pace.PerSecond, "rate", pace.PerSecond, "starts a second at most (0: no limit)")
 	cmd.Flags().IntVar(&f.Limit, "limit", 0, "start at most this many cases (0: all)")
 	cmd.Flags().StringVar(&f.Region, "region", "", "screen only the accounts of this region")
 	cmd.Flags().StringVar(&policy, "policy", "", "policy overrides for these cases, a JSON object")
@@ -198,4 +229,28 @@ func demoCmd() *cobra.Command {
 	cmd.Flags().DurationVar(&cfg.DayLength, "day", 3*time.Second, "real time of one case day")
 	cmd.Flags().DurationVar(&cfg.Timeout, "timeout", 20*time.Minute, "give up after this long")
 	return cmd
+}
+
+// countRows counts the data rows of a CSV file (its lines less the header), for the
+// progress bar.
+func countRows(file string) (int, error) {
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return 0, fmt.Errorf("import: %w", err)
+	}
+	return max(0, bytes.Count(b, []byte("\n"))-1), nil
+}
+
+// writePreview prints a screening's preview as a table.
+func writePreview(w io.Writer, buckets []backoffice.Bucket) error {
+	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "region\tdays past due\taccounts\tamount due\t")
+	accounts, amount := 0, int64(0)
+	for _, b := range buckets {
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%d.%02d\t\n", b.Region, b.Bucket, b.Accounts, b.AmountDue/100, b.AmountDue%100)
+		accounts += b.Accounts
+		amount += b.AmountDue
+	}
+	fmt.Fprintf(tw, "all\t\t%d\t%d.%02d\t\n", accounts, amount/100, amount%100)
+	return tw.Flush()
 }
