@@ -117,7 +117,7 @@ func Run(ctx context.Context, db *pgxpool.Pool, tc client.Client, cfg Config) er
 		fmt.Fprintf(out, "\nall %d demo cases closed in %s (%.1f cases a minute); whole demo %s\n\n", len(cs.Driven), elapsed.Round(time.Second),
 			float64(len(cs.Driven))/elapsed.Minutes(), time.Since(start).Round(time.Second))
 	}
-	r, err := backoffice.BuildReport(ctx, db)
+	r, err := backoffice.BuildReport(ctx, db, backoffice.Range{})
 	if err != nil {
 		return err
 	}

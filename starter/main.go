@@ -175,21 +175,42 @@ func startCmd() *cobra.Command {
 }
 
 func reportCmd() *cobra.Command {
-	var format string
-	cmd := command(&cobra.Command{Use: "report", Short: "Report on the cases: outcomes, amounts collected, time per stage", Args: cobra.NoArgs}, database,
+	var format, from, to string
+	cmd := command(&cobra.Command{Use: "report", Short: "Report on the cases: recovery, promises kept, right-party contact, time per stage, anomalies, rejections, violations, satisfaction; by region and by agent", Args: cobra.NoArgs}, database,
 		func(ctx context.Context, b *backOffice, _ []string) error {
-			r, err := backoffice.BuildReport(ctx, b.db)
+			var rg backoffice.Range
+			for _, d := range []struct {
+				flag, v string
+				into    *time.Time
+			}{{"--from", from, &rg.From}, {"--to", to, &rg.To}} {
+				if d.v == "" {
+					continue
+				}
+				t, err := time.ParseInLocation(time.DateOnly, d.v, time.Local)
+				if err != nil {
+					return fmt.Errorf("%s %q: want a date YYYY-MM-DD", d.flag, d.v)
+				}
+				*d.into = t
+			}
+			r, err := backoffice.BuildReport(ctx, b.db, rg)
 			if err != nil {
 				return err
 			}
-			if format == "json" {
+			switch format {
+			case "json":
 				enc := json.NewEncoder(os.Stdout)
 				enc.SetIndent("", "  ")
 				return enc.Encode(r)
+			case "csv":
+				return r.WriteCSV(os.Stdout)
+			case "text", "":
+				return r.WriteText(os.Stdout)
 			}
-			return r.WriteText(os.Stdout)
+			return fmt.Errorf("--format %q: want text, csv or json", format)
 		})
-	cmd.Flags().StringVar(&format, "format", "text", "text or json")
+	cmd.Flags().StringVar(&format, "format", "text", "text (tables), csv or json")
+	cmd.Flags().StringVar(&from, "from", "", "first day of the range, YYYY-MM-DD (default: the beginning)")
+	cmd.Flags().StringVar(&to, "to", "", "day after the range, YYYY-MM-DD (default: now)")
 	return cmd
 }
 
