@@ -5,6 +5,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -18,6 +19,7 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 
+	"github.com/casework/casework/book"
 	"github.com/casework/casework/contract"
 	"github.com/casework/casework/platform"
 	"github.com/casework/casework/store"
@@ -33,7 +35,7 @@ func rootCmd() *cobra.Command {
 	for _, a := range actionCmds() {
 		root.AddCommand(a)
 	}
-	root.AddCommand(inboxCmd(), showCmd())
+	root.AddCommand(inboxCmd(), showCmd(), contactCmd())
 	return root
 }
 
@@ -45,34 +47,49 @@ func caseID(s string) string {
 	return contract.WorkflowID(s)
 }
 
+// builder builds an action's payload from the flags, for the case.
+type builder func(ctx context.Context, caseID string) (any, error)
+
 // action is one human action's subcommand: its flags fill the payload.
 type action struct {
 	name  string
 	short string
-	flags func(cmd *cobra.Command) func() (any, error)
+	flags func(cmd *cobra.Command) builder
 }
 
 func now() string { return time.Now().UTC().Format(time.RFC3339Nano) }
 
 func actionCmds() []*cobra.Command {
 	acts := []action{
-		{contract.ActionPhoneVerified, "Report a phone-verify call", func(cmd *cobra.Command) func() (any, error) {
+		{contract.ActionPhoneVerified, "Report a phone-verify call", func(cmd *cobra.Command) builder {
 			var p contract.PhoneVerified
 			f := cmd.Flags()
 			f.StringVar(&p.AgentID, "agent", "", "your agent id")
 			f.StringVar(&p.CalledAt, "called-at", "", "when the call was made (RFC 3339; default now)")
 			f.StringVar(&p.Outcome, "outcome", "", strings.Join(contract.PhoneOutcomes, ", "))
 			f.StringVar(&p.AddressID, "address-id", "", "the new address's id (address-changed)")
+			var newAddress string
+			f.StringVar(&newAddress, "new-address", "", "the new address as text: recorded for the account first, then sent as its id (address-changed)")
 			f.BoolVar(&p.DebtorAskedCallback, "callback-asked", false, "the debtor asked to be called again")
 			f.StringVar(&p.Note, "note", "", "note")
-			return func() (any, error) {
+			return func(ctx context.Context, caseID string) (any, error) {
 				if p.CalledAt == "" {
 					p.CalledAt = now()
+				}
+				if newAddress != "" {
+					id, err := recordContact(ctx, caseID, book.RecordAddress, newAddress, p.AgentID)
+					if err != nil {
+						return nil, err
+					}
+					p.AddressID = id
+					if p.Outcome == "" {
+						p.Outcome = contract.PhoneAddressChanged
+					}
 				}
 				return p, nil
 			}
 		}},
-		{contract.ActionVisitReport, "Report a field visit", func(cmd *cobra.Command) func() (any, error) {
+		{contract.ActionVisitReport, "Report a field visit", func(cmd *cobra.Command) builder {
 			var p contract.VisitReport
 			f := cmd.Flags()
 			f.StringSliceVar(&p.AgentIDs, "agents", nil, "the field agents at the visit (two or more)")
@@ -85,14 +102,14 @@ func actionCmds() []*cobra.Command {
 			f.Int64Var(&p.MonthlyCapacity, "monthly-capacity", 0, "assessed monthly repayment capacity (minor units)")
 			f.StringVar(&p.Willingness, "willingness", "", strings.Join(contract.WillingnessLevels, ", "))
 			f.StringVar(&p.Note, "note", "", "note")
-			return func() (any, error) {
+			return func(context.Context, string) (any, error) {
 				if p.VisitedAt == "" {
 					p.VisitedAt = now()
 				}
 				return p, nil
 			}
 		}},
-		{contract.ActionNegotiationResult, "Report a negotiation", func(cmd *cobra.Command) func() (any, error) {
+		{contract.ActionNegotiationResult, "Report a negotiation", func(cmd *cobra.Command) builder {
 			var p contract.NegotiationResult
 			var inst []string
 			f := cmd.Flags()
@@ -101,7 +118,7 @@ func actionCmds() []*cobra.Command {
 			f.BoolVar(&p.LegalConsequencesExplained, "legal-consequences-explained", false, "the legal consequences were explained truthfully")
 			f.StringArrayVar(&inst, "installment", nil, "DATE:AMOUNT, repeatable (plan-agreed)")
 			f.StringVar(&p.Note, "note", "", "note")
-			return func() (any, error) {
+			return func(context.Context, string) (any, error) {
 				for _, s := range inst {
 					date, amt, ok := strings.Cut(s, ":")
 					var v int64
@@ -113,31 +130,47 @@ func actionCmds() []*cobra.Command {
 				return p, nil
 			}
 		}},
-		{contract.ActionPaymentReceived, "Report a payment", func(cmd *cobra.Command) func() (any, error) {
+		{contract.ActionPaymentReceived, "Report a payment", func(cmd *cobra.Command) builder {
 			var p contract.PaymentReceived
 			f := cmd.Flags()
 			f.StringVar(&p.PaymentID, "payment-id", "", "the payment's id (idempotency key)")
 			f.Int64Var(&p.Amount, "amount", 0, "amount (minor units)")
 			f.StringVar(&p.PaidAt, "paid-at", "", "when (RFC 3339; default now)")
 			f.StringVar(&p.Channel, "channel", "", "payment channel")
-			return func() (any, error) {
+			return func(context.Context, string) (any, error) {
 				if p.PaidAt == "" {
 					p.PaidAt = now()
 				}
 				return p, nil
 			}
 		}},
-		{contract.ActionAnomaly, "Report an anomaly", func(cmd *cobra.Command) func() (any, error) {
+		{contract.ActionAnomaly, "Report an anomaly", func(cmd *cobra.Command) builder {
 			var p contract.AnomalyReport
 			f := cmd.Flags()
 			f.StringVar(&p.Kind, "kind", "", strings.Join(contract.ReportedAnomalyKinds, ", "))
 			f.StringVar(&p.ReportedBy, "by", "", "your agent id")
 			f.StringVar(&p.PhoneID, "phone-id", "", "new phone's id (contact-changed)")
 			f.StringVar(&p.AddressID, "address-id", "", "new address's id (contact-changed)")
+			var newPhone, newAddress string
+			f.StringVar(&newPhone, "new-phone", "", "the new phone number: recorded for the account first, then sent as its id")
+			f.StringVar(&newAddress, "new-address", "", "the new address as text: recorded for the account first, then sent as its id")
 			f.StringVar(&p.Note, "note", "", "note")
-			return func() (any, error) { return p, nil }
+			return func(ctx context.Context, caseID string) (any, error) {
+				var err error
+				if newPhone != "" {
+					if p.PhoneID, err = recordContact(ctx, caseID, book.RecordPhone, newPhone, p.ReportedBy); err != nil {
+						return nil, err
+					}
+				}
+				if newAddress != "" {
+					if p.AddressID, err = recordContact(ctx, caseID, book.RecordAddress, newAddress, p.ReportedBy); err != nil {
+						return nil, err
+					}
+				}
+				return p, nil
+			}
 		}},
-		{contract.ActionSurveyResult, "Report the callback survey", func(cmd *cobra.Command) func() (any, error) {
+		{contract.ActionSurveyResult, "Report the callback survey", func(cmd *cobra.Command) builder {
 			var p contract.SurveyResult
 			f := cmd.Flags()
 			f.StringVar(&p.AgentID, "agent", "", "your agent id")
@@ -145,17 +178,17 @@ func actionCmds() []*cobra.Command {
 			f.IntVar(&p.Satisfaction, "satisfaction", 0, "1-5 (when reached)")
 			f.BoolVar(&p.Complaint, "complaint", false, "the debtor complained")
 			f.StringVar(&p.Comments, "comments", "", "comments")
-			return func() (any, error) { return p, nil }
+			return func(context.Context, string) (any, error) { return p, nil }
 		}},
 		supervisorAction(contract.ActionPause, "Pause a case (supervisor)"),
 		supervisorAction(contract.ActionResume, "Resume a paused case or end a dispute hold (supervisor)"),
-		{contract.ActionReassign, "Reassign a role's part of a case (supervisor)", func(cmd *cobra.Command) func() (any, error) {
+		{contract.ActionReassign, "Reassign a role's part of a case (supervisor)", func(cmd *cobra.Command) builder {
 			var p contract.Reassign
 			f := cmd.Flags()
 			f.StringVar(&p.By, "by", "", "your supervisor id")
 			f.StringVar(&p.Role, "role", "", "phone or field")
 			f.StringSliceVar(&p.AgentIDs, "agents", nil, "the agents to assign")
-			return func() (any, error) { return p, nil }
+			return func(context.Context, string) (any, error) { return p, nil }
 		}},
 		supervisorAction(contract.ActionClose, "Close a case (supervisor): outcome closed-by-supervisor"),
 	}
@@ -167,11 +200,11 @@ func actionCmds() []*cobra.Command {
 }
 
 func supervisorAction(name, short string) action {
-	return action{name, short, func(cmd *cobra.Command) func() (any, error) {
+	return action{name, short, func(cmd *cobra.Command) builder {
 		var p contract.SupervisorAction
 		cmd.Flags().StringVar(&p.By, "by", "", "your supervisor id")
 		cmd.Flags().StringVar(&p.Reason, "reason", "", "why")
-		return func() (any, error) { return p, nil }
+		return func(context.Context, string) (any, error) { return p, nil }
 	}}
 }
 
@@ -187,7 +220,7 @@ func actionCmd(a action) *cobra.Command {
 	cmd.Flags().StringVar(&jsonFile, "json", "", "read the payload from this JSON file (- for standard input) instead of flags")
 	cmd.Flags().BoolVar(&asSignal, "signal", false, "send as a signal (fire and forget) instead of an update")
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
-		raw, err := payload(cmd.InOrStdin(), jsonFile, build)
+		raw, err := payload(cmd.Context(), caseID(args[0]), cmd.InOrStdin(), jsonFile, build)
 		if err != nil {
 			return err
 		}
@@ -233,9 +266,9 @@ func unwrap(err error) error {
 	return err
 }
 
-func payload(stdin io.Reader, jsonFile string, build func() (any, error)) ([]byte, error) {
+func payload(ctx context.Context, caseID string, stdin io.Reader, jsonFile string, build builder) ([]byte, error) {
 	if jsonFile == "" {
-		v, err := build()
+		v, err := build(ctx, caseID)
 		if err != nil {
 			return nil, err
 		}

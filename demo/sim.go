@@ -14,6 +14,7 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 
+	"github.com/casework/casework/book"
 	"github.com/casework/casework/contract"
 	"github.com/casework/casework/rules"
 )
@@ -507,14 +508,7 @@ func (s *Sim) status(ctx context.Context, caseID string) (*contract.Status, erro
 // recordAddress records a new address for the account, as an agent's tool does before it
 // sends the address's id.
 func (s *Sim) recordAddress(ctx context.Context, accountID, agent string) (string, error) {
-	var id string
-	err := s.DB.QueryRow(ctx, `INSERT INTO addresses (account_id, address, source, recorded_by) VALUES ($1, $2, 'agent', $3)
-		ON CONFLICT (account_id, address) DO UPDATE SET recorded_by = EXCLUDED.recorded_by RETURNING address_id`,
-		accountID, "New synthetic address of "+accountID, agent).Scan(&id)
-	if err != nil {
-		return "", fmt.Errorf("record address: %w", err)
-	}
-	return id, nil
+	return book.RecordAddress(ctx, s.DB, accountID, "New synthetic address of "+accountID, agent)
 }
 
 // contact lists the tasks that contact the debtor.

@@ -2,6 +2,7 @@ package itest
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -85,4 +86,37 @@ func TestStarterImportReportsBadRows(t *testing.T) {
 	if code != 0 || !strings.Contains(errOut, "line 3: timezone") || !strings.Contains(out, "1 imported") || !strings.Contains(out, "1 rejected") {
 		t.Errorf("starter import: exit %d, %q %q", code, out, errOut)
 	}
+}
+
+// Before a contact the tool asks the guardrails: allowed now, or refused during a dispute
+// hold. A new address typed into the tool is recorded in PostgreSQL and only its id goes
+// into the case.
+func TestAgentToolGuardrailsAndNewAddress(t *testing.T) {
+	need(t)
+	account := newAccount(t)
+	caseID := startCase(t, account)
+	st := waitPending(t, caseID, contract.ActionPhoneVerified)
+	phone := st.Pending.Assignees[0]
+	if out, errOut, code := run(t, "agent", "", "contact", caseID, "--agent", phone, "--channel", "call"); code != 0 || !strings.Contains(out, "allowed now") {
+		t.Fatalf("contact before any call: exit %d %q %q", code, out, errOut)
+	}
+	out, errOut, code := run(t, "agent", "", "phone-verified", caseID, "--agent", phone, "--new-address", "No. 9 Synthetic Road, Apt 3 (synthetic)")
+	if code != 0 {
+		t.Fatalf("phone-verified --new-address: exit %d %q %q", code, out, errOut)
+	}
+	var id, recordedBy string
+	if err := stack.db.QueryRow(context.Background(), `SELECT address_id, recorded_by FROM addresses WHERE account_id = $1 AND source = 'agent'`, account).Scan(&id, &recordedBy); err != nil {
+		t.Fatalf("the new address was not recorded: %v", err)
+	}
+	st = waitPending(t, caseID, contract.ActionVisitReport)
+	if st.VerifiedAddressID != id || recordedBy != phone || strings.Contains(fmt.Sprint(st), "Synthetic Road") {
+		t.Errorf("verified %q, recorded %q by %q; want the new id in the case and no text", st.VerifiedAddressID, id, recordedBy)
+	}
+	mustUpdate(t, caseID, contract.ActionAnomaly, contract.AnomalyReport{Kind: contract.AnomalyDispute, ReportedBy: phone})
+	out, errOut, code = run(t, "agent", "", "contact", caseID, "--agent", st.Pending.Assignees[0], "--channel", "visit")
+	if code != 1 || !strings.Contains(errOut, "dispute hold") {
+		t.Errorf("contact during a dispute: exit %d %q %q, want refused", code, out, errOut)
+	}
+	mustUpdate(t, caseID, contract.ActionClose, contract.SupervisorAction{By: "sup-1", Reason: "test over"})
+	result(t, caseID)
 }

@@ -1,0 +1,116 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"slices"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/spf13/cobra"
+
+	"github.com/casework/casework/contract"
+	"github.com/casework/casework/platform"
+	"github.com/casework/casework/rules"
+	"github.com/casework/casework/store"
+)
+
+// recordContact records an address or a phone an agent typed in for the case's account,
+// and returns the id the case gets: personal data stays in PostgreSQL.
+func recordContact(ctx context.Context, caseID string, record func(context.Context, *pgxpool.Pool, string, string, string) (string, error), text, by string) (string, error) {
+	account, err := contract.AccountFromWorkflowID(caseID)
+	if err != nil {
+		return "", err
+	}
+	db, err := store.Open(ctx, os.Getenv("DATABASE_URL"))
+	if err != nil {
+		return "", err
+	}
+	defer db.Close()
+	return record(ctx, db, account, text, by)
+}
+
+// contactCmd is what an agent runs before a contact: the guardrails say whether it may
+// start now, and if not, when and why.
+func contactCmd() *cobra.Command {
+	var agent, channel string
+	cmd := &cobra.Command{
+		Use:   "contact CASE",
+		Short: "Ask before a call or a visit: refused when a guardrail forbids it now, with the time it becomes allowed",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if channel != "call" && channel != "visit" {
+				return fmt.Errorf("--channel %q: want call or visit", channel)
+			}
+			tc, err := platform.DialTemporalQuiet()
+			if err != nil {
+				return err
+			}
+			defer tc.Close()
+			v, err := tc.QueryWorkflow(cmd.Context(), caseID(args[0]), "", contract.StatusQuery)
+			if err != nil {
+				return fmt.Errorf("contact %s: %w", args[0], err)
+			}
+			var st contract.Status
+			if err := v.Get(&st); err != nil {
+				return fmt.Errorf("contact %s: %w", args[0], err)
+			}
+			allowed, why, err := contactAllowed(&st, agent, channel, time.Now())
+			if err != nil {
+				return err
+			}
+			if !allowed.IsZero() && !allowed.After(time.Now()) {
+				fmt.Printf("%s of %s allowed now (%s)\n", channel, st.CaseID, pendingLine(&st))
+				return nil
+			}
+			if allowed.IsZero() {
+				return fmt.Errorf("%s of %s refused: %s", channel, st.CaseID, why)
+			}
+			return fmt.Errorf("%s of %s refused until %s: %s", channel, st.CaseID, allowed.Local().Format(time.DateTime), why)
+		},
+	}
+	cmd.Flags().StringVar(&agent, "agent", "", "your agent id")
+	cmd.Flags().StringVar(&channel, "channel", "call", "call or visit")
+	return cmd
+}
+
+// contactAllowed says when the agent may start a contact of the channel: at (now or
+// later) and why not earlier; a zero time when no time is allowed (a closed case, a
+// dispute hold). It is an error for an agent who is not on the case.
+func contactAllowed(st *contract.Status, agent, channel string, now time.Time) (time.Time, string, error) {
+	if st.Stage == contract.StageClosed {
+		return time.Time{}, "the case is closed", nil
+	}
+	role := contract.RolePhone
+	if channel == "visit" {
+		role = contract.RoleField
+	}
+	if !slices.Contains(st.Assigned[role], agent) && !slices.Contains(st.Supervisors, agent) {
+		return time.Time{}, "", fmt.Errorf("%s is not the %s agent of %s", agent, role, st.CaseID)
+	}
+	clock, err := rules.NewClock(st.Epoch, st.Policy.DayLength.D(), st.Timezone)
+	if err != nil {
+		return time.Time{}, "", err
+	}
+	k := rules.ContactsOf(st)
+	if channel == "call" {
+		at, why := rules.NextCall(now, k, st.Policy, clock)
+		return at, why, nil
+	}
+	if k.Hold {
+		return time.Time{}, rules.ReasonHold, nil
+	}
+	w := rules.WindowOf(st.Policy)
+	if at := clock.NextInWindow(now, w); at.After(now) {
+		return at, rules.ReasonWindow + " " + w.String(), nil
+	}
+	return now, "", nil
+}
+
+func pendingLine(st *contract.Status) string {
+	if st.Pending == nil {
+		return "the case waits for nobody"
+	}
+	return fmt.Sprintf("the case waits for %s by %s", st.Pending.Action, st.Pending.Deadline.Local().Format(time.DateTime))
+}
