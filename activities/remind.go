@@ -7,7 +7,9 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"go.temporal.io/sdk/activity"
 
+	"github.com/casework/casework/contract"
 	"github.com/casework/casework/notify"
 )
 
@@ -45,6 +47,7 @@ func (a *Activities) SendReminder(ctx context.Context, req ReminderRequest) (Rem
 			return fmt.Errorf("outbox mark sent: %w", err)
 		}
 		res = ReminderResult{Sent: true, SentAt: now}
+		activity.GetMetricsHandler(ctx).WithTags(map[string]string{"channel": req.Channel}).Counter(contract.MetricRemindersSent).Inc(1)
 		return nil
 	})
 	if err != nil {

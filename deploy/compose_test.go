@@ -43,7 +43,7 @@ func TestComposeServices(t *testing.T) {
 		"temporal-setup":   {image: "temporalio/admin-tools:1.29", dependsOn: map[string]string{"temporal": types.ServiceConditionHealthy}},
 		"temporal-ui":      {image: "temporalio/ui:", ports: []uint32{8080}, healthy: true, dependsOn: map[string]string{"temporal": types.ServiceConditionHealthy}},
 		"casework-migrate": {image: "casework:", build: true, dependsOn: map[string]string{"postgresql": types.ServiceConditionHealthy}},
-		"worker": {image: "casework:", build: true, dependsOn: map[string]string{
+		"worker": {image: "casework:", build: true, ports: []uint32{9464}, dependsOn: map[string]string{
 			"casework-migrate": types.ServiceConditionCompletedSuccessfully, "temporal-setup": types.ServiceConditionCompletedSuccessfully}},
 		"starter": {image: "casework:"},
 	}

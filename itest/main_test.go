@@ -34,7 +34,9 @@ var stack struct {
 	lost     *lostResults // loses first results of chosen cases' activities
 	run      string       // this run's prefix for account ids
 
-	stopWorker func()
+	stopWorker  func()
+	metrics     *platform.Metrics
+	metricsAddr string
 }
 
 // workerApp names the worker's PostgreSQL connections.
@@ -94,7 +96,11 @@ func setUp() error {
 		return err
 	}
 	logger := zap.NewNop()
-	if stack.tc, err = platform.DialTemporal(logger); err != nil {
+	stack.metrics = platform.NewMetrics()
+	if stack.metricsAddr, err = stack.metrics.Serve("127.0.0.1:0"); err != nil {
+		return err
+	}
+	if stack.tc, err = platform.DialTemporalWithMetrics(logger, stack.metrics.Handler); err != nil {
 		return err
 	}
 	stack.sent = &countingNotifier{keys: make(chan string, 1000)}
@@ -116,6 +122,9 @@ func tearDown() {
 	}
 	if stack.tc != nil {
 		stack.tc.Close()
+	}
+	if stack.metrics != nil {
+		_ = stack.metrics.Close()
 	}
 	for _, p := range []*pgxpool.Pool{stack.db, stack.workerDB} {
 		if p != nil {

@@ -13,11 +13,17 @@ import (
 // and the TOML config file (TEMPORAL_CONFIG_FILE). Defaults: localhost:7233, namespace
 // default.
 func DialTemporal(logger *zap.Logger) (client.Client, error) {
+	return DialTemporalWithMetrics(logger, nil)
+}
+
+// DialTemporalWithMetrics is DialTemporal with the SDK's metrics going to metrics.
+func DialTemporalWithMetrics(logger *zap.Logger, metrics client.MetricsHandler) (client.Client, error) {
 	opts, err := envconfig.LoadDefaultClientOptions()
 	if err != nil {
 		return nil, fmt.Errorf("temporal client settings: %w", err)
 	}
 	opts.Logger = TemporalLogger(logger)
+	opts.MetricsHandler = metrics
 	c, err := client.Dial(opts)
 	if err != nil {
 		addr := opts.HostPort

@@ -2,7 +2,8 @@
 //
 // Settings come from the environment: DATABASE_URL (PostgreSQL), the Temporal client's
 // TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY and TEMPORAL_TLS* (SDK envconfig),
-// CASEWORK_POLICY or CASEWORK_POLICY_FILE (the deployment's policy overrides), LOG_FORMAT
+// CASEWORK_POLICY or CASEWORK_POLICY_FILE (the deployment's policy overrides),
+// CASEWORK_METRICS_ADDR (where Prometheus metrics are served), LOG_FORMAT
 // (json or console) and LOG_LEVEL. It stops cleanly on SIGINT or SIGTERM.
 package main
 
@@ -46,7 +47,16 @@ func run(ctx context.Context) error {
 		return err
 	}
 	defer pool.Close()
-	tc, err := platform.DialTemporal(logger)
+	metrics := platform.NewMetrics()
+	defer func() { _ = metrics.Close() }()
+	if addr := metricsAddr(); addr != "" {
+		served, err := metrics.Serve(addr)
+		if err != nil {
+			return err
+		}
+		logger.Info("serving Prometheus metrics", zap.String("url", "http://"+served+"/metrics"))
+	}
+	tc, err := platform.DialTemporalWithMetrics(logger, metrics.Handler)
 	if err != nil {
 		return err
 	}
@@ -61,4 +71,17 @@ func run(ctx context.Context) error {
 	logger.Info("worker stopping: finishing the tasks in hand")
 	w.Stop()
 	return nil
+}
+
+// metricsAddr is where /metrics is served: CASEWORK_METRICS_ADDR (host:port), by default
+// 127.0.0.1:9464; "off" serves nothing.
+func metricsAddr() string {
+	switch v := os.Getenv("CASEWORK_METRICS_ADDR"); v {
+	case "":
+		return "127.0.0.1:9464"
+	case "off":
+		return ""
+	default:
+		return v
+	}
 }

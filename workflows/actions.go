@@ -93,15 +93,23 @@ func register[T any](c *caseRun, signals map[string]signalHandler, h humanAction
 			c.rejectSignal(h.name, raw, err)
 			return
 		}
+		c.countAction(h.name, "signal", true)
 		h.apply(p)
 	}
 	return func() error {
 		err := workflow.SetUpdateHandlerWithOptions(c.ctx, h.name,
 			func(ctx workflow.Context, p *T) (ActionResult, error) {
+				c.countAction(h.name, "update", true)
 				msg := h.apply(p)
 				return ActionResult{Accepted: true, Message: msg, Stage: c.st.Stage, Outcome: c.st.Outcome, Paused: c.st.Paused}, nil
 			},
-			workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, p *T) error { return rejection(validate(p)) }},
+			workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, p *T) error {
+				err := validate(p)
+				if err != nil {
+					c.countAction(h.name, "update", false)
+				}
+				return rejection(err)
+			}},
 		)
 		if err != nil {
 			return fmt.Errorf("register update %s: %w", h.name, err)
@@ -183,6 +191,7 @@ func (c *caseRun) rejectSignal(name string, raw []byte, err error) {
 		err = contract.Reject(name, "payload", "%v", err)
 	}
 	c.event(name, actorOf(raw), false, err.Error(), "", false, nil)
+	c.countAction(name, "signal", false)
 	c.log.Info("signal rejected", "action", name, "case", c.st.CaseID, "error", err)
 }
 
@@ -204,4 +213,13 @@ func actorOf(raw []byte) string {
 		}
 	}
 	return "unknown"
+}
+
+// countAction counts a human action accepted or rejected.
+func (c *caseRun) countAction(action, via string, accepted bool) {
+	result := "rejected"
+	if accepted {
+		result = "accepted"
+	}
+	workflow.GetMetricsHandler(c.ctx).WithTags(map[string]string{"action": action, "via": via, "result": result}).Counter(contract.MetricActions).Inc(1)
 }

@@ -42,6 +42,7 @@ func (c *caseRun) finish() error {
 	if err := c.sync(); err != nil {
 		return err
 	}
+	workflow.GetMetricsHandler(c.ctx).WithTags(map[string]string{"outcome": string(c.st.Outcome)}).Counter(contract.MetricCasesClosed).Inc(1)
 	workflow.GetLogger(c.ctx).Info("case closed", "case", c.st.CaseID, "outcome", c.st.Outcome)
 	return nil
 }

@@ -38,6 +38,7 @@ func (c *caseRun) screen() error {
 		}
 	}
 	c.event("screen", "workflow", res.Selected, res.Reason, "", false, nil)
+	workflow.GetMetricsHandler(c.ctx).Counter(contract.MetricCasesStarted).Inc(1)
 	if !res.Selected {
 		c.closeCase(contract.OutcomeNotSelected, "workflow", res.Reason)
 		return nil
