@@ -156,19 +156,22 @@ func checkSearchAttributes(t *testing.T, caseID, query string) {
 	t.Helper()
 	q := fmt.Sprintf(`%s AND WorkflowId = %q`, query, caseID)
 	deadline := time.Now().Add(30 * time.Second)
-	for {
-		resp, err := stack.tc.CountWorkflow(context.Background(), &workflowservice.CountWorkflowExecutionsRequest{Query: q})
-		if err != nil {
-			t.Fatalf("count %s: %v", q, err)
-		}
-		if resp.GetCount() == 1 {
-			return
-		}
+	for countQuery(t, q) != 1 {
 		if time.Now().After(deadline) {
 			t.Fatalf("visibility never listed %s for %s", caseID, query)
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
+}
+
+// countQuery counts the workflows a visibility query lists.
+func countQuery(t *testing.T, q string) int64 {
+	t.Helper()
+	resp, err := stack.tc.CountWorkflow(context.Background(), &workflowservice.CountWorkflowExecutionsRequest{Query: q})
+	if err != nil {
+		t.Fatalf("count %s: %v", q, err)
+	}
+	return resp.GetCount()
 }
 
 func contains(s, sub string) bool { return strings.Contains(s, sub) }

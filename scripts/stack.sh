@@ -21,7 +21,7 @@ test_namespace=casework-test # the tests' own namespace: a demo worker never tak
 pg_bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1 || true)
 pg_dir="$dev/pg"
 search_attributes=(CaseStage=Keyword CaseOutcome=Keyword PendingAction=Keyword AssignedAgents=KeywordList
-  DaysPastDue=Int AmountDue=Int Region=Keyword NextDeadline=Datetime)
+  DaysPastDue=Int AmountDue=Int Region=Keyword NextDeadline=Datetime CaseFlags=KeywordList)
 
 log() { echo "stack: $*" >&2; }
 

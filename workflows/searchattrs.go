@@ -22,19 +22,30 @@ var (
 	AmountDueKey      = temporal.NewSearchAttributeKeyInt64("AmountDue")
 	RegionKey         = temporal.NewSearchAttributeKeyKeyword("Region")
 	NextDeadlineKey   = temporal.NewSearchAttributeKeyTime("NextDeadline")
+	// CaseFlagsKey is Casework's addition for operations: dispute-hold, paused,
+	// deadline-missed (the pending action has missed a deadline), guardrail-violation.
+	CaseFlagsKey = temporal.NewSearchAttributeKeyKeywordList("CaseFlags")
+)
+
+// The case flags.
+const (
+	FlagDisputeHold        = "dispute-hold"
+	FlagPaused             = "paused"
+	FlagDeadlineMissed     = "deadline-missed"
+	FlagGuardrailViolation = "guardrail-violation"
 )
 
 // SearchAttributeTypes names each search attribute and its type, for registering them.
 var SearchAttributeTypes = map[string]string{
 	"CaseStage": "Keyword", "CaseOutcome": "Keyword", "PendingAction": "Keyword",
 	"AssignedAgents": "KeywordList", "DaysPastDue": "Int", "AmountDue": "Int",
-	"Region": "Keyword", "NextDeadline": "Datetime",
+	"Region": "Keyword", "NextDeadline": "Datetime", "CaseFlags": "KeywordList",
 }
 
 // searchAttrs is what the run last upserted, so that only changes are written.
 type searchAttrs struct {
 	stage, outcome, pending, region string
-	agents                          []string
+	agents, flags                   []string
 	daysPastDue, amountDue          int64
 	deadline                        time.Time
 	set                             bool
@@ -59,6 +70,7 @@ func (c *caseRun) publish() error {
 		}
 	}
 	slices.Sort(next.agents)
+	next.flags = c.flags()
 	prev := c.sa
 	var ups []temporal.SearchAttributeUpdate
 	if !prev.set || prev.stage != next.stage {
@@ -89,6 +101,10 @@ func (c *caseRun) publish() error {
 			ups = append(ups, NextDeadlineKey.ValueSet(next.deadline))
 		}
 	}
+	// the flags came with version 1 of the case workflow: cases started before do not set them
+	if workflow.GetVersion(c.ctx, "case-flags", workflow.DefaultVersion, 1) == 1 && (!prev.set || !slices.Equal(prev.flags, next.flags)) {
+		ups = append(ups, CaseFlagsKey.ValueSet(next.flags))
+	}
 	if len(ups) > 0 {
 		if err := workflow.UpsertTypedSearchAttributes(c.ctx, ups...); err != nil {
 			return fmt.Errorf("upsert search attributes of %s: %w", c.st.CaseID, err)
@@ -100,6 +116,24 @@ func (c *caseRun) publish() error {
 	}
 	c.sa = next
 	return nil
+}
+
+// flags are the case's flags for operations' filters.
+func (c *caseRun) flags() []string {
+	flags := []string{}
+	if c.st.Hold {
+		flags = append(flags, FlagDisputeHold)
+	}
+	if c.st.Paused {
+		flags = append(flags, FlagPaused)
+	}
+	if c.st.Pending != nil && c.st.Pending.Misses > 0 {
+		flags = append(flags, FlagDeadlineMissed)
+	}
+	if c.st.Violations > 0 {
+		flags = append(flags, FlagGuardrailViolation)
+	}
+	return flags
 }
 
 // details is the one line the Web UI shows of where the case stands.
