@@ -4,7 +4,7 @@ WORKDIR /src
 COPY go.mod go.sum ./
 RUN go mod download
 COPY . .
-RUN CGO_ENABLED=0 go build -trimpath -o /out/ ./worker ./starter ./agent
+RUN CGO_ENABLED=0 go build -trimpath -o /out/ ./worker ./starter ./agent ./api
 
 FROM gcr.io/distroless/static-debian12:nonroot
 COPY --from=build /out/ /app/

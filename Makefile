@@ -7,7 +7,7 @@ DEMO_DAY ?= 3s
 .PHONY: build run test test-unit test-integration lint stack stack-down clean
 
 build:
-	$(GO) build -o bin/ ./worker ./starter ./agent
+	$(GO) build -o bin/ ./worker ./starter ./agent ./api
 
 # Start PostgreSQL and the Temporal dev server (installing the pinned CLI if missing),
 # migrate, start the worker, run the demo, print the report; stay up until Ctrl-C

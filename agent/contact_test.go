@@ -9,7 +9,7 @@ import (
 )
 
 func TestContactAllowed(t *testing.T) {
-	day := time.Date(2026, 3, 2, 2, 0, 0, 0, time.UTC)   // 10:00 in Taipei
+	day := time.Date(2026, 3, 2, 2, 0, 0, 0, time.UTC)    // 10:00 in Taipei
 	night := time.Date(2026, 3, 2, 15, 0, 0, 0, time.UTC) // 23:00 in Taipei
 	base := func() *contract.Status {
 		return &contract.Status{CaseID: "case-A1", Stage: contract.StagePhoneVerify, Timezone: "Asia/Taipei", Epoch: day,

@@ -35,7 +35,7 @@ func rootCmd() *cobra.Command {
 	for _, a := range actionCmds() {
 		root.AddCommand(a)
 	}
-	root.AddCommand(inboxCmd(), showCmd(), contactCmd())
+	root.AddCommand(inboxCmd(), showCmd(), contactCmd(), tokenCmd())
 	return root
 }
 
