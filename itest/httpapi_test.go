@@ -35,12 +35,12 @@ func TestHTTPAPI(t *testing.T) {
 		}
 		return tok
 	}
-	agentTok, otherTok, supTok := token(mine), token(other), token("sup-2")
+	otherTok, supTok := token(other), token("sup-2")
 	revoked := token(mine)
 	if _, err := httpapi.Revoke(ctx, stack.db, "sup-1", mine); err != nil {
 		t.Fatal(err)
 	}
-	agentTok = token(mine) // a fresh one after the revocation
+	agentTok := token(mine) // a fresh one after the revocation
 	if _, err := httpapi.Issue(ctx, stack.db, mine, other); err == nil {
 		t.Error("an agent issued a token: only supervisors may")
 	}
