@@ -24,6 +24,7 @@ stack-down:
 # Everything: unit, fuzz seed corpora, replay, compose file, and integration tests on the
 # real dev server and PostgreSQL (started when missing).
 test: build lint
+	@scripts/chromium.sh
 	@scripts/stack.sh up
 	@source .dev/test-env && CASEWORK_REQUIRE_STACK=1 $(GO) test -count=1 -timeout 20m ./...
 
