@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"os"
 	"slices"
 	"time"
 
@@ -11,9 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/casework/casework/contract"
-	"github.com/casework/casework/platform"
 	"github.com/casework/casework/rules"
-	"github.com/casework/casework/store"
 )
 
 // recordContact records an address or a phone an agent typed in for the case's account,
@@ -23,12 +20,12 @@ func recordContact(ctx context.Context, caseID string, record func(context.Conte
 	if err != nil {
 		return "", err
 	}
-	db, err := store.Open(ctx, os.Getenv("DATABASE_URL"))
-	if err != nil {
-		return "", err
-	}
-	defer db.Close()
-	return record(ctx, db, account, text, by)
+	var id string
+	err = withDB(ctx, func(db *pgxpool.Pool) error {
+		id, err = record(ctx, db, account, text, by)
+		return err
+	})
+	return id, err
 }
 
 // contactCmd is what an agent runs before a contact: the guardrails say whether it may
@@ -43,25 +40,16 @@ func contactCmd() *cobra.Command {
 			if channel != "call" && channel != "visit" {
 				return fmt.Errorf("--channel %q: want call or visit", channel)
 			}
-			tc, err := platform.DialTemporalQuiet()
+			st, err := caseStatus(cmd.Context(), args[0])
 			if err != nil {
 				return err
 			}
-			defer tc.Close()
-			v, err := tc.QueryWorkflow(cmd.Context(), caseID(args[0]), "", contract.StatusQuery)
-			if err != nil {
-				return fmt.Errorf("contact %s: %w", args[0], err)
-			}
-			var st contract.Status
-			if err := v.Get(&st); err != nil {
-				return fmt.Errorf("contact %s: %w", args[0], err)
-			}
-			allowed, why, err := contactAllowed(&st, agent, channel, time.Now())
+			allowed, why, err := contactAllowed(st, agent, channel, time.Now())
 			if err != nil {
 				return err
 			}
 			if !allowed.IsZero() && !allowed.After(time.Now()) {
-				fmt.Printf("%s of %s allowed now (%s)\n", channel, st.CaseID, pendingLine(&st))
+				fmt.Printf("%s of %s allowed now (%s)\n", channel, st.CaseID, pendingLine(st))
 				return nil
 			}
 			if allowed.IsZero() {

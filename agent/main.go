@@ -15,14 +15,15 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/spf13/cobra"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/casework/casework/book"
 	"github.com/casework/casework/contract"
+	"github.com/casework/casework/httpapi"
 	"github.com/casework/casework/platform"
-	"github.com/casework/casework/store"
 )
 
 func main() { platform.Main(rootCmd()) }
@@ -297,34 +298,22 @@ func inboxCmd() *cobra.Command {
 			if agent == "" {
 				return errors.New("inbox: --agent is required")
 			}
-			db, err := store.Open(cmd.Context(), os.Getenv("DATABASE_URL"))
+			var tasks []httpapi.Task
+			err := withDB(cmd.Context(), func(db *pgxpool.Pool) (err error) {
+				tasks, err = httpapi.Inbox(cmd.Context(), db, agent)
+				return err
+			})
 			if err != nil {
 				return err
 			}
-			defer db.Close()
-			rows, err := db.Query(cmd.Context(), `SELECT case_id, action, deadline, not_before, not_before_reason, coalesce(address_id, '')
-				FROM tasks WHERE status = 'open' AND assignees @> ARRAY[$1] ORDER BY deadline`, agent)
-			if err != nil {
-				return fmt.Errorf("inbox: %w", err)
-			}
-			defer rows.Close()
 			tw := tabwriter.NewWriter(os.Stdout, 2, 4, 2, ' ', 0)
 			fmt.Fprintln(tw, "CASE\tACTION\tDEADLINE\tCONTACT ALLOWED FROM\tWHY NOT EARLIER\tADDRESS")
-			for rows.Next() {
-				var c, act, reason, addr string
-				var deadline time.Time
-				var notBefore *time.Time
-				if err := rows.Scan(&c, &act, &deadline, &notBefore, &reason, &addr); err != nil {
-					return fmt.Errorf("inbox: %w", err)
-				}
+			for _, t := range tasks {
 				nb := "now"
-				if notBefore != nil && notBefore.After(time.Now()) {
-					nb = notBefore.Local().Format(time.DateTime)
+				if t.NotBefore != nil && t.NotBefore.After(time.Now()) {
+					nb = t.NotBefore.Local().Format(time.DateTime)
 				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", c, act, deadline.Local().Format(time.DateTime), nb, reason, addr)
-			}
-			if err := rows.Err(); err != nil {
-				return fmt.Errorf("inbox: %w", err)
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", t.CaseID, t.Action, t.Deadline.Local().Format(time.DateTime), nb, t.NotBeforeReason, t.AddressID)
 			}
 			return tw.Flush()
 		},
@@ -339,20 +328,11 @@ func showCmd() *cobra.Command {
 		Short: "The case's status and timeline",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			tc, err := platform.DialTemporalQuiet()
+			st, err := caseStatus(cmd.Context(), args[0])
 			if err != nil {
 				return err
 			}
-			defer tc.Close()
-			v, err := tc.QueryWorkflow(cmd.Context(), caseID(args[0]), "", contract.StatusQuery)
-			if err != nil {
-				return fmt.Errorf("show %s: %w", args[0], err)
-			}
-			var st contract.Status
-			if err := v.Get(&st); err != nil {
-				return fmt.Errorf("show %s: %w", args[0], err)
-			}
-			return printStatus(os.Stdout, &st)
+			return printStatus(os.Stdout, st)
 		},
 	}
 }

@@ -2,12 +2,12 @@ package main
 
 import (
 	"fmt"
-	"os"
+
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/spf13/cobra"
 
 	"github.com/casework/casework/httpapi"
-	"github.com/casework/casework/store"
 )
 
 // tokenCmd issues and revokes agents' API tokens (a supervisor's command).
@@ -19,17 +19,13 @@ func tokenCmd() *cobra.Command {
 		Short: "Issue a token for an agent; it is shown once",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			db, err := store.Open(cmd.Context(), os.Getenv("DATABASE_URL"))
-			if err != nil {
+			return withDB(cmd.Context(), func(db *pgxpool.Pool) error {
+				token, err := httpapi.Issue(cmd.Context(), db, by, agent)
+				if err == nil {
+					fmt.Println(token)
+				}
 				return err
-			}
-			defer db.Close()
-			token, err := httpapi.Issue(cmd.Context(), db, by, agent)
-			if err != nil {
-				return err
-			}
-			fmt.Println(token)
-			return nil
+			})
 		},
 	}
 	revoke := &cobra.Command{
@@ -37,17 +33,13 @@ func tokenCmd() *cobra.Command {
 		Short: "Revoke every token of an agent",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			db, err := store.Open(cmd.Context(), os.Getenv("DATABASE_URL"))
-			if err != nil {
+			return withDB(cmd.Context(), func(db *pgxpool.Pool) error {
+				n, err := httpapi.Revoke(cmd.Context(), db, by, agent)
+				if err == nil {
+					fmt.Printf("revoked %d tokens of %s\n", n, agent)
+				}
 				return err
-			}
-			defer db.Close()
-			n, err := httpapi.Revoke(cmd.Context(), db, by, agent)
-			if err != nil {
-				return err
-			}
-			fmt.Printf("revoked %d tokens of %s\n", n, agent)
-			return nil
+			})
 		},
 	}
 	for _, c := range []*cobra.Command{issue, revoke} {

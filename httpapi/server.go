@@ -89,6 +89,23 @@ type Task struct {
 	AddressID       string     `json:"addressId,omitempty"`
 }
 
+// Inbox reads an agent's open tasks, soonest deadline first.
+func Inbox(ctx context.Context, db *pgxpool.Pool, agent string) ([]Task, error) {
+	rows, err := db.Query(ctx, `SELECT case_id, action, deadline, not_before, not_before_reason, coalesce(address_id, '')
+		FROM tasks WHERE status = 'open' AND assignees @> ARRAY[$1] ORDER BY deadline`, agent)
+	if err != nil {
+		return nil, fmt.Errorf("inbox of %s: %w", agent, err)
+	}
+	tasks, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (Task, error) {
+		var t Task
+		return t, row.Scan(&t.CaseID, &t.Action, &t.Deadline, &t.NotBefore, &t.NotBeforeReason, &t.AddressID)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("inbox of %s: %w", agent, err)
+	}
+	return tasks, nil
+}
+
 // inbox lists the agent's open tasks, soonest deadline first; a supervisor may ask for
 // another agent's (?agent=).
 func (s *Server) inbox(w http.ResponseWriter, r *http.Request, who Agent) {
@@ -100,16 +117,7 @@ func (s *Server) inbox(w http.ResponseWriter, r *http.Request, who Agent) {
 		}
 		agent = a
 	}
-	rows, err := s.DB.Query(r.Context(), `SELECT case_id, action, deadline, not_before, not_before_reason, coalesce(address_id, '')
-		FROM tasks WHERE status = 'open' AND assignees @> ARRAY[$1] ORDER BY deadline`, agent)
-	if err != nil {
-		writeError(w, http.StatusInternalServerError, err.Error(), nil)
-		return
-	}
-	tasks, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (Task, error) {
-		var t Task
-		return t, row.Scan(&t.CaseID, &t.Action, &t.Deadline, &t.NotBefore, &t.NotBeforeReason, &t.AddressID)
-	})
+	tasks, err := Inbox(r.Context(), s.DB, agent)
 	if err != nil {
 		writeError(w, http.StatusInternalServerError, err.Error(), nil)
 		return
