@@ -61,6 +61,10 @@ func (a *Activities) SendReminder(ctx context.Context, req ReminderRequest) (Rem
 // reminderText is the message. It names no debt detail beyond what the account holder
 // agreed, and nothing a third party could read about the person.
 func reminderText(r ReminderRequest) string {
+	if r.Kind == "confirmation" {
+		return fmt.Sprintf("Your payment plan is agreed: the first installment, %s %d.%02d, is due on %s. Reply HELP or call us back.",
+			r.Currency, r.Amount/100, r.Amount%100, r.DueDate)
+	}
 	return fmt.Sprintf("Reminder: installment %d of your payment plan, %s %d.%02d, is due on %s. Reply HELP or call us back.",
 		r.Installment, r.Currency, r.Amount/100, r.Amount%100, r.DueDate)
 }

@@ -147,6 +147,7 @@ type Batch struct {
 // ReminderRequest asks for one reminder to go out, exactly once per Key.
 type ReminderRequest struct {
 	Key         string    `json:"key"`
+	Kind        string    `json:"kind,omitempty"` // "" (a reminder) or "confirmation" (of a new plan)
 	CaseID      string    `json:"caseId"`
 	AccountID   string    `json:"accountId"`
 	PhoneID     string    `json:"phoneId"`

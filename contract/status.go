@@ -72,6 +72,7 @@ type Plan struct {
 	AgreedAt     time.Time     `json:"agreedAt"`
 	AgreedBy     string        `json:"agreedBy"`
 	Settlement   bool          `json:"settlement,omitempty"` // the balance at once (negotiated paid-in-full)
+	Confirmed    bool          `json:"confirmed,omitempty"`  // the plan's confirmation message is done
 	Installments []Installment `json:"installments"`
 }
 

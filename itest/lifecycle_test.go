@@ -144,7 +144,7 @@ func checkRecord(t *testing.T, st *contract.Status) {
 func countSent(st *contract.Status) int {
 	n := 0
 	for _, e := range st.Timeline {
-		if (e.Kind == "reminder-sms" || e.Kind == "reminder-phone") && e.Accepted {
+		if (e.Kind == "reminder-sms" || e.Kind == "reminder-phone" || e.Kind == "plan-confirmation") && e.Accepted {
 			n++
 		}
 	}

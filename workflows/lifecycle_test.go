@@ -56,12 +56,13 @@ func TestCaseRunsEveryStepToPlanCompleted(t *testing.T) {
 	if s.VerifiedAddressID != "adr-1" || s.Survey == nil || s.Survey.Satisfaction != 4 {
 		t.Errorf("final: verified %q survey %+v", s.VerifiedAddressID, s.Survey)
 	}
-	// two reminders per installment (3 days and 1 day before), each once, at 10:00 Taipei
-	if len(h.reminders) != 4 {
-		t.Fatalf("reminders sent = %d, want 4: %+v", len(h.reminders), h.reminders)
+	// the plan's confirmation (workflow version 1), then two reminders per installment (3
+	// days and 1 day before), each once, at 10:00 Taipei
+	if len(h.reminders) != 5 || h.reminders[0].Kind != "confirmation" {
+		t.Fatalf("messages sent = %d, want the confirmation and 4 reminders: %+v", len(h.reminders), h.reminders)
 	}
 	keys := map[string]bool{}
-	for _, r := range h.reminders {
+	for _, r := range h.reminders[1:] {
 		if keys[r.Key] {
 			t.Errorf("reminder %s sent twice", r.Key)
 		}

@@ -18,6 +18,10 @@ import (
 func (c *caseRun) repayment() error {
 	for c.st.Stage == contract.StageRepayment && !c.st.Paused {
 		now := c.now()
+		confirmAt, err := c.confirmPlan(now)
+		if err != nil {
+			return err
+		}
 		if err := c.sendDueReminders(now); err != nil {
 			return err
 		}
@@ -28,6 +32,7 @@ func (c *caseRun) repayment() error {
 			return nil
 		}
 		next, graceEnd := c.nextRepaymentEvent()
+		next = earliest(next, confirmAt)
 		paid := c.st.AmountPaid
 		c.st.Pending = &contract.Pending{
 			Action: contract.ActionPaymentReceived, Role: "debtor", Deadline: graceEnd, Since: now,
@@ -40,6 +45,37 @@ func (c *caseRun) repayment() error {
 		}
 	}
 	return nil
+}
+
+// confirmPlan sends a new plan's confirmation, its first message, inside the contact
+// window; it returns when to try again if the window is closed now. The confirmation came
+// with version 1 of the workflow ("plan-confirmation"): a case whose repayment began
+// before goes on without it, so its history replays unchanged.
+func (c *caseRun) confirmPlan(now time.Time) (later time.Time, err error) {
+	plan := c.st.Plan
+	if plan.Confirmed || workflow.GetVersion(c.ctx, "plan-confirmation", workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+		return time.Time{}, nil
+	}
+	if at := c.clock.NextInWindow(now, rules.WindowOf(c.st.Policy)); at.After(now) && !c.st.Hold {
+		return at, nil
+	}
+	plan.Confirmed = true
+	first := plan.Installments[0]
+	if c.st.Hold {
+		c.event("plan-confirmation", "workflow", false, "not sent: "+rules.ReasonHold, "", false, nil)
+		return time.Time{}, nil
+	}
+	req := activities.ReminderRequest{
+		Key: fmt.Sprintf("%s/plan-%d/confirmation", c.st.CaseID, plan.Number), Kind: "confirmation",
+		CaseID: c.st.CaseID, AccountID: c.st.AccountID, PhoneID: c.st.PhoneID, Channel: contract.ChannelSMS,
+		Installment: 1, DueDate: first.DueDate, Amount: first.Amount, Currency: c.st.Currency, ScheduledAt: now,
+	}
+	if err := workflow.ExecuteActivity(c.ctx, a.SendReminder, req).Get(c.ctx, nil); err != nil {
+		return time.Time{}, fmt.Errorf("send plan confirmation %s: %w", req.Key, err)
+	}
+	c.st.Contacts++
+	c.event("plan-confirmation", "workflow", true, fmt.Sprintf("plan %d: %d installments, the first due %s", plan.Number, len(plan.Installments), first.DueDate), "", true, req)
+	return time.Time{}, nil
 }
 
 // reminderAt is when reminder r of installment in goes out: hour ReminderHour debtor-local,

@@ -1,10 +1,15 @@
 package workflows
 
 import (
+	"os"
 	"path/filepath"
 	"testing"
 
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/worker"
+
+	"github.com/casework/casework/activities"
 )
 
 // Every history recorded from the real server (testdata/histories, see
@@ -27,4 +32,55 @@ func TestReplayRecordedHistories(t *testing.T) {
 			}
 		})
 	}
+}
+
+// The plan confirmation came with version 1 of the workflow (GetVersion
+// "plan-confirmation"): the histories recorded before it reached repayment without it and
+// still replay (above); a history recorded after it carries the version marker and the
+// confirmation, so new cases take the new path.
+func TestPlanConfirmationIsVersioned(t *testing.T) {
+	old := versionsIn(t, "testdata/histories/plan-completed-by-updates.json")
+	if old.reminders == 0 || old.changes["plan-confirmation"] || old.confirmations != 0 {
+		t.Fatalf("the old history should reach repayment without the plan confirmation: %+v", old)
+	}
+	now := versionsIn(t, "testdata/histories/v1-plan-confirmation.json")
+	if !now.changes["plan-confirmation"] || now.confirmations != 1 {
+		t.Fatalf("the new history should carry the version marker and one confirmation: %+v", now)
+	}
+}
+
+type historyFacts struct {
+	changes                  map[string]bool // GetVersion change ids
+	reminders, confirmations int             // SendReminder activities, of which confirmations
+}
+
+func versionsIn(t *testing.T, file string) historyFacts {
+	t.Helper()
+	f, err := os.Open(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	hist, err := client.HistoryFromJSON(f, client.HistoryJSONOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	facts := historyFacts{changes: map[string]bool{}}
+	dc := converter.GetDefaultDataConverter()
+	for _, ev := range hist.GetEvents() {
+		if m := ev.GetMarkerRecordedEventAttributes(); m != nil && m.GetMarkerName() == "Version" {
+			var id string
+			if err := dc.FromPayloads(m.GetDetails()["change-id"], &id); err == nil {
+				facts.changes[id] = true
+			}
+		}
+		if a := ev.GetActivityTaskScheduledEventAttributes(); a != nil && a.GetActivityType().GetName() == "SendReminder" {
+			facts.reminders++
+			var req activities.ReminderRequest
+			if err := dc.FromPayloads(a.GetInput(), &req); err == nil && req.Kind == "confirmation" {
+				facts.confirmations++
+			}
+		}
+	}
+	return facts
 }
