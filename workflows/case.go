@@ -63,11 +63,12 @@ func newCase(ctx workflow.Context, in contract.CaseInput) *caseRun {
 	// workflow task that needs them, cost one marker event instead of a task round trip.
 	// Sending a reminder reaches outside: a regular activity.
 	local := workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
-		StartToCloseTimeout: 10 * time.Second,
+		StartToCloseTimeout:    10 * time.Second,
+		ScheduleToCloseTimeout: 2 * time.Minute, // then runLocal waits on a timer and tries again
 		RetryPolicy: &temporal.RetryPolicy{
 			InitialInterval:    time.Second,
 			BackoffCoefficient: 2,
-			MaximumInterval:    time.Minute,
+			MaximumInterval:    10 * time.Second,
 		},
 	})
 	c := &caseRun{ctx: ctx, local: local, in: in, log: workflow.GetLogger(ctx)}
@@ -168,4 +169,27 @@ func (c *caseRun) status() (*contract.Status, error) {
 		s.CaseDate = c.clock.Date(time.Now()) //workflowcheck:ignore (query: read-only)
 	}
 	return &s, nil
+}
+
+// runLocal runs a local activity (a PostgreSQL read or write) until it succeeds: a
+// database that is down stalls the case, it never fails it. Each round retries for two
+// minutes; between rounds the case waits on a timer, up to five minutes, and anything
+// the handlers accept meanwhile stays queued.
+func (c *caseRun) runLocal(name string, fn, arg, result any) error {
+	wait := 10 * time.Second
+	for {
+		err := workflow.ExecuteLocalActivity(c.local, fn, arg).Get(c.ctx, result)
+		var app *temporal.ApplicationError
+		switch {
+		case err == nil:
+			return nil
+		case temporal.IsCanceledError(err), errors.As(err, &app) && app.NonRetryable():
+			return err
+		}
+		c.log.Warn("local activity failed: waiting to try again", "activity", name, "case", c.st.CaseID, "wait", wait, "error", err)
+		if err := workflow.Sleep(c.ctx, wait); err != nil {
+			return err
+		}
+		wait = min(2*wait, 5*time.Minute)
+	}
 }

@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"time"
 
-	"go.temporal.io/sdk/workflow"
-
 	"github.com/casework/casework/activities"
 	"github.com/casework/casework/contract"
 )
@@ -68,7 +66,7 @@ func (c *caseRun) sync() error {
 	for len(c.records) > 0 {
 		batch := activities.Batch{CaseID: c.st.CaseID, Records: c.records}
 		c.records = nil
-		if err := workflow.ExecuteLocalActivity(c.local, a.Persist, batch).Get(c.ctx, nil); err != nil {
+		if err := c.runLocal("Persist", a.Persist, batch, nil); err != nil {
 			return fmt.Errorf("persist %d records of %s: %w", len(batch.Records), c.st.CaseID, err)
 		}
 	}

@@ -15,7 +15,7 @@ import (
 func (c *caseRun) screen() error {
 	var res activities.ScreenResult
 	req := activities.ScreenRequest{CaseID: c.st.CaseID, AccountID: c.st.AccountID, Overrides: c.in.Policy}
-	if err := workflow.ExecuteLocalActivity(c.local, a.Screen, req).Get(c.ctx, &res); err != nil {
+	if err := c.runLocal("Screen", a.Screen, req, &res); err != nil {
 		return fmt.Errorf("screen %s: %w", c.st.CaseID, err)
 	}
 	if res.PolicyError != "" { // bad overrides must not strand the case: it runs on the deployment's policy

@@ -203,7 +203,7 @@ func (c *caseRun) reassignRole(p *contract.Pending, role string) error {
 func (c *caseRun) assign(role string, n int, exclude []string) ([]string, error) {
 	var ids []string
 	req := activities.AssignRequest{CaseID: c.st.CaseID, Role: role, Region: c.st.Region, Count: n, Exclude: exclude}
-	if err := workflow.ExecuteLocalActivity(c.local, a.AssignAgents, req).Get(c.ctx, &ids); err != nil {
+	if err := c.runLocal("AssignAgents", a.AssignAgents, req, &ids); err != nil {
 		return nil, fmt.Errorf("assign %d %s agents to %s: %w", n, role, c.st.CaseID, err)
 	}
 	return ids, nil
