@@ -20,7 +20,6 @@ import (
 
 	"github.com/casework/casework/httpapi"
 	"github.com/casework/casework/platform"
-	"github.com/casework/casework/store"
 )
 
 func main() {
@@ -33,25 +32,17 @@ func main() {
 }
 
 func run(ctx context.Context) error {
-	logger, err := platform.NewLogger()
+	svc, err := platform.Connect(ctx, nil)
 	if err != nil {
 		return err
 	}
-	db, err := store.Open(ctx, os.Getenv("DATABASE_URL"))
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	tc, err := platform.DialTemporal(logger)
-	if err != nil {
-		return err
-	}
-	defer tc.Close()
+	defer svc.Close()
+	logger := svc.Logger
 	addr := os.Getenv("CASEWORK_API_ADDR")
 	if addr == "" {
 		addr = "127.0.0.1:8088"
 	}
-	srv := &http.Server{Addr: addr, Handler: (&httpapi.Server{DB: db, TC: tc}).Handler(), ReadHeaderTimeout: 5 * time.Second}
+	srv := &http.Server{Addr: addr, Handler: (&httpapi.Server{DB: svc.DB, TC: svc.TC}).Handler(), ReadHeaderTimeout: 5 * time.Second}
 	errs := make(chan error, 1)
 	go func() { errs <- srv.ListenAndServe() }()
 	logger.Info("agent API listening", zap.String("url", "http://"+addr), zap.String("openapi", "http://"+addr+"/openapi.json"))

@@ -20,7 +20,6 @@ import (
 	"github.com/casework/casework/contract"
 	"github.com/casework/casework/notify"
 	"github.com/casework/casework/platform"
-	"github.com/casework/casework/store"
 )
 
 func main() {
@@ -33,22 +32,18 @@ func main() {
 }
 
 func run(ctx context.Context) error {
-	logger, err := platform.NewLogger()
-	if err != nil {
-		return err
-	}
-	defer func() { _ = logger.Sync() }()
 	policy, err := platform.DeploymentPolicy()
 	if err != nil {
 		return err
 	}
-	pool, err := store.Open(ctx, os.Getenv("DATABASE_URL"))
+	metrics := platform.NewMetrics()
+	defer func() { _ = metrics.Close() }()
+	svc, err := platform.Connect(ctx, metrics.Handler)
 	if err != nil {
 		return err
 	}
-	defer pool.Close()
-	metrics := platform.NewMetrics()
-	defer func() { _ = metrics.Close() }()
+	defer svc.Close()
+	logger := svc.Logger
 	if addr := metricsAddr(); addr != "" {
 		served, err := metrics.Serve(addr)
 		if err != nil {
@@ -56,13 +51,7 @@ func run(ctx context.Context) error {
 		}
 		logger.Info("serving Prometheus metrics", zap.String("url", "http://"+served+"/metrics"))
 	}
-	tc, err := platform.DialTemporalWithMetrics(logger, metrics.Handler)
-	if err != nil {
-		return err
-	}
-	defer tc.Close()
-
-	w := platform.NewCaseWorker(tc, &activities.Activities{DB: pool, Notifier: notify.Development(logger), Policy: policy}, worker.Options{})
+	w := platform.NewCaseWorker(svc.TC, &activities.Activities{DB: svc.DB, Notifier: notify.Development(logger), Policy: policy}, worker.Options{})
 	logger.Info("worker starting", zap.String("taskQueue", contract.TaskQueue), zap.Duration("dayLength", policy.DayLength.D()))
 	if err := w.Start(); err != nil {
 		return fmt.Errorf("start worker: %w", err)
