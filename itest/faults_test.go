@@ -25,6 +25,8 @@ func TestActivitiesRetriedAfterPostgresFailureWriteOnce(t *testing.T) {
 	caseID := startCase(t, account)
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
+	defer wg.Wait()
+	defer cancel() // a failing test must not leave the killer running for the next tests
 	killed := 0
 	wg.Add(1)
 	go func() {

@@ -48,15 +48,23 @@ func startCase(t *testing.T, account string) string {
 
 func status(t *testing.T, caseID string) *contract.Status {
 	t.Helper()
+	st, err := tryStatus(caseID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
+func tryStatus(caseID string) (*contract.Status, error) {
 	v, err := stack.tc.QueryWorkflow(context.Background(), caseID, "", contract.StatusQuery)
 	if err != nil {
-		t.Fatalf("status of %s: %v", caseID, err)
+		return nil, fmt.Errorf("status of %s: %w", caseID, err)
 	}
 	var st contract.Status
 	if err := v.Get(&st); err != nil {
-		t.Fatalf("status of %s: %v", caseID, err)
+		return nil, fmt.Errorf("status of %s: %w", caseID, err)
 	}
-	return &st
+	return &st, nil
 }
 
 // waitFor polls the case's status until cond holds (or fails the test after a minute).
@@ -64,14 +72,17 @@ func waitFor(t *testing.T, caseID, what string, cond func(*contract.Status) bool
 	t.Helper()
 	deadline := time.Now().Add(time.Minute)
 	for {
-		st := status(t, caseID)
-		if cond(st) {
+		st, err := tryStatus(caseID)
+		if err == nil && cond(st) {
 			return st
 		}
 		if time.Now().After(deadline) {
+			if err != nil {
+				t.Fatalf("%s: waited a minute for %s: %v", caseID, what, err)
+			}
 			t.Fatalf("%s: waited a minute for %s; stage %s pending %+v", caseID, what, st.Stage, st.Pending)
 		}
-		time.Sleep(100 * time.Millisecond)
+		time.Sleep(100 * time.Millisecond) // a query can time out while the case is busy: ask again
 	}
 }
 

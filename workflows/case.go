@@ -63,12 +63,12 @@ func newCase(ctx workflow.Context, in contract.CaseInput) *caseRun {
 	// workflow task that needs them, cost one marker event instead of a task round trip.
 	// Sending a reminder reaches outside: a regular activity.
 	local := workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
-		StartToCloseTimeout:    10 * time.Second,
-		ScheduleToCloseTimeout: 2 * time.Minute, // then runLocal waits on a timer and tries again
+		StartToCloseTimeout:    5 * time.Second,
+		ScheduleToCloseTimeout: 10 * time.Second, // then runLocal waits on a timer and tries again
 		RetryPolicy: &temporal.RetryPolicy{
-			InitialInterval:    time.Second,
+			InitialInterval:    200 * time.Millisecond,
 			BackoffCoefficient: 2,
-			MaximumInterval:    10 * time.Second,
+			MaximumInterval:    2 * time.Second,
 		},
 	})
 	c := &caseRun{ctx: ctx, local: local, in: in, log: workflow.GetLogger(ctx)}
@@ -172,11 +172,12 @@ func (c *caseRun) status() (*contract.Status, error) {
 }
 
 // runLocal runs a local activity (a PostgreSQL read or write) until it succeeds: a
-// database that is down stalls the case, it never fails it. Each round retries for two
-// minutes; between rounds the case waits on a timer, up to five minutes, and anything
-// the handlers accept meanwhile stays queued.
+// database that is down stalls the case, it never fails it. Each round retries inside the
+// workflow task for ten seconds; between rounds the case waits on a timer (1 s doubling
+// to 1 min), so the workflow task ends, status queries are answered, and anything the
+// handlers accept meanwhile stays queued.
 func (c *caseRun) runLocal(name string, fn, arg, result any) error {
-	wait := 10 * time.Second
+	wait := time.Second
 	for {
 		err := workflow.ExecuteLocalActivity(c.local, fn, arg).Get(c.ctx, result)
 		var app *temporal.ApplicationError
@@ -190,6 +191,6 @@ func (c *caseRun) runLocal(name string, fn, arg, result any) error {
 		if err := workflow.Sleep(c.ctx, wait); err != nil {
 			return err
 		}
-		wait = min(2*wait, 5*time.Minute)
+		wait = min(2*wait, time.Minute)
 	}
 }
