@@ -2,11 +2,11 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"os"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/casework/casework/backoffice"
 	"github.com/casework/casework/contract"
 	"github.com/casework/casework/platform"
 	"github.com/casework/casework/store"
@@ -29,13 +29,5 @@ func caseStatus(ctx context.Context, id string) (*contract.Status, error) {
 		return nil, err
 	}
 	defer tc.Close()
-	v, err := tc.QueryWorkflow(ctx, caseID(id), "", contract.StatusQuery)
-	if err != nil {
-		return nil, fmt.Errorf("status of %s: %w", id, err)
-	}
-	var st contract.Status
-	if err := v.Get(&st); err != nil {
-		return nil, fmt.Errorf("status of %s: %w", id, err)
-	}
-	return &st, nil
+	return backoffice.Status(ctx, tc, caseID(id))
 }

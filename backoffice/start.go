@@ -49,3 +49,16 @@ func Start(ctx context.Context, tc client.Client, accountID string, policy json.
 	}
 	return run, nil
 }
+
+// Status asks a case for its status (the status query).
+func Status(ctx context.Context, tc client.Client, caseID string) (*contract.Status, error) {
+	v, err := tc.QueryWorkflow(ctx, caseID, "", contract.StatusQuery)
+	if err != nil {
+		return nil, fmt.Errorf("status of %s: %w", caseID, err)
+	}
+	var st contract.Status
+	if err := v.Get(&st); err != nil {
+		return nil, fmt.Errorf("status of %s: %w", caseID, err)
+	}
+	return &st, nil
+}

@@ -14,6 +14,7 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 
+	"github.com/casework/casework/backoffice"
 	"github.com/casework/casework/book"
 	"github.com/casework/casework/contract"
 	"github.com/casework/casework/rules"
@@ -472,7 +473,7 @@ func (s *Sim) view(ctx context.Context, caseID string) (*view, error) {
 	fixed := s.fixed[caseID]
 	s.mu.Unlock()
 	if fixed == nil {
-		st, err := s.status(ctx, caseID)
+		st, err := backoffice.Status(ctx, s.TC, caseID)
 		if err != nil {
 			return nil, err
 		}
@@ -491,18 +492,6 @@ func (s *Sim) view(ctx context.Context, caseID string) (*view, error) {
 		return nil, fmt.Errorf("case row of %s: %w", caseID, err)
 	}
 	return &v, nil
-}
-
-func (s *Sim) status(ctx context.Context, caseID string) (*contract.Status, error) {
-	v, err := s.TC.QueryWorkflow(ctx, caseID, "", contract.StatusQuery)
-	if err != nil {
-		return nil, fmt.Errorf("status of %s: %w", caseID, err)
-	}
-	var st contract.Status
-	if err := v.Get(&st); err != nil {
-		return nil, fmt.Errorf("status of %s: %w", caseID, err)
-	}
-	return &st, nil
 }
 
 // recordAddress records a new address for the account, as an agent's tool does before it

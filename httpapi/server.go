@@ -18,6 +18,7 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 
+	"github.com/casework/casework/backoffice"
 	"github.com/casework/casework/contract"
 )
 
@@ -128,26 +129,21 @@ func (s *Server) inbox(w http.ResponseWriter, r *http.Request, who Agent) {
 // caseFor reads the case and checks that the agent may see it; it writes the error
 // response and returns nil when not.
 func (s *Server) caseFor(ctx context.Context, w http.ResponseWriter, id string, who Agent) *contract.Status {
-	v, err := s.TC.QueryWorkflow(ctx, id, "", contract.StatusQuery)
+	st, err := backoffice.Status(ctx, s.TC, id)
 	var notFound *serviceerror.NotFound
 	if errors.As(err, &notFound) || !strings.HasPrefix(id, "case-") {
 		writeError(w, http.StatusNotFound, fmt.Sprintf("no case %s", id), nil)
 		return nil
 	}
 	if err != nil {
-		writeError(w, http.StatusBadGateway, fmt.Sprintf("status of %s: %v", id, err), nil)
+		writeError(w, http.StatusBadGateway, err.Error(), nil)
 		return nil
 	}
-	var st contract.Status
-	if err := v.Get(&st); err != nil {
-		writeError(w, http.StatusBadGateway, fmt.Sprintf("status of %s: %v", id, err), nil)
-		return nil
-	}
-	if !mayAccess(&st, who) {
+	if !mayAccess(st, who) {
 		writeError(w, http.StatusForbidden, fmt.Sprintf("%s is not assigned to %s", who.ID, id), nil)
 		return nil
 	}
-	return &st
+	return st
 }
 
 // mayAccess: supervisors see every case; an agent the cases assigned to them.

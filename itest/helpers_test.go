@@ -56,15 +56,7 @@ func status(t *testing.T, caseID string) *contract.Status {
 }
 
 func tryStatus(caseID string) (*contract.Status, error) {
-	v, err := stack.tc.QueryWorkflow(context.Background(), caseID, "", contract.StatusQuery)
-	if err != nil {
-		return nil, fmt.Errorf("status of %s: %w", caseID, err)
-	}
-	var st contract.Status
-	if err := v.Get(&st); err != nil {
-		return nil, fmt.Errorf("status of %s: %w", caseID, err)
-	}
-	return &st, nil
+	return backoffice.Status(context.Background(), stack.tc, caseID)
 }
 
 // waitFor polls the case's status until cond holds (or fails the test after a minute).
