@@ -4,7 +4,7 @@ GO ?= go
 DEMO_CASES ?= 200
 DEMO_DAY ?= 3s
 
-.PHONY: build run test test-unit test-integration lint stack stack-down clean
+.PHONY: build run test test-server test-unit test-integration lint stack stack-down clean
 
 build:
 	$(GO) build -o bin/ ./worker ./starter ./agent ./api
@@ -22,11 +22,18 @@ stack-down:
 	@scripts/stack.sh down
 
 # Everything: unit, fuzz seed corpora, replay, compose file, and integration tests on the
-# real dev server and PostgreSQL (started when missing).
+# real dev server and PostgreSQL (started when missing); then the integration tests again
+# on the production topology (the Temporal server on PostgreSQL, several shards).
 test: build lint
 	@scripts/chromium.sh
 	@scripts/stack.sh up
 	@source .dev/test-env && CASEWORK_REQUIRE_STACK=1 $(GO) test -count=1 -timeout 20m ./...
+	@$(MAKE) --no-print-directory test-server
+
+# The integration tests on the production topology only.
+test-server:
+	@scripts/stack.sh up-server
+	@source .dev/server-test-env && CASEWORK_REQUIRE_STACK=1 $(GO) test -count=1 -timeout 20m ./itest/
 
 test-unit:
 	$(GO) test -count=1 -short ./...

@@ -3,9 +3,12 @@
 # Casework's search attributes) and a private PostgreSQL cluster, both under .dev/ (ignored
 # by git). Idempotent: what is already running is reused.
 #
-#   scripts/stack.sh up      install what is missing, start both, write .dev/env
-#   scripts/stack.sh down    stop both (their data stays in .dev/)
-#   scripts/stack.sh env     print the settings (source-able)
+#   scripts/stack.sh up         install what is missing, start both, write .dev/env
+#   scripts/stack.sh up-server  the production topology beside it: the Temporal server
+#                               (go.temporal.io/server, pinned) on the same PostgreSQL, with
+#                               several history shards; writes .dev/server-env
+#   scripts/stack.sh down       stop everything (the data stays in .dev/)
+#   scripts/stack.sh env        print the settings (source-able)
 #
 # DATABASE_URL, when set, is used instead of the private cluster. TEMPORAL_ADDRESS, when
 # set, is used instead of the dev server.
@@ -17,6 +20,9 @@ tools="$root/.tools/bin"
 temporal_version=v1.5.1
 temporal_port=${CASEWORK_TEMPORAL_PORT:-7233}
 ui_port=${CASEWORK_UI_PORT:-8233}
+server_version=v1.29.1 # the Temporal server of docker-compose.yml, built from its Go module
+server_port=${CASEWORK_SERVER_PORT:-17233} # its frontend; its other services take the next ports
+server_shards=${CASEWORK_SERVER_SHARDS:-4}
 test_namespace=casework-test # the tests' own namespace: a demo worker never takes their tasks
 pg_bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1 || true)
 pg_dir="$dev/pg"
@@ -48,7 +54,7 @@ start_temporal() {
   fi
   for _ in $(seq 1 120); do
     if "$tools/temporal" operator cluster health --address "127.0.0.1:$temporal_port" >/dev/null 2>&1; then
-      register_search_attributes
+      register_search_attributes "127.0.0.1:$temporal_port"
       return
     fi
     sleep 0.5
@@ -56,12 +62,13 @@ start_temporal() {
   log "the Temporal dev server did not come up; see .dev/temporal/server.log"; tail -20 "$dev/temporal/server.log" >&2; exit 1
 }
 
-# A dev server started from an older data file may lack a namespace or attributes: add them.
+# Casework's namespaces and search attributes, added where missing (a dev server started
+# from an older data file, or a new Temporal server).
 register_search_attributes() {
-  local addr="127.0.0.1:$temporal_port"
+  local addr=$1
   for ns in default "$test_namespace"; do
     if ! "$tools/temporal" operator namespace describe --address "$addr" -n "$ns" >/dev/null 2>&1; then
-      "$tools/temporal" operator namespace create --address "$addr" -n "$ns" >/dev/null
+      "$tools/temporal" operator namespace create --address "$addr" -n "$ns" --retention 30d >/dev/null
     fi
     local have=""
     for _ in $(seq 1 60); do # a new namespace takes a few seconds to be served
@@ -75,6 +82,145 @@ register_search_attributes() {
       fi
     done
   done
+}
+
+
+# The production topology without Docker: the same Temporal server as docker-compose.yml
+# (v1.29.1, here built with go install), its schema set up by its own SQL tool on the
+# private PostgreSQL cluster (databases temporal and temporal_visibility), several history
+# shards, and the same dynamic config (deploy/temporal/dynamicconfig).
+install_server() {
+  if [ ! -x "$tools/temporal-server" ]; then
+    log "building the Temporal server $server_version into .tools/bin (go install; 5-10 minutes the first time)"
+    mkdir -p "$tools"
+    GOBIN="$tools" go install "go.temporal.io/server/cmd/server@$server_version"
+    mv "$tools/server" "$tools/temporal-server"
+  fi
+  if [ ! -x "$tools/temporal-sql-tool" ]; then
+    log "building its schema tool"
+    GOBIN="$tools" go install "go.temporal.io/server/cmd/tools/sql@$server_version"
+    mv "$tools/sql" "$tools/temporal-sql-tool"
+  fi
+}
+
+server_schema() {
+  local port; port=$(cat "$pg_dir/port")
+  local src; src=$(cd /tmp && go mod download -json "go.temporal.io/server@$server_version" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",*$/\1/p')
+  local schema="$src/schema/postgresql/v12" slog="$dev/temporal-server/schema.log"
+  for db in temporal temporal_visibility; do
+    local dir=temporal
+    [ "$db" = temporal_visibility ] && dir=visibility
+    local sql=("$tools/temporal-sql-tool" --plugin postgres12 --ep 127.0.0.1 -p "$port" -u postgres --db "$db")
+    if ! pg_run "$pg_bin/psql" -h 127.0.0.1 -p "$port" -U postgres -tAc "SELECT 1 FROM pg_database WHERE datname = '$db'" | grep -q 1; then
+      log "setting up Temporal's schema in database $db"
+      "${sql[@]}" create >>"$slog" 2>&1 || { tail -20 "$slog" >&2; exit 1; }
+      "${sql[@]}" setup-schema -v 0.0 >>"$slog" 2>&1 || { tail -20 "$slog" >&2; exit 1; }
+    fi
+    "${sql[@]}" update-schema -d "$schema/$dir/versioned" >>"$slog" 2>&1 || { tail -20 "$slog" >&2; exit 1; }
+  done
+}
+
+server_config() {
+  local port; port=$(cat "$pg_dir/port")
+  local p=$server_port conf="$dev/temporal-server/config"
+  mkdir -p "$conf/dynamicconfig"
+  cp "$root/deploy/temporal/dynamicconfig/casework.yaml" "$conf/dynamicconfig/casework.yaml"
+  local store
+  store() { cat <<YAML
+      sql:
+        pluginName: postgres12
+        databaseName: $1
+        connectAddr: "127.0.0.1:$port"
+        connectProtocol: tcp
+        user: postgres
+        password: ""
+        maxConns: $2
+        maxIdleConns: $2
+        maxConnLifetime: 1h
+YAML
+  }
+  svc() { cat <<YAML
+  $1:
+    rpc:
+      grpcPort: $2
+      membershipPort: $3
+      bindOnLocalHost: true
+YAML
+  }
+  {
+    cat <<YAML
+# Written by scripts/stack.sh up-server: the production topology of docker-compose.yml.
+log:
+  stdout: true
+  level: warn
+persistence:
+  defaultStore: default
+  visibilityStore: visibility
+  numHistoryShards: $server_shards
+  datastores:
+    default:
+$(store temporal 20)
+    visibility:
+$(store temporal_visibility 10)
+global:
+  membership:
+    maxJoinDuration: 30s
+    broadcastAddress: 127.0.0.1
+  metrics:
+    prometheus:
+      framework: tally
+      timerType: histogram
+      listenAddress: "127.0.0.1:$((p + 767))"
+services:
+$(svc frontend "$p" $((p - 300)))
+      httpPort: $((p + 10))
+$(svc history $((p + 1)) $((p - 299)))
+$(svc matching $((p + 2)) $((p - 298)))
+$(svc worker $((p + 6)) $((p - 294)))
+clusterMetadata:
+  enableGlobalNamespace: false
+  failoverVersionIncrement: 10
+  masterClusterName: active
+  currentClusterName: active
+  clusterInformation:
+    active:
+      enabled: true
+      initialFailoverVersion: 1
+      rpcName: frontend
+      rpcAddress: "127.0.0.1:$p"
+dcRedirectionPolicy:
+  policy: noop
+dynamicConfigClient:
+  filepath: "$conf/dynamicconfig/casework.yaml"
+  pollInterval: 10s
+YAML
+  } >"$conf/casework.yaml"
+}
+
+start_server() {
+  if [ -n "${DATABASE_URL:-}" ] && [ "${CASEWORK_PRIVATE_PG:-}" != 1 ]; then
+    log "up-server runs on the private PostgreSQL cluster: unset DATABASE_URL"; exit 1
+  fi
+  install_temporal # its CLI registers the namespaces
+  install_server
+  local s="$dev/temporal-server"
+  mkdir -p "$s"
+  if ! listening "$server_port"; then
+    server_schema
+    server_config
+    log "starting the Temporal server $server_version on :$server_port ($server_shards history shards, on PostgreSQL)"
+    nohup "$tools/temporal-server" --root "$s" --config config --env casework --allow-no-auth start >"$s/server.log" 2>&1 &
+    echo $! >"$s/pid"
+  fi
+  for _ in $(seq 1 240); do
+    if "$tools/temporal" operator cluster health --address "127.0.0.1:$server_port" >/dev/null 2>&1; then
+      register_search_attributes "127.0.0.1:$server_port"
+      return
+    fi
+    if [ -s "$s/pid" ] && ! kill -0 "$(cat "$s/pid")" 2>/dev/null; then break; fi
+    sleep 0.5
+  done
+  log "the Temporal server did not come up; see .dev/temporal-server/server.log"; tail -30 "$s/server.log" >&2; exit 1
 }
 
 pg_run() { runuser -u postgres -- "$@"; }
@@ -108,7 +254,7 @@ start_postgres() {
     pg_run "$pg_bin/pg_ctl" -D "$pg_dir/data" -l "$pg_dir/server.log" -w -t 60 \
       -o "-c listen_addresses=127.0.0.1 -p $port -k $pg_dir/run -c max_connections=200 -c fsync=off -c synchronous_commit=off" start >/dev/null
   fi
-  for db in casework casework_test; do
+  for db in casework casework_test casework_servertest; do
     if ! pg_run "$pg_bin/psql" -h 127.0.0.1 -p "$port" -U postgres -tAc "SELECT 1 FROM pg_database WHERE datname = '$db'" | grep -q 1; then
       pg_run "$pg_bin/createdb" -h 127.0.0.1 -p "$port" -U postgres "$db"
     fi
@@ -122,19 +268,22 @@ stop_all() {
   if [ -s "$dev/temporal/pid" ] && kill -0 "$(cat "$dev/temporal/pid")" 2>/dev/null; then
     kill "$(cat "$dev/temporal/pid")"; log "stopped the Temporal dev server"
   fi
+  if [ -s "$dev/temporal-server/pid" ] && kill -0 "$(cat "$dev/temporal-server/pid")" 2>/dev/null; then
+    kill "$(cat "$dev/temporal-server/pid")"; log "stopped the Temporal server"
+  fi
   if [ -n "$pg_bin" ] && [ -s "$pg_dir/data/PG_VERSION" ]; then
     pg_run "$pg_bin/pg_ctl" -D "$pg_dir/data" -m fast stop >/dev/null 2>&1 && log "stopped PostgreSQL" || true
   fi
 }
 
 print_env() {
-  local db=${1:-casework} ns=${2:-default}
+  local db=${1:-casework} ns=${2:-default} port=${3:-$temporal_port}
   if [ -n "${DATABASE_URL:-}" ] && [ "${CASEWORK_PRIVATE_PG:-}" != 1 ]; then
     echo "export DATABASE_URL='$DATABASE_URL'"
   else
     echo "export DATABASE_URL='postgres://postgres@127.0.0.1:$(cat "$pg_dir/port")/$db?sslmode=disable'"
   fi
-  echo "export TEMPORAL_ADDRESS='${TEMPORAL_ADDRESS:-127.0.0.1:$temporal_port}'"
+  echo "export TEMPORAL_ADDRESS='${TEMPORAL_ADDRESS:-127.0.0.1:$port}'"
   echo "export TEMPORAL_NAMESPACE='${TEMPORAL_NAMESPACE:-$ns}'"
   echo "export PATH=\"$tools:$root/bin:\$PATH\""
 }
@@ -147,7 +296,15 @@ case "${1:-up}" in
     print_env casework_test "$test_namespace" >"$dev/test-env"
     log "ready: source .dev/env; Web UI http://127.0.0.1:$ui_port"
     ;;
+  up-server)
+    start_postgres
+    start_server
+    print_env casework default "$server_port" >"$dev/server-env"
+    print_env casework_servertest "$test_namespace" "$server_port" >"$dev/server-test-env"
+    printf "export CASEWORK_TOPOLOGY=server\nexport CASEWORK_UI_PORT=none\n" >>"$dev/server-test-env"
+    log "ready: source .dev/server-env (the Temporal server on :$server_port)"
+    ;;
   down) stop_all ;;
   env) print_env "${2:-casework}" ;;
-  *) echo "usage: $0 up|down|env" >&2; exit 2 ;;
+  *) echo "usage: $0 up|up-server|down|env" >&2; exit 2 ;;
 esac
