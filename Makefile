@@ -7,7 +7,7 @@ DEMO_DAY ?= 3s
 .PHONY: build run test test-server test-unit test-integration lint stack stack-down clean
 
 build:
-	$(GO) build -o bin/ ./worker ./starter ./agent ./api
+	$(GO) build -o bin/ ./worker ./starter ./agent ./api ./bench
 
 # Start PostgreSQL and the Temporal dev server (installing the pinned CLI if missing),
 # migrate, start the worker, run the demo, print the report; stay up until Ctrl-C

@@ -46,35 +46,9 @@ type Config struct {
 func Run(ctx context.Context, db *pgxpool.Pool, tc client.Client, cfg Config) error {
 	out := cfg.Out
 	start := time.Now()
-	if _, err := store.Migrate(ctx, db); err != nil {
+	if err := Prepare(ctx, db, cfg.UCIFile, cfg.Dir, out); err != nil {
 		return err
 	}
-	bookFile := filepath.Join(cfg.Dir, "demo-book.csv")
-	if _, err := os.Stat(bookFile); err != nil {
-		n, err := WriteUCIBook(cfg.UCIFile, bookFile)
-		if err != nil {
-			return err
-		}
-		fmt.Fprintf(out, "built the demo book: %d accounts from %s\n", n, cfg.UCIFile)
-	}
-	f, err := os.Open(bookFile)
-	if err != nil {
-		return fmt.Errorf("demo: %w", err)
-	}
-	t0 := time.Now()
-	st, err := book.Import(ctx, db, f, nil)
-	f.Close()
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(out, "imported the book in %s: %d rows read, %d new, %d updated, %d unchanged, %d rejected\n",
-		time.Since(t0).Round(time.Millisecond), st.Read, st.Imported, st.Updated, st.Unchanged, len(st.Rejected))
-	n, err := SeedAgents(ctx, db)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(out, "%d demo agents (phone, field with badges, supervisors) in regions %v\n", n, Regions)
-
 	cs, err := demoCases(ctx, db, cfg)
 	if err != nil {
 		return err
@@ -158,6 +132,40 @@ type Cases struct {
 // parkAt is where the parked cases wait, in turn.
 var parkAt = []contract.Stage{contract.StagePhoneVerify, contract.StageVisit, contract.StageNegotiate, contract.StageRepayment}
 
+// Prepare sets up the demo data: migrate, build the demo book from the UCI file (once, into
+// dir) and import it, and add the agents.
+func Prepare(ctx context.Context, db *pgxpool.Pool, uciFile, dir string, out io.Writer) error {
+	if _, err := store.Migrate(ctx, db); err != nil {
+		return err
+	}
+	bookFile := filepath.Join(dir, "demo-book.csv")
+	if _, err := os.Stat(bookFile); err != nil {
+		n, err := WriteUCIBook(uciFile, bookFile)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(out, "built the demo book: %d accounts from %s\n", n, uciFile)
+	}
+	f, err := os.Open(bookFile)
+	if err != nil {
+		return fmt.Errorf("demo: %w", err)
+	}
+	t0 := time.Now()
+	st, err := book.Import(ctx, db, f, nil)
+	f.Close()
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "imported the book in %s: %d rows read, %d new, %d updated, %d unchanged, %d rejected\n",
+		time.Since(t0).Round(time.Millisecond), st.Read, st.Imported, st.Updated, st.Unchanged, len(st.Rejected))
+	n, err := SeedAgents(ctx, db)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "%d demo agents (phone, field with badges, supervisors) in regions %v\n", n, Regions)
+	return nil
+}
+
 // demoCases picks the demo's accounts (those screening selects, most overdue first), or
 // takes up the cases a previous run picked.
 func demoCases(ctx context.Context, db *pgxpool.Pool, cfg Config) (Cases, error) {
@@ -196,45 +204,30 @@ func demoCases(ctx context.Context, db *pgxpool.Pool, cfg Config) (Cases, error)
 	return cs, nil
 }
 
-// feed starts the demo's cases that have no case row yet, keeping at most inFlight driven
-// cases open at once, the way a back office works through its book: the parked ones first
-// (on the real policy, 24-hour days), then the driven ones on the demo policy.
+// feed starts the demo's cases that have no case row yet: the parked ones first (on the
+// real policy, 24-hour days), then the driven ones on the demo policy.
 func feed(ctx context.Context, db *pgxpool.Pool, tc client.Client, cfg Config, cs Cases, started *atomic.Int64) error {
-	start := func(id string, policy json.RawMessage) error {
-		var exists bool
-		if err := db.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM cases WHERE case_id = $1)`, id).Scan(&exists); err != nil {
-			return fmt.Errorf("demo: %w", err)
-		}
-		if exists {
-			return nil // started by an earlier run
-		}
-		account, err := contract.AccountFromWorkflowID(id)
-		if err != nil {
-			return err
-		}
-		_, err = backoffice.Start(ctx, tc, account, policy)
-		switch {
-		case err == nil:
-			started.Add(1)
-		case !errors.Is(err, backoffice.ErrAlreadyOpen):
-			return err
-		}
-		return nil
-	}
 	for _, id := range slices.Sorted(maps.Keys(cs.Parked)) {
-		if err := start(id, nil); err != nil {
+		if err := startNew(ctx, db, tc, id, nil, started); err != nil {
 			return err
 		}
 	}
+	return Feed(ctx, db, tc, cs.Driven, cfg.InFlight, Policy(cfg.DayLength), started)
+}
+
+// Feed starts the cases of ids that have no case row yet, in order, with the policy
+// overrides given, keeping at most inFlight of them open at once, the way a back office
+// works through its book; started counts the cases it started.
+func Feed(ctx context.Context, db *pgxpool.Pool, tc client.Client, ids []string, inFlight int, policy json.RawMessage, started *atomic.Int64) error {
 	var recent []time.Time // starts whose case row may not be written yet
-	for _, id := range cs.Driven {
+	for _, id := range ids {
 		for {
 			var open int
-			if err := db.QueryRow(ctx, `SELECT count(*) FROM cases WHERE case_id = ANY($1) AND stage <> 'closed'`, cs.Driven).Scan(&open); err != nil {
-				return fmt.Errorf("demo: %w", err)
+			if err := db.QueryRow(ctx, `SELECT count(*) FROM cases WHERE case_id = ANY($1) AND stage <> 'closed'`, ids).Scan(&open); err != nil {
+				return fmt.Errorf("feed: %w", err)
 			}
 			recent = slices.DeleteFunc(recent, func(t time.Time) bool { return time.Since(t) > 2*time.Second })
-			if open+len(recent) < cfg.InFlight {
+			if open+len(recent) < inFlight {
 				break
 			}
 			select {
@@ -243,10 +236,33 @@ func feed(ctx context.Context, db *pgxpool.Pool, tc client.Client, cfg Config, c
 			case <-time.After(200 * time.Millisecond):
 			}
 		}
-		if err := start(id, Policy(cfg.DayLength)); err != nil {
+		if err := startNew(ctx, db, tc, id, policy, started); err != nil {
 			return err
 		}
 		recent = append(recent, time.Now())
+	}
+	return nil
+}
+
+// startNew starts the case id unless it has a case row (started by an earlier run).
+func startNew(ctx context.Context, db *pgxpool.Pool, tc client.Client, id string, policy json.RawMessage, started *atomic.Int64) error {
+	var exists bool
+	if err := db.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM cases WHERE case_id = $1)`, id).Scan(&exists); err != nil {
+		return fmt.Errorf("feed: %w", err)
+	}
+	if exists {
+		return nil
+	}
+	account, err := contract.AccountFromWorkflowID(id)
+	if err != nil {
+		return err
+	}
+	_, err = backoffice.Start(ctx, tc, account, policy)
+	switch {
+	case err == nil:
+		started.Add(1)
+	case !errors.Is(err, backoffice.ErrAlreadyOpen):
+		return err
 	}
 	return nil
 }

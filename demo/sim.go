@@ -551,3 +551,10 @@ func (c *simCase) at() string {
 	}
 	return time.Now().UTC().Format(time.RFC3339Nano)
 }
+
+// Latencies are the round trips of every update sent.
+func (s *Sim) Latencies() []time.Duration {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.latencies)
+}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	prom "github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/uber-go/tally/v4"
 	tallyprom "github.com/uber-go/tally/v4/prometheus"
 	"go.temporal.io/sdk/client"
@@ -16,7 +17,7 @@ import (
 )
 
 // Metrics is the Prometheus registry of a process: the Temporal SDK's worker and client
-// metrics, and Casework's own (cases started and closed by outcome, human actions
+// metrics, the process's (goroutines, memory), and Casework's own (cases started and closed by outcome, human actions
 // accepted and rejected, reminders sent), which the workflow and activities emit through
 // the SDK's metrics handler.
 type Metrics struct {
@@ -28,6 +29,8 @@ type Metrics struct {
 // NewMetrics builds the registry. Close flushes and stops it.
 func NewMetrics() *Metrics {
 	registry := prom.NewRegistry()
+	// the process's own: go_goroutines, go_memstats_*, process_resident_memory_bytes, ...
+	registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	reporter := tallyprom.NewReporter(tallyprom.Options{Registerer: registry, DefaultTimerType: tallyprom.HistogramTimerType})
 	scope, closer := tally.NewRootScope(tally.ScopeOptions{
 		CachedReporter:  reporter,

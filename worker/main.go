@@ -4,7 +4,8 @@
 // TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY and TEMPORAL_TLS* (SDK envconfig),
 // CASEWORK_POLICY or CASEWORK_POLICY_FILE (the deployment's policy overrides),
 // CASEWORK_METRICS_ADDR (where Prometheus metrics are served), LOG_FORMAT
-// (json or console) and LOG_LEVEL. It stops cleanly on SIGINT or SIGTERM.
+// (json or console), LOG_LEVEL and CASEWORK_STICKY_CACHE (how many cases the worker
+// keeps cached; the SDK's default is 10,000). It stops cleanly on SIGINT or SIGTERM.
 package main
 
 import (
@@ -50,6 +51,9 @@ func run(ctx context.Context) error {
 			return err
 		}
 		logger.Info("serving Prometheus metrics", zap.String("url", "http://"+served+"/metrics"))
+	}
+	if err := platform.SetStickyCache(); err != nil {
+		return err
 	}
 	w := platform.NewCaseWorker(svc.TC, &activities.Activities{DB: svc.DB, Notifier: notify.Development(logger), Policy: policy}, worker.Options{})
 	logger.Info("worker starting", zap.String("taskQueue", contract.TaskQueue), zap.Duration("dayLength", policy.DayLength.D()))

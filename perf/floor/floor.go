@@ -1,0 +1,137 @@
+// Package floor holds the Temporal floor of the benchmark: a workflow of the same shape as
+// a recorded case (the same activities, local activities, timers, updates and signals, in
+// the same order) whose activities and handlers do nothing. Running it on the same server
+// as the cases tells what Temporal alone costs for that shape, so the case's own overhead
+// (PostgreSQL, payloads, validation) is the difference.
+package floor
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"go.temporal.io/sdk/workflow"
+)
+
+// TaskQueue is the floor's own task queue: its worker never takes a case.
+const TaskQueue = "casework-floor"
+
+// WorkflowType, UpdateName and SignalName name the floor workflow and its human inputs.
+const (
+	WorkflowType = "FloorWorkflow"
+	UpdateName   = "step"
+	SignalName   = "step-signal"
+)
+
+// Kind is one step of a case's shape.
+type Kind string
+
+// The steps a script holds.
+const (
+	Activity      Kind = "activity" // a regular activity
+	LocalActivity Kind = "local"    // a local activity (a marker event)
+	Timer         Kind = "timer"    // a timer that fires after D
+	CanceledTimer Kind = "canceled" // a timer (a deadline) canceled by the next human input
+	Update        Kind = "update"   // a human input sent as an update
+	Signal        Kind = "signal"   // a human input sent as a signal
+)
+
+// Op is one step.
+type Op struct {
+	Kind Kind          `json:"k"`
+	D    time.Duration `json:"d,omitempty"`
+}
+
+// Script is the shape of one recorded case.
+type Script struct {
+	Ops []Op `json:"ops"`
+}
+
+// Count counts the script's steps of a kind.
+func (s Script) Count(k Kind) int {
+	n := 0
+	for _, op := range s.Ops {
+		if op.Kind == k {
+			n++
+		}
+	}
+	return n
+}
+
+// Inputs are the human inputs a driver sends, in order: Update or Signal.
+func (s Script) Inputs() []Kind {
+	var in []Kind
+	for _, op := range s.Ops {
+		if op.Kind == Update || op.Kind == Signal {
+			in = append(in, op.Kind)
+		}
+	}
+	return in
+}
+
+// Activities are the floor's activities: they do nothing.
+type Activities struct{}
+
+// Nothing does nothing.
+func (Activities) Nothing(context.Context) error { return nil }
+
+// Workflow runs the script: each activity a no-op, each timer as long as the case's, each
+// human input awaited (the update handler only waits for its turn).
+func Workflow(ctx workflow.Context, s Script) (int, error) {
+	ctx = workflow.WithActivityOptions(ctx, workflow.ActivityOptions{StartToCloseTimeout: 30 * time.Second})
+	local := workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{StartToCloseTimeout: 5 * time.Second})
+	var a Activities
+	awaiting, received := -1, -1 // the human input the script is at; the last one handled
+	if err := workflow.SetUpdateHandler(ctx, UpdateName, func(ctx workflow.Context, k int) error {
+		if err := workflow.Await(ctx, func() bool { return awaiting == k }); err != nil {
+			return err
+		}
+		received = k
+		return nil
+	}); err != nil {
+		return 0, fmt.Errorf("floor: %w", err)
+	}
+	signals := workflow.GetSignalChannel(ctx, SignalName)
+	var deadlines []workflow.CancelFunc
+	input := 0
+	for _, op := range s.Ops {
+		switch op.Kind {
+		case Activity:
+			if err := workflow.ExecuteActivity(ctx, a.Nothing).Get(ctx, nil); err != nil {
+				return 0, fmt.Errorf("floor: %w", err)
+			}
+		case LocalActivity:
+			if err := workflow.ExecuteLocalActivity(local, a.Nothing).Get(ctx, nil); err != nil {
+				return 0, fmt.Errorf("floor: %w", err)
+			}
+		case Timer:
+			if err := workflow.Sleep(ctx, op.D); err != nil {
+				return 0, fmt.Errorf("floor: %w", err)
+			}
+		case CanceledTimer:
+			tctx, cancel := workflow.WithCancel(ctx)
+			workflow.NewTimer(tctx, max(op.D, time.Hour))
+			deadlines = append(deadlines, cancel)
+		case Update:
+			awaiting = input
+			if err := workflow.Await(ctx, func() bool { return received == input }); err != nil {
+				return 0, fmt.Errorf("floor: %w", err)
+			}
+			input++
+		case Signal:
+			var k int
+			signals.Receive(ctx, &k)
+			input++
+		}
+		if op.Kind == Update || op.Kind == Signal {
+			for _, cancel := range deadlines {
+				cancel()
+			}
+			deadlines = nil
+		}
+	}
+	for _, cancel := range deadlines {
+		cancel()
+	}
+	return input, nil
+}

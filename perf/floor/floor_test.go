@@ -1,0 +1,102 @@
+package floor
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	historypb "go.temporal.io/api/history/v1"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/testsuite"
+)
+
+type events struct {
+	e []*historypb.HistoryEvent
+	i int
+}
+
+func (h *events) HasNext() bool { return h.i < len(h.e) }
+func (h *events) Next() (*historypb.HistoryEvent, error) {
+	h.i++
+	return h.e[h.i-1], nil
+}
+
+func TestScriptOfRecordedCase(t *testing.T) {
+	f, err := os.Open(filepath.Join("..", "..", "workflows", "testdata", "histories", "plan-completed-by-updates.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	h, err := client.HistoryFromJSON(f, client.HistoryJSONOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, n, err := ScriptOf(&events{e: h.GetEvents()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n != len(h.GetEvents()) {
+		t.Errorf("events = %d, want %d", n, len(h.GetEvents()))
+	}
+	want := map[Kind]int{}
+	for _, e := range h.GetEvents() {
+		switch {
+		case e.GetActivityTaskScheduledEventAttributes() != nil:
+			want[Activity]++
+		case e.GetMarkerRecordedEventAttributes().GetMarkerName() == "LocalActivity":
+			want[LocalActivity]++
+		case e.GetTimerFiredEventAttributes() != nil:
+			want[Timer]++
+		case e.GetWorkflowExecutionUpdateAcceptedEventAttributes() != nil:
+			want[Update]++
+		}
+	}
+	if want[LocalActivity] == 0 || want[Update] == 0 || want[Timer] == 0 {
+		t.Fatalf("the recorded case has no local activities, updates or fired timers: %v", want)
+	}
+	for k, w := range want {
+		if got := s.Count(k); got != w {
+			t.Errorf("%s steps = %d, want %d", k, got, w)
+		}
+	}
+}
+
+// The floor runs a script to the end when its driver sends every input in order, sending
+// before the workflow is at the step (the handler waits for its turn).
+func TestFloorRunsScript(t *testing.T) {
+	var suite testsuite.WorkflowTestSuite
+	env := suite.NewTestWorkflowEnvironment()
+	env.RegisterWorkflow(Workflow)
+	env.RegisterActivity(&Activities{})
+	s := Script{Ops: []Op{{Kind: LocalActivity}, {Kind: CanceledTimer, D: 72 * time.Hour}, {Kind: Update}, {Kind: Activity},
+		{Kind: Timer, D: 24 * time.Hour}, {Kind: Signal}, {Kind: Update}, {Kind: LocalActivity}}}
+	env.RegisterDelayedCallback(func() {
+		for k, kind := range s.Inputs() {
+			if kind == Signal {
+				env.SignalWorkflow(SignalName, k)
+				continue
+			}
+			env.UpdateWorkflow(UpdateName, "", &testsuite.TestUpdateCallback{
+				OnReject:   func(err error) { t.Errorf("update %d rejected: %v", k, err) },
+				OnAccept:   func() {},
+				OnComplete: func(_ any, err error) {
+					if err != nil {
+						t.Errorf("update %d: %v", k, err)
+					}
+				},
+			}, k)
+		}
+	}, time.Minute)
+	env.ExecuteWorkflow(Workflow, s)
+	if err := env.GetWorkflowError(); err != nil {
+		t.Fatal(err)
+	}
+	var inputs int
+	if err := env.GetWorkflowResult(&inputs); err != nil {
+		t.Fatal(err)
+	}
+	if inputs != 3 {
+		t.Errorf("inputs handled = %d, want 3", inputs)
+	}
+}

@@ -1,0 +1,52 @@
+package floor
+
+import (
+	"fmt"
+
+	enumspb "go.temporal.io/api/enums/v1"
+	historypb "go.temporal.io/api/history/v1"
+)
+
+// History is what ScriptOf reads: a workflow history, event by event (the SDK's
+// client.HistoryEventIterator).
+type History interface {
+	HasNext() bool
+	Next() (*historypb.HistoryEvent, error)
+}
+
+// ScriptOf reads the shape of a recorded run: its activities, local activity markers,
+// timers (fired ones with their durations, canceled ones as deadlines), accepted updates
+// and signals, in order. It also returns the run's event count.
+func ScriptOf(h History) (Script, int, error) {
+	var s Script
+	timers := map[string]int{} // timer id → index of its op
+	events := 0
+	for h.HasNext() {
+		e, err := h.Next()
+		if err != nil {
+			return s, events, fmt.Errorf("floor: read history: %w", err)
+		}
+		events++
+		switch e.GetEventType() {
+		case enumspb.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
+			s.Ops = append(s.Ops, Op{Kind: Activity})
+		case enumspb.EVENT_TYPE_MARKER_RECORDED:
+			if e.GetMarkerRecordedEventAttributes().GetMarkerName() == "LocalActivity" {
+				s.Ops = append(s.Ops, Op{Kind: LocalActivity})
+			}
+		case enumspb.EVENT_TYPE_TIMER_STARTED:
+			a := e.GetTimerStartedEventAttributes()
+			timers[a.GetTimerId()] = len(s.Ops)
+			s.Ops = append(s.Ops, Op{Kind: CanceledTimer, D: a.GetStartToFireTimeout().AsDuration()})
+		case enumspb.EVENT_TYPE_TIMER_FIRED:
+			if i, ok := timers[e.GetTimerFiredEventAttributes().GetTimerId()]; ok {
+				s.Ops[i].Kind = Timer
+			}
+		case enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED:
+			s.Ops = append(s.Ops, Op{Kind: Update})
+		case enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED:
+			s.Ops = append(s.Ops, Op{Kind: Signal})
+		}
+	}
+	return s, events, nil
+}

@@ -1,0 +1,205 @@
+// Package perf measures Casework: the speed benchmark against the Temporal floor, cases
+// parked at scale, and the fault run (workers killed, PostgreSQL and Temporal restarted).
+// Its programs run the worker as a child process, so its memory and goroutines are its
+// own, and so it can be killed.
+package perf
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// Proc is a worker process the benchmark started and watches.
+type Proc struct {
+	Name        string
+	MetricsAddr string // where its /metrics is served
+	cmd         *exec.Cmd
+	logFile     *os.File
+	exited      chan struct{}
+
+	mu      sync.Mutex
+	samples []Sample
+}
+
+// Sample is one reading of a process: resident memory and goroutines.
+type Sample struct {
+	RSSBytes   int64
+	Goroutines int
+}
+
+// StartProc starts a program (a worker) with env added to the benchmark's own, its output
+// going to logPath, its metrics on a free port, and waits until it serves them.
+func StartProc(ctx context.Context, name, logPath string, env []string, program string, args ...string) (*Proc, error) {
+	port, err := freePort()
+	if err != nil {
+		return nil, err
+	}
+	f, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("%s: log: %w", name, err)
+	}
+	p := &Proc{Name: name, MetricsAddr: fmt.Sprintf("127.0.0.1:%d", port), logFile: f, exited: make(chan struct{})}
+	p.cmd = exec.Command(program, args...)
+	p.cmd.Env = append(append(os.Environ(), env...), "CASEWORK_METRICS_ADDR="+p.MetricsAddr)
+	p.cmd.Stdout, p.cmd.Stderr = f, f
+	if err := p.cmd.Start(); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("%s: start %s: %w", name, program, err)
+	}
+	go func() { _ = p.cmd.Wait(); close(p.exited) }()
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		if _, err := p.Sample(ctx); err == nil {
+			return p, nil
+		}
+		select {
+		case <-p.exited:
+			f.Close()
+			return nil, fmt.Errorf("%s exited at start: see %s", name, logPath)
+		case <-ctx.Done():
+			p.Kill()
+			return nil, ctx.Err()
+		case <-time.After(200 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			p.Kill()
+			return nil, fmt.Errorf("%s did not serve its metrics in 60 s: see %s", name, logPath)
+		}
+	}
+}
+
+// Pid is the process id.
+func (p *Proc) Pid() int { return p.cmd.Process.Pid }
+
+// Sample reads the process's resident memory (/proc) and goroutines (its metrics).
+func (p *Proc) Sample(ctx context.Context) (Sample, error) {
+	var s Sample
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", p.Pid()))
+	if err != nil {
+		return s, fmt.Errorf("%s: %w", p.Name, err)
+	}
+	for line := range strings.Lines(string(b)) {
+		if f := strings.Fields(line); len(f) >= 2 && f[0] == "VmRSS:" {
+			kb, err := strconv.ParseInt(f[1], 10, 64)
+			if err != nil {
+				return s, fmt.Errorf("%s: VmRSS %q: %w", p.Name, f[1], err)
+			}
+			s.RSSBytes = kb * 1024
+		}
+	}
+	g, err := scrape(ctx, p.MetricsAddr, "go_goroutines")
+	if err != nil {
+		return s, fmt.Errorf("%s: %w", p.Name, err)
+	}
+	s.Goroutines = int(g)
+	return s, nil
+}
+
+// Watch samples the process every interval until ctx ends.
+func (p *Proc) Watch(ctx context.Context, every time.Duration) {
+	go func() {
+		t := time.NewTicker(every)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-p.exited:
+				return
+			case <-t.C:
+				if s, err := p.Sample(ctx); err == nil {
+					p.mu.Lock()
+					p.samples = append(p.samples, s)
+					p.mu.Unlock()
+				}
+			}
+		}
+	}()
+}
+
+// Peak is the largest memory and goroutine count sampled, and the last sample.
+func (p *Proc) Peak() (peak, last Sample) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, s := range p.samples {
+		peak.RSSBytes = max(peak.RSSBytes, s.RSSBytes)
+		peak.Goroutines = max(peak.Goroutines, s.Goroutines)
+	}
+	if len(p.samples) > 0 {
+		last = p.samples[len(p.samples)-1]
+	}
+	return peak, last
+}
+
+// Stop asks the process to finish (SIGTERM) and waits for it.
+func (p *Proc) Stop() error {
+	defer p.logFile.Close()
+	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil && !errors.Is(err, os.ErrProcessDone) {
+		return fmt.Errorf("%s: stop: %w", p.Name, err)
+	}
+	select {
+	case <-p.exited:
+		return nil
+	case <-time.After(30 * time.Second):
+		p.Kill()
+		return fmt.Errorf("%s did not stop in 30 s: killed", p.Name)
+	}
+}
+
+// Kill kills the process (SIGKILL), as a crash would, and waits for it.
+func (p *Proc) Kill() {
+	_ = p.cmd.Process.Kill()
+	<-p.exited
+	p.logFile.Close()
+}
+
+// scrape reads one gauge from a Prometheus text endpoint.
+func scrape(ctx context.Context, addr, metric string) (float64, error) {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+"/metrics", nil)
+	if err != nil {
+		return 0, fmt.Errorf("metrics: %w", err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, fmt.Errorf("metrics: %w", err)
+	}
+	defer resp.Body.Close()
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		f := strings.Fields(sc.Text())
+		if len(f) == 2 && f[0] == metric {
+			v, err := strconv.ParseFloat(f[1], 64)
+			if err != nil {
+				return 0, fmt.Errorf("metrics: %s %q: %w", metric, f[1], err)
+			}
+			return v, nil
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return 0, fmt.Errorf("metrics: %w", err)
+	}
+	return 0, fmt.Errorf("metrics: no %s at %s", metric, addr)
+}
+
+func freePort() (int, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, fmt.Errorf("free port: %w", err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port, nil
+}

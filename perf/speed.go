@@ -1,0 +1,336 @@
+package perf
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"path/filepath"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"go.temporal.io/sdk/client"
+
+	"github.com/casework/casework/backoffice"
+	"github.com/casework/casework/contract"
+	"github.com/casework/casework/demo"
+	"github.com/casework/casework/perf/floor"
+)
+
+// SpeedConfig says what the speed benchmark runs.
+type SpeedConfig struct {
+	Cases     int           // cases driven end to end
+	InFlight  int           // open at once, cases and floor workflows alike
+	DayLength time.Duration // a case day in real time
+	Starts    int           // workflows started by each of the back office and a plain loop
+	UCIFile   string        // the demo book's source
+	Dir       string        // where logs and the demo book go
+	Worker    []string      // the case worker's program and arguments
+	Floor     []string      // the floor worker's
+	Out       io.Writer
+}
+
+// Quantiles are a latency's p50, p95 and p99 in milliseconds.
+type Quantiles struct {
+	P50 float64 `json:"p50Ms"`
+	P95 float64 `json:"p95Ms"`
+	P99 float64 `json:"p99Ms"`
+}
+
+func quantiles(l []time.Duration) Quantiles {
+	if len(l) == 0 {
+		return Quantiles{}
+	}
+	l = slices.Clone(l)
+	slices.Sort(l)
+	at := func(q float64) float64 { return ms(l[min(len(l)-1, int(q*float64(len(l))))]) }
+	return Quantiles{at(0.5), at(0.95), at(0.99)}
+}
+
+// Run is one side of the comparison: the cases or the floor.
+type Run struct {
+	Workflows      int       `json:"workflows"`
+	Seconds        float64   `json:"seconds"`
+	PerSecond      float64   `json:"perSecond"`
+	Updates        Quantiles `json:"updateRoundTrip"`
+	UpdatesSent    int64     `json:"updatesSent"`
+	EventsMean     float64   `json:"eventsPerWorkflowMean"`
+	EventsMax      int       `json:"eventsPerWorkflowMax"`
+	WorkerRSSMiB   float64   `json:"workerPeakRssMiB"`
+	WorkerRoutines int       `json:"workerPeakGoroutines"`
+}
+
+// Shape is the mean steps of one case, which each floor workflow repeats.
+type Shape struct {
+	Activities      float64 `json:"activities"`
+	LocalActivities float64 `json:"localActivities"`
+	TimersFired     float64 `json:"timersFired"`
+	TimersCanceled  float64 `json:"timersCanceled"`
+	Updates         float64 `json:"updates"`
+	Signals         float64 `json:"signals"`
+	RunsMax         int     `json:"runsPerCaseMax"`
+}
+
+// StartRate compares the back office's screening with a plain loop of client starts.
+type StartRate struct {
+	Starts      int     `json:"starts"`
+	Concurrency int     `json:"concurrency"`
+	BackOffice  float64 `json:"backOfficePerSecond"`
+	PlainLoop   float64 `json:"plainLoopPerSecond"`
+	Ratio       float64 `json:"ratio"`
+}
+
+// SpeedResult is every figure of a speed run.
+type SpeedResult struct {
+	DayLength     string             `json:"dayLength"`
+	InFlight      int                `json:"inFlight"`
+	Cases         Run                `json:"cases"`
+	Floor         Run                `json:"floor"`
+	Ratio         float64            `json:"caseToFloorRatio"`
+	Shape         Shape              `json:"shape"`
+	Rejected      int64              `json:"updatesRejectedOnPurpose"`
+	Outcomes      string             `json:"outcomes"`
+	PGRowsPerCase float64            `json:"postgresRowsPerCase"`
+	PGRowsByTable map[string]float64 `json:"postgresRowsPerCaseByTable"`
+	StartRate     StartRate          `json:"startRate"`
+	Import        ImportResult       `json:"import"`
+}
+
+// Speed runs the benchmark: the cases end to end with the simulated agents, then the floor
+// of the same shape on the same server, then the start rates and the import against COPY.
+func Speed(ctx context.Context, db *pgxpool.Pool, tc client.Client, cfg SpeedConfig) (*SpeedResult, error) {
+	out := cfg.Out
+	res := &SpeedResult{DayLength: cfg.DayLength.String(), InFlight: cfg.InFlight}
+	if err := demo.Prepare(ctx, db, cfg.UCIFile, cfg.Dir, out); err != nil {
+		return nil, err
+	}
+	policy, err := contract.DefaultPolicy().WithOverrides(demo.Policy(cfg.DayLength))
+	if err != nil {
+		return nil, err
+	}
+	accounts, err := backoffice.Selected(ctx, db, policy, backoffice.Filter{Limit: cfg.Cases + cfg.Starts})
+	if err != nil {
+		return nil, err
+	}
+	if len(accounts) < cfg.Cases+cfg.Starts {
+		return nil, fmt.Errorf("bench: only %d accounts without a case are left, %d needed: reset the database (scripts/stack.sh down; rm -rf .dev/pg)", len(accounts), cfg.Cases+cfg.Starts)
+	}
+	ids := make([]string, cfg.Cases)
+	for i, a := range accounts[:cfg.Cases] {
+		ids[i] = contract.WorkflowID(a)
+	}
+
+	// 1. The cases.
+	fmt.Fprintf(out, "\n1. %d cases end to end, %d in flight, %s days, simulated agents\n", cfg.Cases, cfg.InFlight, cfg.DayLength)
+	w, err := StartProc(ctx, "case worker", filepath.Join(cfg.Dir, "bench-worker.log"), nil, cfg.Worker[0], cfg.Worker[1:]...)
+	if err != nil {
+		return nil, err
+	}
+	watch, stopWatch := context.WithCancel(ctx)
+	w.Watch(watch, time.Second)
+	sim := &demo.Sim{DB: db, TC: tc}
+	var started atomic.Int64
+	fed := make(chan error, 1)
+	t0 := time.Now()
+	go func() { fed <- demo.Feed(ctx, db, tc, ids, cfg.InFlight, demo.Policy(cfg.DayLength), &started) }()
+	last := time.Now()
+	err = sim.Run(ctx, ids, func(closed int) {
+		if time.Since(last) > 10*time.Second {
+			last = time.Now()
+			fmt.Fprintf(out, "   %4.0fs  %d of %d closed\n", time.Since(t0).Seconds(), closed, len(ids))
+		}
+	})
+	caseTime := time.Since(t0)
+	stopWatch()
+	if err == nil {
+		err = <-fed
+	}
+	if stopErr := w.Stop(); err == nil {
+		err = stopErr
+	}
+	if err != nil {
+		return nil, fmt.Errorf("bench: the cases: %w", err)
+	}
+	peak, _ := w.Peak()
+	res.Cases = Run{Workflows: len(ids), Seconds: caseTime.Seconds(), PerSecond: float64(len(ids)) / caseTime.Seconds(),
+		Updates: quantiles(sim.Latencies()), UpdatesSent: sim.Accepted.Load() + sim.Rejected.Load(),
+		WorkerRSSMiB: mib(peak.RSSBytes), WorkerRoutines: peak.Goroutines}
+	res.Rejected = sim.Rejected.Load()
+	fmt.Fprintf(out, "   %d cases closed in %.1f s: %.2f cases/s\n", len(ids), caseTime.Seconds(), res.Cases.PerSecond)
+	vs, err := demo.Verdicts(ctx, db, ids)
+	if err != nil {
+		return nil, err
+	}
+	reached := 0
+	for _, v := range vs {
+		reached += v.Reached
+	}
+	res.Outcomes = fmt.Sprintf("%d of %d reached their scenario's outcome", reached, len(ids))
+	if reached != len(ids) {
+		_ = demo.WriteVerdicts(out, vs)
+		return nil, fmt.Errorf("bench: %s", res.Outcomes)
+	}
+	shapes, err := Shapes(ctx, tc, ids)
+	if err != nil {
+		return nil, err
+	}
+	res.Shape, res.Cases.EventsMean, res.Cases.EventsMax = meanShape(shapes)
+	if res.PGRowsPerCase, res.PGRowsByTable, err = rowsPerCase(ctx, db, ids); err != nil {
+		return nil, err
+	}
+
+	// 2. The floor: each case's shape again, with nothing in its activities and handlers.
+	fmt.Fprintf(out, "\n2. the Temporal floor: %d workflows of the cases' shapes, activities and handlers doing nothing\n", len(shapes))
+	fw, err := StartProc(ctx, "floor worker", filepath.Join(cfg.Dir, "bench-floor-worker.log"), nil, cfg.Floor[0], cfg.Floor[1:]...)
+	if err != nil {
+		return nil, err
+	}
+	watch, stopWatch = context.WithCancel(ctx)
+	fw.Watch(watch, time.Second)
+	floorIDs, floorTime, floorLat, sent, err := runFloor(ctx, tc, shapes, cfg.InFlight)
+	stopWatch()
+	if stopErr := fw.Stop(); err == nil {
+		err = stopErr
+	}
+	if err != nil {
+		return nil, fmt.Errorf("bench: the floor: %w", err)
+	}
+	peak, _ = fw.Peak()
+	res.Floor = Run{Workflows: len(floorIDs), Seconds: floorTime.Seconds(), PerSecond: float64(len(floorIDs)) / floorTime.Seconds(),
+		Updates: quantiles(floorLat), UpdatesSent: sent, WorkerRSSMiB: mib(peak.RSSBytes), WorkerRoutines: peak.Goroutines}
+	floorShapes, err := Shapes(ctx, tc, floorIDs)
+	if err != nil {
+		return nil, err
+	}
+	_, res.Floor.EventsMean, res.Floor.EventsMax = meanShape(floorShapes)
+	res.Ratio = res.Cases.PerSecond / res.Floor.PerSecond
+	fmt.Fprintf(out, "   %d floor workflows in %.1f s: %.2f/s; the case runs at %.2f of the floor\n", len(floorIDs), floorTime.Seconds(), res.Floor.PerSecond, res.Ratio)
+
+	// 3. Start rates, with no worker running: the back office against a plain loop.
+	fmt.Fprintf(out, "\n3. starting %d cases: the back office's screening against a plain loop of client starts\n", cfg.Starts)
+	if res.StartRate, err = startRates(ctx, db, tc, policy, cfg.Starts); err != nil {
+		return nil, err
+	}
+	fmt.Fprintf(out, "   back office %.1f/s, plain loop %.1f/s: %.2f\n", res.StartRate.BackOffice, res.StartRate.PlainLoop, res.StartRate.Ratio)
+
+	// 4. The import against COPY.
+	fmt.Fprintf(out, "\n4. importing the demo book against PostgreSQL's COPY of the same rows\n")
+	if res.Import, err = ImportAgainstCopy(ctx, db, filepath.Join(cfg.Dir, "demo-book.csv")); err != nil {
+		return nil, err
+	}
+	fmt.Fprintf(out, "   %d rows: import %.2f s, COPY %.2f s (%.1f×)\n", res.Import.Rows, res.Import.ImportSeconds, res.Import.CopySeconds, res.Import.ImportSeconds/res.Import.CopySeconds)
+	return res, nil
+}
+
+func meanShape(shapes []CaseShape) (Shape, float64, int) {
+	var s Shape
+	var events float64
+	most := 0
+	for _, c := range shapes {
+		s.Activities += float64(c.Script.Count(floor.Activity))
+		s.LocalActivities += float64(c.Script.Count(floor.LocalActivity))
+		s.TimersFired += float64(c.Script.Count(floor.Timer))
+		s.TimersCanceled += float64(c.Script.Count(floor.CanceledTimer))
+		s.Updates += float64(c.Script.Count(floor.Update))
+		s.Signals += float64(c.Script.Count(floor.Signal))
+		s.RunsMax = max(s.RunsMax, c.Runs)
+		events += float64(c.Events)
+		most = max(most, c.Events)
+	}
+	n := float64(max(1, len(shapes)))
+	s.Activities /= n
+	s.LocalActivities /= n
+	s.TimersFired /= n
+	s.TimersCanceled /= n
+	s.Updates /= n
+	s.Signals /= n
+	return s, events / n, most
+}
+
+// runFloor runs one floor workflow per shape, inFlight at once, each driven by a client
+// that sends its human inputs in order as fast as the workflow takes them.
+func runFloor(ctx context.Context, tc client.Client, shapes []CaseShape, inFlight int) ([]string, time.Duration, []time.Duration, int64, error) {
+	stamp := time.Now().UTC().Format("20060102T150405")
+	ids := make([]string, len(shapes))
+	var mu sync.Mutex
+	var lat []time.Duration
+	var sent atomic.Int64
+	errs := make(chan error, len(shapes))
+	sem := make(chan struct{}, inFlight)
+	var wg sync.WaitGroup
+	t0 := time.Now()
+	for i, shape := range shapes {
+		ids[i] = fmt.Sprintf("floor-%s-%04d", stamp, i)
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			run, err := tc.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: ids[i], TaskQueue: floor.TaskQueue}, floor.WorkflowType, shape.Script)
+			if err != nil {
+				errs <- fmt.Errorf("start %s: %w", ids[i], err)
+				return
+			}
+			for k, kind := range shape.Script.Inputs() {
+				t := time.Now()
+				if kind == floor.Signal {
+					err = tc.SignalWorkflow(ctx, ids[i], "", floor.SignalName, k)
+				} else {
+					var h client.WorkflowUpdateHandle
+					h, err = tc.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{WorkflowID: ids[i], UpdateName: floor.UpdateName,
+						Args: []any{k}, WaitForStage: client.WorkflowUpdateStageCompleted})
+					if err == nil {
+						err = h.Get(ctx, nil)
+					}
+					mu.Lock()
+					lat = append(lat, time.Since(t))
+					mu.Unlock()
+				}
+				if err != nil {
+					errs <- fmt.Errorf("%s input %d: %w", ids[i], k, err)
+					return
+				}
+				sent.Add(1)
+			}
+			if err := run.Get(ctx, nil); err != nil {
+				errs <- fmt.Errorf("%s: %w", ids[i], err)
+			}
+		}()
+	}
+	wg.Wait()
+	elapsed := time.Since(t0)
+	close(errs)
+	var all []error
+	for err := range errs {
+		all = append(all, err)
+	}
+	return ids, elapsed, lat, sent.Load(), errors.Join(all...)
+}
+
+// rowsPerCase counts the PostgreSQL rows the cases wrote, in every table with a case_id.
+func rowsPerCase(ctx context.Context, db *pgxpool.Pool, ids []string) (float64, map[string]float64, error) {
+	rows, err := db.Query(ctx, `SELECT table_name FROM information_schema.columns
+		WHERE column_name = 'case_id' AND table_schema = current_schema() ORDER BY table_name`)
+	if err != nil {
+		return 0, nil, fmt.Errorf("bench: rows per case: %w", err)
+	}
+	tables, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return 0, nil, fmt.Errorf("bench: rows per case: %w", err)
+	}
+	by := map[string]float64{}
+	total := 0.0
+	for _, t := range tables {
+		var n int64
+		if err := db.QueryRow(ctx, `SELECT count(*) FROM `+pgx.Identifier{t}.Sanitize()+` WHERE case_id = ANY($1)`, ids).Scan(&n); err != nil {
+			return 0, nil, fmt.Errorf("bench: rows of %s: %w", t, err)
+		}
+		by[t] = float64(n) / float64(len(ids))
+		total += by[t]
+	}
+	return total, by, nil
+}

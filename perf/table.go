@@ -1,0 +1,53 @@
+package perf
+
+import (
+	"fmt"
+	"maps"
+	"os"
+	"slices"
+	"strings"
+)
+
+// TopologyName is the short name of the Temporal under test, for file names:
+// CASEWORK_TOPOLOGY ("server" for the production topology), "dev" by default.
+func TopologyName() string {
+	if t := os.Getenv("CASEWORK_TOPOLOGY"); t != "" {
+		return t
+	}
+	return "dev"
+}
+
+// SpeedTable is the speed run's markdown table.
+func SpeedTable(r *SpeedResult) *Table {
+	t := &Table{Title: "Speed: cases against the Temporal floor"}
+	c, f := r.Cases, r.Floor
+	t.Add("cases end to end", fmt.Sprintf("%d in %.1f s: **%.2f cases/s**", c.Workflows, c.Seconds, c.PerSecond),
+		fmt.Sprintf("%d in flight, %s case days, simulated agents, real activities and PostgreSQL", r.InFlight, r.DayLength))
+	t.Add("floor of the same shape", fmt.Sprintf("%d in %.1f s: **%.2f workflows/s**", f.Workflows, f.Seconds, f.PerSecond),
+		"the same activities, local activities, timers, updates and signals per workflow; activities and handlers do nothing")
+	t.Add("case / floor", fmt.Sprintf("**%.2f**", r.Ratio), "goal 0.8 or more")
+	t.Add("update round trip, cases", fmt.Sprintf("p50 %.0f ms, p95 %.0f ms, p99 %.0f ms", c.Updates.P50, c.Updates.P95, c.Updates.P99),
+		fmt.Sprintf("%d updates sent, %d rejected on purpose (bad input)", c.UpdatesSent, r.Rejected))
+	t.Add("update round trip, floor", fmt.Sprintf("p50 %.0f ms, p95 %.0f ms, p99 %.0f ms", f.Updates.P50, f.Updates.P95, f.Updates.P99),
+		fmt.Sprintf("%d inputs sent", f.UpdatesSent))
+	t.Add("events per case", fmt.Sprintf("mean %.1f, max %d", c.EventsMean, c.EventsMax), fmt.Sprintf("floor: mean %.1f, max %d; runs per case at most %d", f.EventsMean, f.EventsMax, r.Shape.RunsMax))
+	s := r.Shape
+	t.Add("shape of a case (mean)", fmt.Sprintf("%.1f activities, %.1f local activities, %.1f timers fired, %.1f canceled, %.1f updates, %.1f signals",
+		s.Activities, s.LocalActivities, s.TimersFired, s.TimersCanceled, s.Updates, s.Signals), "what each floor workflow repeats")
+	t.Add("worker peak RSS / goroutines", fmt.Sprintf("cases %.0f MiB / %d; floor %.0f MiB / %d", c.WorkerRSSMiB, c.WorkerRoutines, f.WorkerRSSMiB, f.WorkerRoutines), "sampled every second")
+	var by []string
+	for _, k := range slices.Sorted(maps.Keys(r.PGRowsByTable)) {
+		if r.PGRowsByTable[k] > 0 {
+			by = append(by, fmt.Sprintf("%s %.1f", k, r.PGRowsByTable[k]))
+		}
+	}
+	t.Add("PostgreSQL rows per case", fmt.Sprintf("%.1f", r.PGRowsPerCase), strings.Join(by, ", "))
+	t.Add("outcomes", r.Outcomes, "every case against its scenario")
+	sr := r.StartRate
+	t.Add("start rate", fmt.Sprintf("back office %.1f/s, plain loop %.1f/s: **%.2f**", sr.BackOffice, sr.PlainLoop, sr.Ratio),
+		fmt.Sprintf("%d starts each, %d at once, no worker running; goal 0.9 or more", sr.Starts, sr.Concurrency))
+	im := r.Import
+	t.Add("import of the demo book", fmt.Sprintf("%d rows: import %.2f s, COPY %.2f s (%.1f×)", im.Rows, im.ImportSeconds, im.CopySeconds, im.Ratio),
+		"import into empty tables (parse, validate, normalise, upsert) against COPY of the same file into text columns")
+	return t
+}
