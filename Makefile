@@ -4,7 +4,7 @@ GO ?= go
 DEMO_CASES ?= 200
 DEMO_DAY ?= 3s
 
-.PHONY: build run test test-server test-unit test-integration lint stack stack-down clean
+.PHONY: build run test test-server test-unit bench bench-parked chaos chaos-short test-integration lint stack stack-down clean
 
 build:
 	$(GO) build -o bin/ ./worker ./starter ./agent ./api ./bench
@@ -28,12 +28,42 @@ test: build lint
 	@scripts/chromium.sh
 	@scripts/stack.sh up
 	@source .dev/test-env && CASEWORK_REQUIRE_STACK=1 $(GO) test -count=1 -timeout 20m ./...
+	@$(MAKE) --no-print-directory chaos-short
 	@$(MAKE) --no-print-directory test-server
 
 # The integration tests on the production topology only.
 test-server:
 	@scripts/stack.sh up-server
 	@source .dev/server-test-env && CASEWORK_REQUIRE_STACK=1 $(GO) test -count=1 -timeout 20m ./itest/
+
+# The fault run's short form (in make test): 100 cases, 3 worker kills, 1 PostgreSQL restart.
+chaos-short: build
+	@scripts/stack.sh up
+	@scripts/stack.sh reset-db casework_bench
+	@source .dev/bench-env && bin/bench chaos --cases 100 --kills 3 --pg-restarts 1 --temporal-restarts 0 --results ""
+
+# The fault run: 500 cases, 10 worker kills, 2 PostgreSQL restarts, 1 Temporal restart;
+# a verdict table, and results/chaos-dev-500.*.
+chaos: build
+	@scripts/stack.sh up
+	@scripts/stack.sh reset-db casework_bench
+	@source .dev/bench-env && bin/bench chaos
+
+# The speed benchmark on the dev server, then on the production topology (results/speed-*).
+BENCH_FLAGS ?=
+bench: build
+	@scripts/stack.sh up
+	@scripts/stack.sh reset-db casework_bench
+	@source .dev/bench-env && bin/bench speed $(BENCH_FLAGS)
+	@scripts/stack.sh up-server
+	@scripts/stack.sh reset-db casework_bench
+	@source .dev/server-bench-env && bin/bench speed $(BENCH_FLAGS)
+
+# 20,000 cases parked at a human wait (about 15 minutes; results/parked-dev.*).
+bench-parked: build
+	@scripts/stack.sh up
+	@scripts/stack.sh reset-db casework_bench
+	@source .dev/bench-env && bin/bench parked
 
 test-unit:
 	$(GO) test -count=1 -short ./...
@@ -42,7 +72,7 @@ lint:
 	$(GO) vet ./...
 	test -z "$$(gofmt -l $$(git ls-files '*.go'))"
 	$(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
-	$(GO) run go.temporal.io/sdk/contrib/tools/workflowcheck@v0.6.0 ./workflows/...
+	$(GO) run go.temporal.io/sdk/contrib/tools/workflowcheck@v0.6.0 ./workflows/... ./perf/floor/...
 
 clean:
 	rm -rf bin

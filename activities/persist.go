@@ -9,12 +9,18 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// Persist writes a case's records in one transaction. Each record is keyed by the case and
-// the workflow's sequence, so a retried batch writes nothing twice: inserts of a key that
-// exists do nothing, and the mutable rows (case, task, installments) take the values the
-// workflow computed, the same on every retry.
+// Persist writes a case's records in one transaction. Each record is keyed by the case,
+// the workflow's sequence and the workflow task attempt that made it, so a retried batch
+// writes nothing twice: inserts of a key that exists do nothing, and the mutable rows
+// (case, task, installments) take the values the workflow computed, the same on every
+// retry. A batch first voids what a lost attempt of a workflow task wrote before it.
 func (a *Activities) Persist(ctx context.Context, b Batch) error {
 	err := pgx.BeginFunc(ctx, a.DB, func(tx pgx.Tx) error {
+		if len(b.Records) > 0 {
+			if err := voidLostAttempts(ctx, tx, b.CaseID, b.Records[0]); err != nil {
+				return err
+			}
+		}
 		for _, r := range b.Records {
 			if err := writeRecord(ctx, tx, r); err != nil {
 				return fmt.Errorf("record %s (%s): %w", r.Key, r.Kind, err)
@@ -28,14 +34,33 @@ func (a *Activities) Persist(ctx context.Context, b Batch) error {
 	return nil
 }
 
+// voidLostAttempts voids what a lost attempt of a workflow task wrote: the records of this
+// case from the batch's first sequence number on, made by an earlier attempt than the
+// batch's first record (see migration 003).
+func voidLostAttempts(ctx context.Context, tx pgx.Tx, caseID string, first Record) error {
+	_, err := tx.Exec(ctx, `WITH
+		audit AS (INSERT INTO voided_records (record_key, case_id)
+			SELECT record_key, case_id FROM audit_log WHERE case_id = $1 AND seq >= $2 AND attempt < $3
+			ON CONFLICT (record_key) DO NOTHING RETURNING 1),
+		task AS (UPDATE tasks SET status = 'void', updated_at = now()
+			WHERE case_id = $1 AND seq >= $2 AND attempt < $3 AND status <> 'void' RETURNING 1),
+		visit AS (DELETE FROM visits WHERE case_id = $1 AND seq >= $2 AND attempt < $3 RETURNING 1),
+		alert AS (DELETE FROM alerts WHERE case_id = $1 AND seq >= $2 AND attempt < $3 RETURNING 1)
+		SELECT 1`, caseID, first.Seq, first.Attempt)
+	if err != nil {
+		return fmt.Errorf("void records of lost attempts: %w", err)
+	}
+	return nil
+}
+
 func writeRecord(ctx context.Context, tx pgx.Tx, r Record) error {
 	var err error
 	switch r.Kind {
 	case RecordAudit:
 		e := r.Audit
-		_, err = tx.Exec(ctx, `INSERT INTO audit_log (record_key, case_id, at, kind, actor, accepted, reason, violation, contact, detail)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (record_key) DO NOTHING`,
-			r.Key, r.CaseID, r.At, e.Kind, e.Actor, e.Accepted, e.Reason, e.Violation, e.Contact, nullJSON(e.Detail))
+		_, err = tx.Exec(ctx, `INSERT INTO audit_log (record_key, case_id, at, kind, actor, accepted, reason, violation, contact, detail, seq, attempt)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT (record_key) DO NOTHING`,
+			r.Key, r.CaseID, r.At, e.Kind, e.Actor, e.Accepted, e.Reason, e.Violation, e.Contact, nullJSON(e.Detail), r.Seq, r.Attempt)
 	case RecordCase:
 		c := r.Case
 		closed := "NULL"
@@ -51,22 +76,22 @@ func writeRecord(ctx context.Context, tx pgx.Tx, r Record) error {
 			r.CaseID, c.AccountID, r.At, c.Stage, c.Outcome, c.PendingAction, c.Paused, c.Hold, c.AmountDue, c.AmountPaid, c.Region, c.Violations)
 	case RecordTaskOpen:
 		t := r.Task
-		_, err = tx.Exec(ctx, `INSERT INTO tasks (task_id, case_id, action, role, assignees, deadline, not_before, not_before_reason, address_id, status, created_at, updated_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, NULLIF($9, ''), 'open', $10, $10)
+		_, err = tx.Exec(ctx, `INSERT INTO tasks (task_id, case_id, action, role, assignees, deadline, not_before, not_before_reason, address_id, status, created_at, updated_at, seq, attempt)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, NULLIF($9, ''), 'open', $10, $10, $11, $12)
 			ON CONFLICT (task_id) DO UPDATE SET assignees = EXCLUDED.assignees, deadline = EXCLUDED.deadline,
 				not_before = EXCLUDED.not_before, not_before_reason = EXCLUDED.not_before_reason, updated_at = EXCLUDED.updated_at
 			WHERE tasks.status = 'open'`,
-			t.TaskID, r.CaseID, t.Action, t.Role, t.Assignees, t.Deadline, nullTime(t.NotBefore), t.NotBeforeReason, t.AddressID, r.At)
+			t.TaskID, r.CaseID, t.Action, t.Role, t.Assignees, t.Deadline, nullTime(t.NotBefore), t.NotBeforeReason, t.AddressID, r.At, r.Seq, r.Attempt)
 	case RecordTaskClose:
 		_, err = tx.Exec(ctx, `UPDATE tasks SET status = $2, closed_at = $3, updated_at = $3 WHERE task_id = $1 AND status = 'open'`,
 			r.Task.TaskID, r.Task.Status, r.At)
 	case RecordVisit:
 		v := r.Visit
 		_, err = tx.Exec(ctx, `INSERT INTO visits (record_key, case_id, agent_ids, badges_shown, address_id, visited_at, debtor_met,
-				living_conditions, employment, monthly_capacity, willingness, note)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT (record_key) DO NOTHING`,
+				living_conditions, employment, monthly_capacity, willingness, note, seq, attempt)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) ON CONFLICT (record_key) DO NOTHING`,
 			r.Key, r.CaseID, v.AgentIDs, v.BadgesShown, v.AddressID, v.VisitedAt, v.DebtorMet, v.LivingConditions, v.Employment,
-			v.MonthlyCapacity, v.Willingness, v.Note)
+			v.MonthlyCapacity, v.Willingness, v.Note, r.Seq, r.Attempt)
 	case RecordPlan:
 		p := r.Plan
 		var total int64
@@ -89,8 +114,8 @@ func writeRecord(ctx context.Context, tx pgx.Tx, r Record) error {
 		_, err = tx.Exec(ctx, `INSERT INTO payments (payment_id, case_id, amount, paid_at, channel) VALUES ($1, $2, $3, $4, $5)
 			ON CONFLICT (payment_id) DO NOTHING`, p.PaymentID, r.CaseID, p.Amount, p.PaidAt, p.Channel)
 	case RecordAlert:
-		_, err = tx.Exec(ctx, `INSERT INTO alerts (alert_key, case_id, kind, message, created_at) VALUES ($1, $2, $3, $4, $5)
-			ON CONFLICT (alert_key) DO NOTHING`, r.Key, r.CaseID, r.Alert.Kind, r.Alert.Message, r.At)
+		_, err = tx.Exec(ctx, `INSERT INTO alerts (alert_key, case_id, kind, message, created_at, seq, attempt) VALUES ($1, $2, $3, $4, $5, $6, $7)
+			ON CONFLICT (alert_key) DO NOTHING`, r.Key, r.CaseID, r.Alert.Kind, r.Alert.Message, r.At, r.Seq, r.Attempt)
 	case RecordSurvey:
 		s := r.Survey
 		var sat *int

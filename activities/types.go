@@ -59,11 +59,14 @@ const (
 // sequence number) makes every write idempotent: a retried or replayed write of the same
 // key changes nothing.
 type Record struct {
-	Key    string    `json:"key"`
-	Kind   string    `json:"kind"`
-	CaseID string    `json:"caseId"`
-	Seq    int       `json:"seq"`
-	At     time.Time `json:"at"`
+	Key    string `json:"key"`
+	Kind   string `json:"kind"`
+	CaseID string `json:"caseId"`
+	Seq    int    `json:"seq"`
+	// Attempt is the history length when the workflow task that made the record began:
+	// the same on replay, larger on a new attempt of a workflow task whose worker died.
+	Attempt int64     `json:"attempt"`
+	At      time.Time `json:"at"`
 
 	Audit   *AuditEntry               `json:"audit,omitempty"`
 	Task    *Task                     `json:"task,omitempty"`

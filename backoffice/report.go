@@ -82,11 +82,11 @@ WITH s AS (SELECT * FROM case_summaries WHERE closed_at >= $1 AND closed_at < $2
 inst AS (SELECT s.region, count(*) FILTER (WHERE i.paid >= i.amount) AS kept, count(*) FILTER (WHERE i.missed) AS broken
 	FROM installments i JOIN s USING (case_id) GROUP BY ROLLUP (s.region)),
 calls AS (SELECT c.region, count(*) AS n, count(*) FILTER (WHERE a.reason IN ` + rightParty + `) AS rpc
-	FROM audit_log a JOIN cases c USING (case_id)
+	FROM audit_trail a JOIN cases c USING (case_id)
 	WHERE a.kind = 'phone-verified' AND a.accepted AND a.at >= $1 AND a.at < $2 GROUP BY ROLLUP (c.region)),
 audit AS (SELECT c.region, count(*) FILTER (WHERE NOT a.accepted AND a.actor <> 'workflow') AS rejected,
 		count(*) FILTER (WHERE a.violation <> '') AS violations
-	FROM audit_log a JOIN cases c USING (case_id) WHERE a.at >= $1 AND a.at < $2 GROUP BY ROLLUP (c.region)),
+	FROM audit_trail a JOIN cases c USING (case_id) WHERE a.at >= $1 AND a.at < $2 GROUP BY ROLLUP (c.region)),
 sat AS (SELECT s.region, avg(v.satisfaction) AS avg FROM surveys v JOIN s USING (case_id) WHERE v.reached GROUP BY ROLLUP (s.region)),
 tot AS (SELECT region, count(*) AS cases, sum(amount_due) AS due, sum(amount_paid) AS paid FROM s GROUP BY ROLLUP (region))
 SELECT coalesce(r.region, ''), coalesce(t.cases, 0), coalesce(t.due, 0), coalesce(t.paid, 0),
@@ -108,7 +108,7 @@ SELECT g.agent_id, g.role, g.region,
 	count(*) FILTER (WHERE a.kind = 'negotiation-result' AND a.accepted AND a.reason LIKE 'plan-agreed%'),
 	count(*) FILTER (WHERE NOT a.accepted),
 	count(*) FILTER (WHERE a.violation <> '')
-FROM agents g JOIN audit_log a ON a.actor = g.agent_id AND a.at >= $1 AND a.at < $2
+FROM agents g JOIN audit_trail a ON a.actor = g.agent_id AND a.at >= $1 AND a.at < $2
 GROUP BY 1, 2, 3 ORDER BY 3, 2, 1`
 
 // BuildReport reads the report of the range from PostgreSQL. A zero To means now.

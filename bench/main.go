@@ -7,8 +7,10 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -28,7 +30,7 @@ func main() {
 	root.PersistentFlags().String("results", "results", "folder for the results (JSON and markdown)")
 	root.PersistentFlags().String("dir", ".dev", "folder for logs and the demo book")
 	root.PersistentFlags().String("uci", "../shared/data/uci-credit-default/default-of-credit-card-clients.csv", "the UCI credit-card clients file (the demo book's source)")
-	root.AddCommand(speedCmd(), floorWorkerCmd())
+	root.AddCommand(speedCmd(), parkedCmd(), chaosCmd(), floorWorkerCmd())
 	platform.Main(root)
 }
 
@@ -40,6 +42,24 @@ func topology(ctx context.Context, tc client.Client) string {
 	}
 	return fmt.Sprintf("server %s, %d history shards, persistence %s, visibility %s", info.GetServerVersion(),
 		info.GetHistoryShardCount(), info.GetPersistenceStore(), info.GetVisibilityStore())
+}
+
+// benchNamespace is the benchmarks' own namespace: what runs there is theirs.
+const benchNamespace = "casework-bench"
+
+// cleanNamespace terminates what an interrupted earlier run left running, in the
+// benchmarks' own namespace only.
+func cleanNamespace(ctx context.Context, tc client.Client, out io.Writer) error {
+	ns := os.Getenv("TEMPORAL_NAMESPACE")
+	if ns != benchNamespace {
+		fmt.Fprintf(out, "namespace %q is not the benchmarks' own (%s): nothing terminated\n", ns, benchNamespace)
+		return nil
+	}
+	n, err := perf.TerminateRunning(ctx, tc, ns)
+	if n > 0 {
+		fmt.Fprintf(out, "terminated %d workflows left running in %s by an earlier run\n", n, ns)
+	}
+	return err
 }
 
 // sibling is a program next to this one (bin/).
@@ -60,7 +80,7 @@ func speedCmd() *cobra.Command {
 	}
 	c.Flags().IntVar(&cfg.Cases, "cases", 300, "cases driven end to end")
 	c.Flags().IntVar(&cfg.InFlight, "in-flight", 50, "cases (and floor workflows) open at once")
-	c.Flags().DurationVar(&cfg.DayLength, "day", 250*time.Millisecond, "a case day in real time")
+	c.Flags().DurationVar(&cfg.DayLength, "day", time.Second, "a case day in real time (long enough for the simulated agents to make their deadlines)")
 	c.Flags().IntVar(&cfg.Starts, "starts", 300, "workflows started by each of the back office and a plain loop")
 	c.RunE = func(cmd *cobra.Command, _ []string) error {
 		ctx := cmd.Context()
@@ -81,6 +101,9 @@ func speedCmd() *cobra.Command {
 		defer svc.Close()
 		meta := perf.NewMeta(ctx, topology(ctx, svc.TC))
 		fmt.Fprintf(cfg.Out, "bench speed on %s\nTemporal: %s\n", meta.Machine, meta.Temporal)
+		if err := cleanNamespace(ctx, svc.TC, cfg.Out); err != nil {
+			return err
+		}
 		res, err := perf.Speed(ctx, svc.DB, svc.TC, cfg)
 		if err != nil {
 			return err
@@ -88,7 +111,111 @@ func speedCmd() *cobra.Command {
 		t := perf.SpeedTable(res)
 		md := t.Markdown(meta)
 		fmt.Fprintln(cfg.Out, "\n"+md)
-		return perf.Write(results, "speed-"+perf.TopologyName(), meta, res, t)
+		if err := perf.Write(results, "speed-"+perf.TopologyName(), meta, res, t); err != nil {
+			return err
+		}
+		if res.Wrong > 0 {
+			return fmt.Errorf("%s: the simulated agents did not drive every case right (a longer --day gives them time)", res.Outcomes)
+		}
+		return nil
+	}
+	return c
+}
+
+func parkedCmd() *cobra.Command {
+	cfg := perf.ParkedConfig{}
+	c := &cobra.Command{
+		Use:   "parked",
+		Short: "Park many cases at a human wait: the worker's memory and goroutines, default and tuned cache; wake latency",
+		Args:  cobra.NoArgs,
+	}
+	c.Flags().IntVar(&cfg.Cases, "cases", 20000, "cases parked")
+	c.Flags().IntVar(&cfg.TunedCache, "tuned-cache", 1000, "the second worker's sticky cache size")
+	c.Flags().IntVar(&cfg.Wake, "wake", 300, "parked cases woken, one at a time")
+	c.Flags().IntVar(&cfg.StartsAtOnce, "starts-at-once", 8, "screening concurrency")
+	c.RunE = func(cmd *cobra.Command, _ []string) error {
+		ctx := cmd.Context()
+		cfg.Dir, _ = cmd.Flags().GetString("dir")
+		cfg.UCIFile, _ = cmd.Flags().GetString("uci")
+		results, _ := cmd.Flags().GetString("results")
+		cfg.Out = cmd.OutOrStdout()
+		cfg.Worker = []string{sibling("worker")}
+		svc, err := platform.Connect(ctx, nil)
+		if err != nil {
+			return err
+		}
+		defer svc.Close()
+		meta := perf.NewMeta(ctx, topology(ctx, svc.TC))
+		fmt.Fprintf(cfg.Out, "bench parked on %s\nTemporal: %s\n", meta.Machine, meta.Temporal)
+		if err := cleanNamespace(ctx, svc.TC, cfg.Out); err != nil {
+			return err
+		}
+		res, err := perf.Parked(ctx, svc.DB, svc.TC, cfg)
+		if err != nil {
+			return err
+		}
+		t := perf.ParkedTable(res)
+		fmt.Fprintln(cfg.Out, "\n"+t.Markdown(meta))
+		return perf.Write(results, "parked-"+perf.TopologyName(), meta, res, t)
+	}
+	return c
+}
+
+func chaosCmd() *cobra.Command {
+	cfg := perf.ChaosConfig{}
+	var restartPG, restartTemporal string
+	c := &cobra.Command{
+		Use:   "chaos",
+		Short: "Cases end to end while the worker is killed and PostgreSQL and Temporal restart; then check every case",
+		Args:  cobra.NoArgs,
+	}
+	c.Flags().IntVar(&cfg.Cases, "cases", 500, "cases driven end to end")
+	c.Flags().IntVar(&cfg.InFlight, "in-flight", 50, "cases open at once")
+	c.Flags().DurationVar(&cfg.DayLength, "day", 2*time.Second, "a case day in real time")
+	c.Flags().IntVar(&cfg.Kills, "kills", 10, "SIGKILLs of the worker")
+	c.Flags().IntVar(&cfg.PGRestarts, "pg-restarts", 2, "PostgreSQL restarts")
+	c.Flags().IntVar(&cfg.TemporalRestarts, "temporal-restarts", 1, "Temporal server restarts (data kept)")
+	c.Flags().StringVar(&restartPG, "restart-pg", "scripts/stack.sh restart-pg", "the command that restarts PostgreSQL")
+	c.Flags().StringVar(&restartTemporal, "restart-temporal", "scripts/stack.sh restart-temporal", "the command that restarts the Temporal server")
+	c.Flags().Uint64Var(&cfg.Seed, "seed", 0, "seed of the fault moments (0: from the clock)")
+	c.Flags().DurationVar(&cfg.Timeout, "timeout", 30*time.Minute, "give up after")
+	c.RunE = func(cmd *cobra.Command, _ []string) error {
+		ctx := cmd.Context()
+		cfg.Dir, _ = cmd.Flags().GetString("dir")
+		cfg.UCIFile, _ = cmd.Flags().GetString("uci")
+		results, _ := cmd.Flags().GetString("results")
+		cfg.Out = cmd.OutOrStdout()
+		cfg.Worker = []string{sibling("worker")}
+		cfg.RestartPG, cfg.RestartTemporal = strings.Fields(restartPG), strings.Fields(restartTemporal)
+		svc, err := platform.Connect(ctx, nil)
+		if err != nil {
+			return err
+		}
+		defer svc.Close()
+		meta := perf.NewMeta(ctx, topology(ctx, svc.TC))
+		fmt.Fprintf(cfg.Out, "bench chaos on %s\nTemporal: %s\n", meta.Machine, meta.Temporal)
+		if err := cleanNamespace(ctx, svc.TC, cfg.Out); err != nil {
+			return err
+		}
+		res, err := perf.Chaos(ctx, svc.DB, svc.TC, cfg)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(cfg.Out)
+		if err := perf.WriteChecks(cfg.Out, res.Checks); err != nil {
+			return err
+		}
+		if results != "" {
+			name := fmt.Sprintf("chaos-%s-%d", perf.TopologyName(), cfg.Cases)
+			if err := perf.Write(results, name, meta, res, perf.ChaosTable(res)); err != nil {
+				return err
+			}
+		}
+		if !res.OK() {
+			return fmt.Errorf("chaos: a check failed (seed %d)", res.Seed)
+		}
+		fmt.Fprintln(cfg.Out, "\nchaos: every check passed")
+		return nil
 	}
 	return c
 }
@@ -131,4 +258,6 @@ func floorWorkerCmd() *cobra.Command {
 	}
 }
 
-func workflowOptions(name string) workflow.RegisterOptions { return workflow.RegisterOptions{Name: name} }
+func workflowOptions(name string) workflow.RegisterOptions {
+	return workflow.RegisterOptions{Name: name}
+}

@@ -223,7 +223,9 @@ func Feed(ctx context.Context, db *pgxpool.Pool, tc client.Client, ids []string,
 	for _, id := range ids {
 		for {
 			var open int
-			if err := db.QueryRow(ctx, `SELECT count(*) FROM cases WHERE case_id = ANY($1) AND stage <> 'closed'`, ids).Scan(&open); err != nil {
+			if err := retrying(ctx, func() error {
+				return db.QueryRow(ctx, `SELECT count(*) FROM cases WHERE case_id = ANY($1) AND stage <> 'closed'`, ids).Scan(&open)
+			}); err != nil {
 				return fmt.Errorf("feed: %w", err)
 			}
 			recent = slices.DeleteFunc(recent, func(t time.Time) bool { return time.Since(t) > 2*time.Second })
@@ -236,12 +238,30 @@ func Feed(ctx context.Context, db *pgxpool.Pool, tc client.Client, ids []string,
 			case <-time.After(200 * time.Millisecond):
 			}
 		}
-		if err := startNew(ctx, db, tc, id, policy, started); err != nil {
+		if err := retrying(ctx, func() error { return startNew(ctx, db, tc, id, policy, started) }); err != nil {
 			return err
 		}
 		recent = append(recent, time.Now())
 	}
 	return nil
+}
+
+// retrying runs f until it succeeds, for up to three minutes: PostgreSQL or Temporal may
+// be away for a moment (restarted), and a start that did go through is found on the next
+// try (its case is already open).
+func retrying(ctx context.Context, f func() error) error {
+	deadline := time.Now().Add(3 * time.Minute)
+	for {
+		err := f()
+		if err == nil || ctx.Err() != nil || time.Now().After(deadline) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(time.Second):
+		}
+	}
 }
 
 // startNew starts the case id unless it has a case row (started by an earlier run).

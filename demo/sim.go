@@ -9,8 +9,10 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 
@@ -32,6 +34,7 @@ type Sim struct {
 	Park map[string]contract.Stage
 
 	Accepted, Rejected, Signals atomic.Int64
+	Errors                      atomic.Int64    // reads and sends that failed for a moment and were tried again
 	Rejections                  map[string]int  // why updates were rejected, counted
 	latencies                   []time.Duration // of each update's round trip
 
@@ -81,18 +84,21 @@ func (s *Sim) Run(ctx context.Context, caseIDs []string, progress func(closed in
 	defer tick.Stop()
 	for {
 		closed, err := s.countDone(ctx, ids)
-		if err != nil {
-			return err
+		var work []func(context.Context)
+		if err == nil {
+			if progress != nil {
+				progress(closed)
+			}
+			if closed == len(ids) {
+				return nil
+			}
+			work, err = s.due(ctx, ids)
 		}
-		if progress != nil {
-			progress(closed)
-		}
-		if closed == len(ids) {
-			return nil
-		}
-		work, err := s.due(ctx, ids)
-		if err != nil {
-			return err
+		if err != nil { // PostgreSQL is away for a moment: look again at the next tick
+			if ctx.Err() != nil {
+				return fmt.Errorf("sim: %w (last error: %w)", ctx.Err(), err)
+			}
+			s.Errors.Add(1)
 		}
 		for _, f := range work {
 			select {
@@ -180,6 +186,14 @@ func (s *Sim) due(ctx context.Context, ids []string) ([]func(context.Context), e
 	return work, nil
 }
 
+// again puts a task back, to be done at a later tick (a read failed for a moment).
+func (s *Sim) again(t task) {
+	s.Errors.Add(1)
+	s.mu.Lock()
+	delete(s.handled, t.ID)
+	s.mu.Unlock()
+}
+
 func (s *Sim) done(caseID string) {
 	s.mu.Lock()
 	delete(s.inflight, caseID)
@@ -196,7 +210,11 @@ func (s *Sim) state(caseID string) *simCase {
 func (s *Sim) act(ctx context.Context, t task) {
 	c := s.state(t.CaseID)
 	st, err := s.view(ctx, t.CaseID)
-	if err != nil || st.stage == contract.StageClosed {
+	if err != nil {
+		s.again(t)
+		return
+	}
+	if st.stage == contract.StageClosed {
 		return
 	}
 	agent := first(t.Assignees)
@@ -256,6 +274,8 @@ func (s *Sim) phone(ctx context.Context, t task, c *simCase, st *view, agent str
 	case c.scenario == AddressChanged && c.phoneTasks == 1:
 		id, err := s.recordAddress(ctx, st.accountID, agent)
 		if err != nil {
+			c.phoneTasks--
+			s.again(t)
 			return
 		}
 		call.Outcome, call.AddressID = contract.PhoneAddressChanged, id
@@ -291,6 +311,8 @@ func (s *Sim) visit(ctx context.Context, t task, c *simCase, st *view) {
 	case c.scenario == ContactChanged && c.visits == 1:
 		id, err := s.recordAddress(ctx, st.accountID, by)
 		if err != nil {
+			c.visits--
+			s.again(t)
 			return
 		}
 		s.send(ctx, t.CaseID, contract.ActionAnomaly, contract.AnomalyReport{Kind: contract.AnomalyContactChanged, ReportedBy: by, AddressID: id})
@@ -402,11 +424,26 @@ func (s *Sim) send(ctx context.Context, caseID, action string, payload any) {
 		s.latencies = append(s.latencies, time.Since(t0))
 		s.mu.Unlock()
 	}()
-	h, err := s.TC.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
-		WorkflowID: caseID, UpdateName: action, Args: []any{payload}, WaitForStage: client.WorkflowUpdateStageCompleted,
-	})
-	if err == nil {
-		err = h.Get(ctx, nil)
+	// one update id for every attempt: an update that reached the case before its answer was
+	// lost is not applied twice
+	opts := client.UpdateWorkflowOptions{
+		UpdateID: uuid.NewString(), WorkflowID: caseID, UpdateName: action, Args: []any{payload}, WaitForStage: client.WorkflowUpdateStageCompleted,
+	}
+	var err error
+	for attempt := 0; ; attempt++ {
+		var h client.WorkflowUpdateHandle
+		h, err = s.TC.UpdateWorkflow(ctx, opts)
+		if err == nil {
+			err = h.Get(ctx, nil)
+		}
+		if err == nil || !transient(err) || attempt == 60 || ctx.Err() != nil {
+			break
+		}
+		s.Errors.Add(1)
+		select { // the server or the worker is away for a moment: try again
+		case <-ctx.Done():
+		case <-time.After(time.Second):
+		}
 	}
 	if err != nil {
 		s.Rejected.Add(1)
@@ -433,6 +470,15 @@ func (s *Sim) Latency(q float64) time.Duration {
 	return l[min(len(l)-1, int(q*float64(len(l))))]
 }
 
+// transient tells a failure to reach the case (server or worker away, timeout) from the
+// case's answer (a rejection, a closed case).
+func transient(err error) bool {
+	var app *temporal.ApplicationError
+	var notFound *serviceerror.NotFound
+	var invalid *serviceerror.InvalidArgument
+	return !errors.As(err, &app) && !errors.As(err, &notFound) && !errors.As(err, &invalid)
+}
+
 // rejection is the gist of a rejected update: the action and the workflow's reason.
 func rejection(action string, err error) string {
 	msg := err.Error()
@@ -448,8 +494,20 @@ func rejection(action string, err error) string {
 
 // signal sends a human action as a signal (fire and forget).
 func (s *Sim) signal(ctx context.Context, caseID, action string, payload any) {
-	if err := s.TC.SignalWorkflow(ctx, caseID, "", action, payload); err == nil {
-		s.Signals.Add(1)
+	for attempt := 0; attempt < 60 && ctx.Err() == nil; attempt++ {
+		err := s.TC.SignalWorkflow(ctx, caseID, "", action, payload)
+		if err == nil {
+			s.Signals.Add(1)
+			return
+		}
+		if !transient(err) {
+			return
+		}
+		s.Errors.Add(1) // a second delivery of a report is rejected by the case, not applied twice
+		select {
+		case <-ctx.Done():
+		case <-time.After(time.Second):
+		}
 	}
 }
 

@@ -2,6 +2,8 @@ package itest
 
 import (
 	"context"
+	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -87,6 +89,59 @@ func TestPersistIsIdempotent(t *testing.T) {
 		if n != 1 {
 			t.Errorf("%s rows after three identical batches = %d, want 1", table, n)
 		}
+	}
+}
+
+// A workflow task whose worker died after its local activity wrote records is run again
+// and may decide differently: the new attempt's batch voids the lost attempt's records
+// (from its first sequence number on) and writes its own; nothing of the new attempt is
+// lost, and running it again changes nothing.
+func TestPersistVoidsLostAttempt(t *testing.T) {
+	need(t)
+	ctx := context.Background()
+	acts := &activities.Activities{DB: stack.db}
+	caseID := contract.WorkflowID(newAccount(t))
+	at := time.Now().UTC()
+	rec := func(seq int, attempt int64, kind string) activities.Record {
+		r := activities.Record{Key: fmt.Sprintf("%s/%d.%d", caseID, seq, attempt), CaseID: caseID, Seq: seq, Attempt: attempt, At: at}
+		switch kind {
+		case "audit":
+			r.Kind, r.Audit = activities.RecordAudit, &activities.AuditEntry{Kind: fmt.Sprintf("step-%d-%d", seq, attempt), Actor: "workflow", Accepted: true}
+		case "task":
+			r.Kind, r.Task = activities.RecordTaskOpen, &activities.Task{TaskID: fmt.Sprintf("%s/task-%d.%d", caseID, seq, attempt),
+				Action: contract.ActionPhoneVerified, Role: contract.RolePhone, Assignees: []string{"phone-north-1"}, Deadline: at.Add(time.Hour)}
+		case "alert":
+			r.Kind, r.Alert = activities.RecordAlert, &activities.Alert{Kind: "test", Message: "lost attempt"}
+		}
+		return r
+	}
+	committed := activities.Batch{CaseID: caseID, Records: []activities.Record{rec(1, 5, "audit"), rec(2, 5, "audit")}}
+	lost := activities.Batch{CaseID: caseID, Records: []activities.Record{rec(3, 9, "audit"), rec(4, 9, "task"), rec(5, 9, "alert")}}
+	retried := activities.Batch{CaseID: caseID, Records: []activities.Record{rec(3, 12, "audit"), rec(4, 12, "audit")}}
+	for _, b := range []activities.Batch{committed, lost, retried, retried} {
+		if err := acts.Persist(ctx, b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var trail []string
+	rows, err := stack.db.Query(ctx, `SELECT kind FROM audit_trail WHERE case_id = $1 ORDER BY seq`, caseID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	trail, err = pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"step-1-5", "step-2-5", "step-3-12", "step-4-12"}; !slices.Equal(trail, want) {
+		t.Errorf("audit trail = %v, want %v", trail, want)
+	}
+	var all, openTasks, alerts int
+	if err := stack.db.QueryRow(ctx, `SELECT (SELECT count(*) FROM audit_log WHERE case_id = $1),
+		(SELECT count(*) FROM tasks WHERE case_id = $1 AND status = 'open'), (SELECT count(*) FROM alerts WHERE case_id = $1)`, caseID).Scan(&all, &openTasks, &alerts); err != nil {
+		t.Fatal(err)
+	}
+	if all != 5 || openTasks != 0 || alerts != 0 {
+		t.Errorf("audit rows %d (want 5, the lost one kept but voided), open tasks %d, alerts %d (want 0, 0)", all, openTasks, alerts)
 	}
 }
 

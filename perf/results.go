@@ -57,7 +57,9 @@ type Table struct {
 }
 
 // Add adds a row.
-func (t *Table) Add(figure, value, note string) { t.Rows = append(t.Rows, [3]string{figure, value, note}) }
+func (t *Table) Add(figure, value, note string) {
+	t.Rows = append(t.Rows, [3]string{figure, value, note})
+}
 
 // Markdown renders the table under its meta.
 func (t *Table) Markdown(m Meta) string {

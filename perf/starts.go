@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -19,8 +20,13 @@ import (
 	"github.com/casework/casework/workflows"
 )
 
-// startConcurrency is how many starts both sides have under way at once.
-const startConcurrency = 8
+// startConcurrency is how many starts both sides have under way at once; the two sides
+// take turns, each going first in every other turn, after a warm-up of plain starts.
+const (
+	startConcurrency = 8
+	turns            = 4
+	warmUp           = 20
+)
 
 // startRates starts n cases by the back office's screening and n workflows of the same
 // type, options and input size by a plain loop of client starts, both with the same
@@ -33,41 +39,72 @@ func startRates(ctx context.Context, db *pgxpool.Pool, tc client.Client, policy 
 		return r, err
 	}
 	stamp := time.Now().UTC().Format("150405")
-	plain := make([]string, n)
+	plain := make([]string, warmUp+n)
 	for i := range plain {
 		plain[i] = fmt.Sprintf("bench-plain-%s-%04d", stamp, i)
 	}
 	// the plain loop: the same workflow type, options and input, on the same task queue
-	t0 := time.Now()
-	err = each(ctx, plain, startConcurrency, func(ctx context.Context, i int, id string) error {
+	plainStart := func(ctx context.Context, i int, id string) error {
 		_, err := tc.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
 			ID: id, TaskQueue: contract.TaskQueue, WorkflowIDReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
 			WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL, WorkflowExecutionErrorWhenAlreadyStarted: true,
 			TypedSearchAttributes: temporal.NewSearchAttributes(workflows.CaseStageKey.ValueSet(string(contract.StageScreen))),
 		}, contract.WorkflowType, contract.CaseInput{AccountID: accounts[i%len(accounts)], Policy: demo.Policy(policy.DayLength.D())})
 		return err
-	})
-	r.PlainLoop = float64(n) / time.Since(t0).Seconds()
-	if err != nil {
-		return r, fmt.Errorf("bench: plain starts: %w", err)
 	}
-	t0 = time.Now()
-	sr, err := backoffice.Screen(ctx, db, tc, policy, backoffice.Filter{Limit: n}, backoffice.Pace{Concurrency: startConcurrency}, demo.Policy(policy.DayLength.D()), nil)
-	r.BackOffice = float64(sr.Started) / time.Since(t0).Seconds()
-	if err != nil {
-		return r, fmt.Errorf("bench: screening: %w", err)
+	var plainTime, officeTime time.Duration
+	started, per := 0, n/turns
+	if err := each(ctx, plain[:warmUp], startConcurrency, plainStart); err != nil { // not counted
+		return r, fmt.Errorf("bench: warm-up starts: %w", err)
 	}
-	if sr.Started != n {
-		return r, fmt.Errorf("bench: the screening started %d cases, not %d", sr.Started, n)
+	for turn := range turns {
+		part := plain[warmUp+turn*per : warmUp+(turn+1)*per]
+		runPlain := func() error {
+			t0 := time.Now()
+			err := each(ctx, part, startConcurrency, func(ctx context.Context, i int, id string) error { return plainStart(ctx, warmUp+turn*per+i, id) })
+			plainTime += time.Since(t0)
+			return err
+		}
+		runOffice := func() error {
+			t0 := time.Now()
+			sr, err := backoffice.Screen(ctx, db, tc, policy, backoffice.Filter{Limit: per}, backoffice.Pace{Concurrency: startConcurrency}, demo.Policy(policy.DayLength.D()), nil)
+			officeTime += time.Since(t0)
+			started += sr.Started
+			return err
+		}
+		first, second := runPlain, runOffice
+		if turn%2 == 1 { // each goes first in every other turn
+			first, second = runOffice, runPlain
+		}
+		if err := first(); err != nil {
+			return r, fmt.Errorf("bench: start rate: %w", err)
+		}
+		if err := second(); err != nil {
+			return r, fmt.Errorf("bench: start rate: %w", err)
+		}
+		// the same accounts are screened again in the next turn: close these first
+		cases := make([]string, per)
+		for i := range per {
+			cases[i] = contract.WorkflowID(accounts[i])
+		}
+		if err := each(ctx, append(slices.Clone(part), cases...), 16, func(ctx context.Context, _ int, id string) error {
+			return tc.TerminateWorkflow(ctx, id, "", "benchmark start rate: never run")
+		}); err != nil {
+			return r, err
+		}
+	}
+	if err := each(ctx, plain[:warmUp], 16, func(ctx context.Context, _ int, id string) error {
+		return tc.TerminateWorkflow(ctx, id, "", "benchmark start rate: never run")
+	}); err != nil {
+		return r, err
+	}
+	r.PlainLoop = float64(per*turns) / plainTime.Seconds()
+	r.BackOffice = float64(started) / officeTime.Seconds()
+	if started != per*turns {
+		return r, fmt.Errorf("bench: the screening started %d cases, not %d", started, per*turns)
 	}
 	r.Ratio = r.BackOffice / r.PlainLoop
-	cases := make([]string, len(accounts))
-	for i, a := range accounts {
-		cases[i] = contract.WorkflowID(a)
-	}
-	return r, each(ctx, append(plain, cases...), 16, func(ctx context.Context, _ int, id string) error {
-		return tc.TerminateWorkflow(ctx, id, "", "benchmark start rate: never run")
-	})
+	return r, nil
 }
 
 // each runs f for every id, c at a time, and joins the errors.

@@ -51,3 +51,39 @@ func SpeedTable(r *SpeedResult) *Table {
 		"import into empty tables (parse, validate, normalise, upsert) against COPY of the same file into text columns")
 	return t
 }
+
+// ParkedTable is the scale run's markdown table.
+func ParkedTable(r *ParkedResult) *Table {
+	t := &Table{Title: "Scale: cases parked at a human wait"}
+	t.Add("cases parked", fmt.Sprintf("%d in %.0f s (%.1f a second)", r.Cases, r.StartSeconds, r.StartsPerSec),
+		fmt.Sprintf("screened, started and waiting for the phone agents (24-hour days); %.0f events each", r.EventsPerCase))
+	row := func(name string, w WorkerAtRest, note string) {
+		t.Add(name, fmt.Sprintf("%d cached: %.0f MiB RSS, %d goroutines", w.Cached, w.RSSMiB, w.Goroutines), note)
+	}
+	row("worker, nothing cached", r.Idle, "at start")
+	row("worker, default sticky cache (10,000)", r.Default, fmt.Sprintf("after parking; about %.0f KiB a cached case", r.Default.KiBPerCached))
+	row(fmt.Sprintf("worker, sticky cache %d", r.Tuned.StickyCache), r.Tuned, fmt.Sprintf("after waking %d cases; about %.0f KiB a cached case", r.Woken, r.Tuned.KiBPerCached))
+	t.Add("wake a parked case, not cached", fmt.Sprintf("p50 %.0f ms, p95 %.0f ms, p99 %.0f ms", r.WakeUncached.P50, r.WakeUncached.P95, r.WakeUncached.P99),
+		"a supervisor's pause: the worker replays the case's history first")
+	t.Add("the same case again, cached", fmt.Sprintf("p50 %.0f ms, p95 %.0f ms, p99 %.0f ms", r.WakeCached.P50, r.WakeCached.P95, r.WakeCached.P99), "the resume right after")
+	return t
+}
+
+// ChaosTable is the fault run's markdown table.
+func ChaosTable(r *ChaosResult) *Table {
+	t := &Table{Title: fmt.Sprintf("Faults: %d cases while the worker is killed and PostgreSQL and Temporal restart", r.Cases)}
+	var faults []string
+	for _, f := range r.Faults {
+		faults = append(faults, fmt.Sprintf("%.0fs %s (%.1f s)", f.At, f.Kind, f.Took))
+	}
+	t.Add("run", fmt.Sprintf("%.0f s, seed %d", r.Seconds, r.Seed), strings.Join(faults, "; "))
+	for _, c := range r.Checks {
+		v := "ok"
+		if !c.OK {
+			v = "**FAILED**"
+		}
+		t.Add(c.Name, v, c.Detail)
+	}
+	t.Add("simulation retries", fmt.Sprintf("%d", r.SimErrors), "reads and sends of the simulated agents tried again while something was down")
+	return t
+}

@@ -24,6 +24,7 @@ server_version=v1.29.1 # the Temporal server of docker-compose.yml, built from i
 server_port=${CASEWORK_SERVER_PORT:-17233} # its frontend; its other services take the next ports
 server_shards=${CASEWORK_SERVER_SHARDS:-4}
 test_namespace=casework-test # the tests' own namespace: a demo worker never takes their tasks
+bench_namespace=casework-bench # the benchmarks' own (they terminate what they find running there)
 pg_bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1 || true)
 pg_dir="$dev/pg"
 search_attributes=(CaseStage=Keyword CaseOutcome=Keyword PendingAction=Keyword AssignedAgents=KeywordList
@@ -47,7 +48,7 @@ start_temporal() {
   if ! listening "$temporal_port"; then
     log "starting the Temporal dev server on :$temporal_port (Web UI on :$ui_port, data in .dev/temporal)"
     local args=(server start-dev --ip 127.0.0.1 --port "$temporal_port" --ui-port "$ui_port"
-      --db-filename "$dev/temporal/temporal.db" --log-level warn --namespace default --namespace "$test_namespace")
+      --db-filename "$dev/temporal/temporal.db" --log-level warn --namespace default --namespace "$test_namespace" --namespace "$bench_namespace")
     for sa in "${search_attributes[@]}"; do args+=(--search-attribute "$sa"); done
     nohup "$tools/temporal" "${args[@]}" >"$dev/temporal/server.log" 2>&1 &
     echo $! >"$dev/temporal/pid"
@@ -66,7 +67,7 @@ start_temporal() {
 # from an older data file, or a new Temporal server).
 register_search_attributes() {
   local addr=$1
-  for ns in default "$test_namespace"; do
+  for ns in default "$test_namespace" "$bench_namespace"; do
     if ! "$tools/temporal" operator namespace describe --address "$addr" -n "$ns" >/dev/null 2>&1; then
       "$tools/temporal" operator namespace create --address "$addr" -n "$ns" --retention 30d >/dev/null
     fi
@@ -254,7 +255,7 @@ start_postgres() {
     pg_run "$pg_bin/pg_ctl" -D "$pg_dir/data" -l "$pg_dir/server.log" -w -t 60 \
       -o "-c listen_addresses=127.0.0.1 -p $port -k $pg_dir/run -c max_connections=200 -c fsync=off -c synchronous_commit=off" start >/dev/null
   fi
-  for db in casework casework_test casework_servertest; do
+  for db in casework casework_test casework_servertest casework_bench; do
     if ! pg_run "$pg_bin/psql" -h 127.0.0.1 -p "$port" -U postgres -tAc "SELECT 1 FROM pg_database WHERE datname = '$db'" | grep -q 1; then
       pg_run "$pg_bin/createdb" -h 127.0.0.1 -p "$port" -U postgres "$db"
     fi
@@ -294,6 +295,7 @@ case "${1:-up}" in
     start_temporal
     print_env casework >"$dev/env"
     print_env casework_test "$test_namespace" >"$dev/test-env"
+    print_env casework_bench "$bench_namespace" >"$dev/bench-env"
     log "ready: source .dev/env; Web UI http://127.0.0.1:$ui_port"
     ;;
   up-server)
@@ -301,10 +303,33 @@ case "${1:-up}" in
     start_server
     print_env casework default "$server_port" >"$dev/server-env"
     print_env casework_servertest "$test_namespace" "$server_port" >"$dev/server-test-env"
+    print_env casework_bench "$bench_namespace" "$server_port" >"$dev/server-bench-env"
+    echo "export CASEWORK_TOPOLOGY=server" >>"$dev/server-bench-env"
     printf "export CASEWORK_TOPOLOGY=server\nexport CASEWORK_UI_PORT=none\n" >>"$dev/server-test-env"
     log "ready: source .dev/server-env (the Temporal server on :$server_port)"
     ;;
+  reset-db) # a fresh, empty database (the benchmarks': each run takes accounts without a case)
+    db=${2:?database name}; port=$(cat "$pg_dir/port")
+    pg_run "$pg_bin/dropdb" -h 127.0.0.1 -p "$port" -U postgres --if-exists --force "$db"
+    pg_run "$pg_bin/createdb" -h 127.0.0.1 -p "$port" -U postgres "$db"
+    ;;
+  restart-pg) # the fault run: PostgreSQL restarted (fast shutdown: connections cut)
+    pg_run "$pg_bin/pg_ctl" -D "$pg_dir/data" -m fast -w -t 60 restart \
+      -o "-c listen_addresses=127.0.0.1 -p $(cat "$pg_dir/port") -k $pg_dir/run -c max_connections=200 -c fsync=off -c synchronous_commit=off" >/dev/null
+    log "restarted PostgreSQL"
+    ;;
+  restart-temporal) # the fault run: the Temporal server restarted, its data kept
+    if [ "${CASEWORK_TOPOLOGY:-dev}" = server ]; then pidf="$dev/temporal-server/pid"; else pidf="$dev/temporal/pid"; fi
+    if [ -s "$pidf" ] && kill -0 "$(cat "$pidf")" 2>/dev/null; then
+      pid=$(cat "$pidf"); kill "$pid"
+      for _ in $(seq 1 120); do kill -0 "$pid" 2>/dev/null || break; sleep 0.25; done
+      kill -9 "$pid" 2>/dev/null || true
+    fi
+    unset DATABASE_URL TEMPORAL_ADDRESS
+    if [ "${CASEWORK_TOPOLOGY:-dev}" = server ]; then start_server; else start_temporal; fi
+    log "restarted the Temporal ${CASEWORK_TOPOLOGY:-dev} server"
+    ;;
   down) stop_all ;;
   env) print_env "${2:-casework}" ;;
-  *) echo "usage: $0 up|up-server|down|env" >&2; exit 2 ;;
+  *) echo "usage: $0 up|up-server|down|env|reset-db NAME|restart-pg|restart-temporal" >&2; exit 2 ;;
 esac

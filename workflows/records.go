@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"time"
 
+	"go.temporal.io/sdk/workflow"
+
 	"github.com/casework/casework/activities"
 	"github.com/casework/casework/contract"
 )
@@ -18,7 +20,8 @@ func (c *caseRun) record(r activities.Record) {
 	c.st.Seq++
 	r.Seq = c.st.Seq
 	r.CaseID = c.st.CaseID
-	r.Key = fmt.Sprintf("%s/%d", c.st.CaseID, c.st.Seq)
+	r.Attempt = int64(workflow.GetInfo(c.ctx).GetCurrentHistoryLength())
+	r.Key = fmt.Sprintf("%s/%d.%d", c.st.CaseID, c.st.Seq, r.Attempt)
 	if r.At.IsZero() {
 		r.At = c.now()
 	}

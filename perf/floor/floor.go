@@ -39,7 +39,8 @@ const (
 // Op is one step.
 type Op struct {
 	Kind Kind          `json:"k"`
-	D    time.Duration `json:"d,omitempty"`
+	D    time.Duration `json:"d,omitempty"`   // a timer's duration
+	Gap  time.Duration `json:"gap,omitempty"` // a human input's: how long the person took
 }
 
 // Script is the shape of one recorded case.
@@ -58,12 +59,13 @@ func (s Script) Count(k Kind) int {
 	return n
 }
 
-// Inputs are the human inputs a driver sends, in order: Update or Signal.
-func (s Script) Inputs() []Kind {
-	var in []Kind
+// Inputs are the human inputs a driver sends, in order: Update or Signal, with the time
+// the person took.
+func (s Script) Inputs() []Op {
+	var in []Op
 	for _, op := range s.Ops {
 		if op.Kind == Update || op.Kind == Signal {
-			in = append(in, op.Kind)
+			in = append(in, op)
 		}
 	}
 	return in
@@ -76,18 +78,21 @@ type Activities struct{}
 func (Activities) Nothing(context.Context) error { return nil }
 
 // Workflow runs the script: each activity a no-op, each timer as long as the case's, each
-// human input awaited (the update handler only waits for its turn).
+// human input awaited. The update handler does nothing but wait: for its turn, then for
+// the workflow to fall quiet again (at the next input, or the end), so that its driver,
+// like a person, sees the result before it takes its time over the next input.
 func Workflow(ctx workflow.Context, s Script) (int, error) {
 	ctx = workflow.WithActivityOptions(ctx, workflow.ActivityOptions{StartToCloseTimeout: 30 * time.Second})
 	local := workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{StartToCloseTimeout: 5 * time.Second})
 	var a Activities
 	awaiting, received := -1, -1 // the human input the script is at; the last one handled
+	finished := false
 	if err := workflow.SetUpdateHandler(ctx, UpdateName, func(ctx workflow.Context, k int) error {
 		if err := workflow.Await(ctx, func() bool { return awaiting == k }); err != nil {
 			return err
 		}
 		received = k
-		return nil
+		return workflow.Await(ctx, func() bool { return awaiting > k || finished })
 	}); err != nil {
 		return 0, fmt.Errorf("floor: %w", err)
 	}
@@ -132,6 +137,10 @@ func Workflow(ctx workflow.Context, s Script) (int, error) {
 	}
 	for _, cancel := range deadlines {
 		cancel()
+	}
+	finished = true
+	if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); err != nil {
+		return 0, fmt.Errorf("floor: %w", err)
 	}
 	return input, nil
 }

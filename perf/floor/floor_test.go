@@ -72,14 +72,14 @@ func TestFloorRunsScript(t *testing.T) {
 	s := Script{Ops: []Op{{Kind: LocalActivity}, {Kind: CanceledTimer, D: 72 * time.Hour}, {Kind: Update}, {Kind: Activity},
 		{Kind: Timer, D: 24 * time.Hour}, {Kind: Signal}, {Kind: Update}, {Kind: LocalActivity}}}
 	env.RegisterDelayedCallback(func() {
-		for k, kind := range s.Inputs() {
-			if kind == Signal {
+		for k, in := range s.Inputs() {
+			if in.Kind == Signal {
 				env.SignalWorkflow(SignalName, k)
 				continue
 			}
 			env.UpdateWorkflow(UpdateName, "", &testsuite.TestUpdateCallback{
-				OnReject:   func(err error) { t.Errorf("update %d rejected: %v", k, err) },
-				OnAccept:   func() {},
+				OnReject: func(err error) { t.Errorf("update %d rejected: %v", k, err) },
+				OnAccept: func() {},
 				OnComplete: func(_ any, err error) {
 					if err != nil {
 						t.Errorf("update %d: %v", k, err)

@@ -2,10 +2,18 @@ package floor
 
 import (
 	"fmt"
+	"time"
 
 	enumspb "go.temporal.io/api/enums/v1"
 	historypb "go.temporal.io/api/history/v1"
 )
+
+func gap(from, to time.Time) time.Duration {
+	if from.IsZero() || to.Before(from) {
+		return 0
+	}
+	return to.Sub(from)
+}
 
 // History is what ScriptOf reads: a workflow history, event by event (the SDK's
 // client.HistoryEventIterator).
@@ -16,18 +24,23 @@ type History interface {
 
 // ScriptOf reads the shape of a recorded run: its activities, local activity markers,
 // timers (fired ones with their durations, canceled ones as deadlines), accepted updates
-// and signals, in order. It also returns the run's event count.
+// and signals, in order, each human input with the time the person took (from the case
+// falling quiet to the input reaching it). It also returns the run's event count.
 func ScriptOf(h History) (Script, int, error) {
 	var s Script
 	timers := map[string]int{} // timer id → index of its op
 	events := 0
+	var prev, beforeTask, taskScheduled time.Time // the previous event; the last before the latest workflow task
 	for h.HasNext() {
 		e, err := h.Next()
 		if err != nil {
 			return s, events, fmt.Errorf("floor: read history: %w", err)
 		}
 		events++
+		at := e.GetEventTime().AsTime()
 		switch e.GetEventType() {
+		case enumspb.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED:
+			beforeTask, taskScheduled = prev, at
 		case enumspb.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
 			s.Ops = append(s.Ops, Op{Kind: Activity})
 		case enumspb.EVENT_TYPE_MARKER_RECORDED:
@@ -43,10 +56,12 @@ func ScriptOf(h History) (Script, int, error) {
 				s.Ops[i].Kind = Timer
 			}
 		case enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED:
-			s.Ops = append(s.Ops, Op{Kind: Update})
+			// the person's time: from the case falling quiet to the update's workflow task
+			s.Ops = append(s.Ops, Op{Kind: Update, Gap: gap(beforeTask, taskScheduled)})
 		case enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED:
-			s.Ops = append(s.Ops, Op{Kind: Signal})
+			s.Ops = append(s.Ops, Op{Kind: Signal, Gap: gap(prev, at)})
 		}
+		prev = at
 	}
 	return s, events, nil
 }

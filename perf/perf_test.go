@@ -1,0 +1,67 @@
+package perf
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+func TestQuantiles(t *testing.T) {
+	var l []time.Duration
+	for i := 100; i >= 1; i-- {
+		l = append(l, time.Duration(i)*time.Millisecond)
+	}
+	q := quantiles(l)
+	if q.P50 != 51 || q.P95 != 96 || q.P99 != 100 {
+		t.Errorf("quantiles = %+v, want p50 51, p95 96, p99 100", q)
+	}
+	if quantiles(nil) != (Quantiles{}) {
+		t.Error("no latencies: want zero quantiles")
+	}
+}
+
+// The fault run counts each reminder the development channel logged, across the worker
+// processes that wrote the log, and ignores every other line.
+func TestHandOffs(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "worker.log")
+	log := `{"level":"info","msg":"reminder sent (development channel)","key":"case-1/p1/i1/r1","channel":"sms"}
+{"level":"info","msg":"worker starting"}
+not json at all
+{"level":"info","msg":"reminder sent (development channel)","key":"case-1/p1/i1/r1","channel":"sms"}
+{"level":"info","msg":"reminder sent (development channel)","key":"case-2/p1/i1/r1","channel":"phone"}
+{"level":"info","msg":"persisted","key":"case-3/7"}
+`
+	if err := os.WriteFile(file, []byte(log), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	n, err := handOffs(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]int{"case-1/p1/i1/r1": 2, "case-2/p1/i1/r1": 1}
+	if len(n) != len(want) {
+		t.Fatalf("hand-offs = %v, want %v", n, want)
+	}
+	for k, v := range want {
+		if n[k] != v {
+			t.Errorf("hand-offs of %s = %d, want %d", k, n[k], v)
+		}
+	}
+}
+
+func TestChaosResultOK(t *testing.T) {
+	cases := []struct {
+		checks []Check
+		ok     bool
+	}{
+		{nil, false},
+		{[]Check{{Name: "a", OK: true}}, true},
+		{[]Check{{Name: "a", OK: true}, {Name: "b", OK: false}}, false},
+	}
+	for _, c := range cases {
+		if got := (&ChaosResult{Checks: c.checks}).OK(); got != c.ok {
+			t.Errorf("OK(%v) = %v, want %v", c.checks, got, c.ok)
+		}
+	}
+}
