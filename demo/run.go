@@ -28,6 +28,13 @@ func Policy(dayLength time.Duration) json.RawMessage {
 	return json.RawMessage(fmt.Sprintf(`{"dayLength": %q}`, dayLength.String()))
 }
 
+// ParkPolicy is the parked cases' policy: real 24-hour days, so they wait at their stage
+// for days, and a contact window of the whole day, so that they can be driven to it at
+// any hour (with the real window, at the debtor's night, their tasks wait for morning).
+func ParkPolicy() json.RawMessage {
+	return json.RawMessage(`{"contactStartHour": 0, "contactEndHour": 24}`)
+}
+
 // Config says what the demo runs.
 type Config struct {
 	UCIFile   string        // the UCI credit-card clients file
@@ -208,7 +215,7 @@ func demoCases(ctx context.Context, db *pgxpool.Pool, cfg Config) (Cases, error)
 // real policy, 24-hour days), then the driven ones on the demo policy.
 func feed(ctx context.Context, db *pgxpool.Pool, tc client.Client, cfg Config, cs Cases, started *atomic.Int64) error {
 	for _, id := range slices.Sorted(maps.Keys(cs.Parked)) {
-		if err := startNew(ctx, db, tc, id, nil, started); err != nil {
+		if err := startNew(ctx, db, tc, id, ParkPolicy(), started); err != nil {
 			return err
 		}
 	}

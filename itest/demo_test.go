@@ -31,7 +31,7 @@ func TestDemoScenariosReachTheirOutcomes(t *testing.T) {
 	parked := map[string]contract.Stage{}
 	ids := append([]string(nil), driven...)
 	for _, stage := range []contract.Stage{contract.StagePhoneVerify, contract.StageVisit, contract.StageNegotiate, contract.StageRepayment} {
-		run, err := backoffice.Start(ctx, stack.tc, newAccount(t), nil) // real 24-hour days
+		run, err := backoffice.Start(ctx, stack.tc, newAccount(t), demo.ParkPolicy()) // real 24-hour days, any hour
 		if err != nil {
 			t.Fatal(err)
 		}
