@@ -156,7 +156,11 @@ func parkedCmd() *cobra.Command {
 		}
 		t := perf.ParkedTable(res)
 		fmt.Fprintln(cfg.Out, "\n"+t.Markdown(meta))
-		return perf.Write(results, "parked-"+perf.TopologyName(), meta, res, t)
+		if err := perf.Write(results, "parked-"+perf.TopologyName(), meta, res, t); err != nil {
+			return err
+		}
+		fmt.Fprintln(cfg.Out, "terminating the parked cases")
+		return cleanNamespace(ctx, svc.TC, cfg.Out)
 	}
 	return c
 }
