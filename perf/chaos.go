@@ -134,8 +134,10 @@ func Chaos(ctx context.Context, db *pgxpool.Pool, tc client.Client, cfg ChaosCon
 	}
 	rng := rand.New(rand.NewPCG(cfg.Seed, 1))
 	rng.Shuffle(len(faults), func(i, j int) { faults[i], faults[j] = faults[j], faults[i] })
-	fmt.Fprintf(out, "\n%d cases, %d in flight, %s days; faults in this order, 3-9 s apart (seed %d): %s\n",
-		cfg.Cases, cfg.InFlight, cfg.DayLength, cfg.Seed, strings.Join(faults, ", "))
+	// spread over the run: it lasts about half a case day a case at 50 in flight
+	mean := max(3*time.Second, time.Duration(float64(cfg.Cases)*float64(cfg.DayLength)*0.5*50/float64(max(1, cfg.InFlight)))/time.Duration(len(faults)+1))
+	fmt.Fprintf(out, "\n%d cases, %d in flight, %s days; faults in this order, about %s apart (seed %d): %s\n",
+		cfg.Cases, cfg.InFlight, cfg.DayLength, mean.Round(time.Second), cfg.Seed, strings.Join(faults, ", "))
 
 	runCtx, cancel := context.WithTimeout(ctx, cfg.Timeout)
 	defer cancel()
@@ -148,7 +150,7 @@ func Chaos(ctx context.Context, db *pgxpool.Pool, tc client.Client, cfg ChaosCon
 			case <-runCtx.Done():
 				injected <- runCtx.Err()
 				return
-			case <-time.After(time.Duration(3000+rng.IntN(6000)) * time.Millisecond):
+			case <-time.After(time.Duration(float64(mean) * (0.5 + rng.Float64()))):
 			}
 			at := time.Since(t0)
 			var detail string
