@@ -82,6 +82,7 @@ func speedCmd() *cobra.Command {
 	c.Flags().IntVar(&cfg.InFlight, "in-flight", 50, "cases (and floor workflows) open at once")
 	c.Flags().DurationVar(&cfg.DayLength, "day", time.Second, "a case day in real time (long enough for the simulated agents to make their deadlines)")
 	c.Flags().IntVar(&cfg.Starts, "starts", 300, "workflows started by each of the back office and a plain loop")
+	c.Flags().BoolVar(&cfg.OnlyStarts, "only-starts", false, "measure the start rates alone (no results written)")
 	c.RunE = func(cmd *cobra.Command, _ []string) error {
 		ctx := cmd.Context()
 		cfg.Dir, _ = cmd.Flags().GetString("dir")
@@ -105,7 +106,7 @@ func speedCmd() *cobra.Command {
 			return err
 		}
 		res, err := perf.Speed(ctx, svc.DB, svc.TC, cfg)
-		if err != nil {
+		if err != nil || cfg.OnlyStarts {
 			return err
 		}
 		t := perf.SpeedTable(res)

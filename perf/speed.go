@@ -32,6 +32,8 @@ type SpeedConfig struct {
 	Worker    []string      // the case worker's program and arguments
 	Floor     []string      // the floor worker's
 	Out       io.Writer
+	// OnlyStarts measures the start rates alone (to work on them), and writes no results.
+	OnlyStarts bool
 }
 
 // Quantiles are a latency's p50, p95 and p99 in milliseconds.
@@ -123,6 +125,12 @@ func Speed(ctx context.Context, db *pgxpool.Pool, tc client.Client, cfg SpeedCon
 	ids := make([]string, cfg.Cases)
 	for i, a := range accounts[:cfg.Cases] {
 		ids[i] = contract.WorkflowID(a)
+	}
+
+	if cfg.OnlyStarts {
+		res.StartRate, err = startRates(ctx, db, tc, policy, cfg.Starts)
+		fmt.Fprintf(out, "back office %.1f/s, plain loop %.1f/s: %.2f\n", res.StartRate.BackOffice, res.StartRate.PlainLoop, res.StartRate.Ratio)
+		return res, err
 	}
 
 	// 1. The cases.
@@ -317,8 +325,9 @@ func runFloor(ctx context.Context, tc client.Client, shapes []CaseShape, inFligh
 
 // rowsPerCase counts the PostgreSQL rows the cases wrote, in every table with a case_id.
 func rowsPerCase(ctx context.Context, db *pgxpool.Pool, ids []string) (float64, map[string]float64, error) {
-	rows, err := db.Query(ctx, `SELECT table_name FROM information_schema.columns
-		WHERE column_name = 'case_id' AND table_schema = current_schema() ORDER BY table_name`)
+	rows, err := db.Query(ctx, `SELECT c.table_name FROM information_schema.columns c
+		JOIN information_schema.tables t ON t.table_schema = c.table_schema AND t.table_name = c.table_name AND t.table_type = 'BASE TABLE'
+		WHERE c.column_name = 'case_id' AND c.table_schema = current_schema() ORDER BY c.table_name`)
 	if err != nil {
 		return 0, nil, fmt.Errorf("bench: rows per case: %w", err)
 	}
