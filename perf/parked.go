@@ -2,15 +2,21 @@ package perf
 
 import (
 	"context"
+	"encoding/csv"
+	"errors"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"go.temporal.io/sdk/client"
 
 	"github.com/casework/casework/backoffice"
+	"github.com/casework/casework/book"
 	"github.com/casework/casework/contract"
 	"github.com/casework/casework/demo"
 )
@@ -67,7 +73,17 @@ func Parked(ctx context.Context, db *pgxpool.Pool, tc client.Client, cfg ParkedC
 		return nil, err
 	}
 	if len(accounts) < cfg.Cases {
-		return nil, fmt.Errorf("bench: only %d accounts without a case are left, %d needed: start from a fresh bench database (make bench resets it)", len(accounts), cfg.Cases)
+		n, err := replicate(ctx, db, filepath.Join(cfg.Dir, "demo-book.csv"), cfg.Dir, policy, cfg.Cases-len(accounts))
+		if err != nil {
+			return nil, err
+		}
+		fmt.Fprintf(out, "the book has %d accounts the screening selects: added %d replicas of them\n", len(accounts), n)
+		if accounts, err = backoffice.Selected(ctx, db, policy, backoffice.Filter{Limit: cfg.Cases}); err != nil {
+			return nil, err
+		}
+	}
+	if len(accounts) < cfg.Cases {
+		return nil, fmt.Errorf("bench: only %d accounts without a case are left, %d needed: start from a fresh bench database (make bench-parked resets it)", len(accounts), cfg.Cases)
 	}
 	ids := make([]string, len(accounts))
 	for i, a := range accounts {
@@ -218,4 +234,76 @@ func update(ctx context.Context, tc client.Client, id, action string, payload an
 		return fmt.Errorf("bench: %s %s: %w", action, id, err)
 	}
 	return nil
+}
+
+// replicate adds need accounts to the book for the scale run: copies of the demo book's
+// accounts that the screening selects (the real overdue book has about 5,000 of 30,000),
+// with ids suffixed -r1, -r2, ... and otherwise the same (synthetic) data, imported
+// through the book import like any other rows.
+func replicate(ctx context.Context, db *pgxpool.Pool, bookFile, dir string, p contract.Policy, need int) (int, error) {
+	in, err := os.Open(bookFile)
+	if err != nil {
+		return 0, fmt.Errorf("bench: %w", err)
+	}
+	defer in.Close()
+	recs, err := csv.NewReader(in).ReadAll()
+	if err != nil || len(recs) < 2 {
+		return 0, fmt.Errorf("bench: read %s: %v", bookFile, err)
+	}
+	col := map[string]int{}
+	for i, h := range recs[0] {
+		col[h] = i
+	}
+	for _, h := range []string{"account_id", "status", "days_past_due", "amount_due"} {
+		if _, ok := col[h]; !ok {
+			return 0, fmt.Errorf("bench: %s has no %s column", bookFile, h)
+		}
+	}
+	var selected [][]string
+	for _, r := range recs[1:] {
+		dpd, err1 := strconv.Atoi(r[col["days_past_due"]])
+		amount, err2 := strconv.ParseInt(r[col["amount_due"]], 10, 64)
+		if err1 == nil && err2 == nil && r[col["status"]] == "open" && dpd >= p.MinDaysPastDue && amount >= p.MinAmount {
+			selected = append(selected, r)
+		}
+	}
+	if len(selected) == 0 {
+		return 0, fmt.Errorf("bench: no account of %s is selected by the screening", bookFile)
+	}
+	file := filepath.Join(dir, "bench-replicas.csv")
+	out, err := os.Create(file)
+	if err != nil {
+		return 0, fmt.Errorf("bench: %w", err)
+	}
+	w := csv.NewWriter(out)
+	_ = w.Write(recs[0])
+	n := 0
+	for k := 1; n < need; k++ {
+		for _, r := range selected {
+			if n == need {
+				break
+			}
+			c := slices.Clone(r)
+			c[col["account_id"]] = fmt.Sprintf("%s-r%d", r[col["account_id"]], k)
+			_ = w.Write(c)
+			n++
+		}
+	}
+	w.Flush()
+	if err := errors.Join(w.Error(), out.Close()); err != nil {
+		return 0, fmt.Errorf("bench: write %s: %w", file, err)
+	}
+	f, err := os.Open(file)
+	if err != nil {
+		return 0, fmt.Errorf("bench: %w", err)
+	}
+	defer f.Close()
+	st, err := book.Import(ctx, db, f, nil)
+	if err != nil {
+		return 0, err
+	}
+	if len(st.Rejected) > 0 {
+		return 0, fmt.Errorf("bench: %d replica rows rejected, the first: %v", len(st.Rejected), st.Rejected[0])
+	}
+	return st.Imported + st.Unchanged + st.Updated, nil
 }

@@ -1,8 +1,13 @@
 package perf
 
 import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 )
@@ -63,5 +68,29 @@ func TestChaosResultOK(t *testing.T) {
 		if got := (&ChaosResult{Checks: c.checks}).OK(); got != c.ok {
 			t.Errorf("OK(%v) = %v, want %v", c.checks, got, c.ok)
 		}
+	}
+}
+
+// A gauge is read with or without labels, summed over its label sets.
+func TestScrape(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		fmt.Fprint(w, `# HELP go_goroutines Number of goroutines.
+# TYPE go_goroutines gauge
+go_goroutines 61
+temporal_sticky_cache_size{namespace="casework-bench",task_queue="casework"} 9998
+temporal_sticky_cache_size{namespace="other",task_queue="casework"} 2
+temporal_sticky_cache_size_total 5
+`)
+	}))
+	defer srv.Close()
+	addr := strings.TrimPrefix(srv.URL, "http://")
+	for metric, want := range map[string]float64{"go_goroutines": 61, "temporal_sticky_cache_size": 10000} {
+		got, err := scrape(context.Background(), addr, metric)
+		if err != nil || got != want {
+			t.Errorf("scrape %s = %v, %v; want %v", metric, got, err, want)
+		}
+	}
+	if _, err := scrape(context.Background(), addr, "missing"); err == nil {
+		t.Error("a missing metric: want an error")
 	}
 }

@@ -164,7 +164,7 @@ func (p *Proc) Kill() {
 	p.logFile.Close()
 }
 
-// scrape reads one gauge from a Prometheus text endpoint.
+// scrape reads one gauge from a Prometheus text endpoint, summed over its label sets.
 func scrape(ctx context.Context, addr, metric string) (float64, error) {
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
@@ -179,20 +179,29 @@ func scrape(ctx context.Context, addr, metric string) (float64, error) {
 	defer resp.Body.Close()
 	sc := bufio.NewScanner(resp.Body)
 	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	sum, found := 0.0, false
 	for sc.Scan() {
-		f := strings.Fields(sc.Text())
-		if len(f) == 2 && f[0] == metric {
-			v, err := strconv.ParseFloat(f[1], 64)
-			if err != nil {
-				return 0, fmt.Errorf("metrics: %s %q: %w", metric, f[1], err)
-			}
-			return v, nil
+		line := sc.Text()
+		name, rest, ok := strings.Cut(line, " ")
+		if i := strings.IndexByte(line, '}'); strings.HasPrefix(line, metric+"{") && i > 0 {
+			name, rest, ok = metric, strings.TrimSpace(line[i+1:]), true
 		}
+		if !ok || name != metric {
+			continue
+		}
+		v, err := strconv.ParseFloat(strings.Fields(rest)[0], 64)
+		if err != nil {
+			return 0, fmt.Errorf("metrics: %s %q: %w", metric, rest, err)
+		}
+		sum, found = sum+v, true
 	}
 	if err := sc.Err(); err != nil {
 		return 0, fmt.Errorf("metrics: %w", err)
 	}
-	return 0, fmt.Errorf("metrics: no %s at %s", metric, addr)
+	if !found {
+		return 0, fmt.Errorf("metrics: no %s at %s", metric, addr)
+	}
+	return sum, nil
 }
 
 func freePort() (int, error) {
