@@ -62,6 +62,35 @@ func cleanNamespace(ctx context.Context, tc client.Client, out io.Writer) error 
 	return err
 }
 
+// session is what every benchmark command starts with: its folders, the services, the
+// run's meta printed, and the benchmarks' namespace cleaned of earlier runs.
+type session struct {
+	svc               *platform.Services
+	meta              perf.Meta
+	dir, uci, results string
+	out               io.Writer
+}
+
+func openSession(cmd *cobra.Command) (*session, error) {
+	ctx := cmd.Context()
+	s := &session{out: cmd.OutOrStdout()}
+	s.dir, _ = cmd.Flags().GetString("dir")
+	s.uci, _ = cmd.Flags().GetString("uci")
+	s.results, _ = cmd.Flags().GetString("results")
+	svc, err := platform.Connect(ctx, nil)
+	if err != nil {
+		return nil, err
+	}
+	s.svc = svc
+	s.meta = perf.NewMeta(ctx, topology(ctx, svc.TC))
+	fmt.Fprintf(s.out, "bench %s on %s\nTemporal: %s\n", cmd.Name(), s.meta.Machine, s.meta.Temporal)
+	if err := cleanNamespace(ctx, svc.TC, s.out); err != nil {
+		svc.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
 // sibling is a program next to this one (bin/).
 func sibling(name string) string {
 	self, err := os.Executable()
@@ -85,26 +114,19 @@ func speedCmd() *cobra.Command {
 	c.Flags().BoolVar(&cfg.OnlyStarts, "only-starts", false, "measure the start rates alone (no results written)")
 	c.RunE = func(cmd *cobra.Command, _ []string) error {
 		ctx := cmd.Context()
-		cfg.Dir, _ = cmd.Flags().GetString("dir")
-		cfg.UCIFile, _ = cmd.Flags().GetString("uci")
-		results, _ := cmd.Flags().GetString("results")
-		cfg.Out = cmd.OutOrStdout()
+		ss, err := openSession(cmd)
+		if err != nil {
+			return err
+		}
+		defer ss.svc.Close()
+		svc, meta, results := ss.svc, ss.meta, ss.results
+		cfg.Dir, cfg.UCIFile, cfg.Out = ss.dir, ss.uci, ss.out
 		cfg.Worker = []string{sibling("worker")}
 		self, err := os.Executable()
 		if err != nil {
 			return fmt.Errorf("bench: %w", err)
 		}
 		cfg.Floor = []string{self, "floor-worker"}
-		svc, err := platform.Connect(ctx, nil)
-		if err != nil {
-			return err
-		}
-		defer svc.Close()
-		meta := perf.NewMeta(ctx, topology(ctx, svc.TC))
-		fmt.Fprintf(cfg.Out, "bench speed on %s\nTemporal: %s\n", meta.Machine, meta.Temporal)
-		if err := cleanNamespace(ctx, svc.TC, cfg.Out); err != nil {
-			return err
-		}
 		res, err := perf.Speed(ctx, svc.DB, svc.TC, cfg)
 		if err != nil || cfg.OnlyStarts {
 			return err
@@ -136,21 +158,14 @@ func parkedCmd() *cobra.Command {
 	c.Flags().IntVar(&cfg.StartsAtOnce, "starts-at-once", 8, "screening concurrency")
 	c.RunE = func(cmd *cobra.Command, _ []string) error {
 		ctx := cmd.Context()
-		cfg.Dir, _ = cmd.Flags().GetString("dir")
-		cfg.UCIFile, _ = cmd.Flags().GetString("uci")
-		results, _ := cmd.Flags().GetString("results")
-		cfg.Out = cmd.OutOrStdout()
-		cfg.Worker = []string{sibling("worker")}
-		svc, err := platform.Connect(ctx, nil)
+		ss, err := openSession(cmd)
 		if err != nil {
 			return err
 		}
-		defer svc.Close()
-		meta := perf.NewMeta(ctx, topology(ctx, svc.TC))
-		fmt.Fprintf(cfg.Out, "bench parked on %s\nTemporal: %s\n", meta.Machine, meta.Temporal)
-		if err := cleanNamespace(ctx, svc.TC, cfg.Out); err != nil {
-			return err
-		}
+		defer ss.svc.Close()
+		svc, meta, results := ss.svc, ss.meta, ss.results
+		cfg.Dir, cfg.UCIFile, cfg.Out = ss.dir, ss.uci, ss.out
+		cfg.Worker = []string{sibling("worker")}
 		res, err := perf.Parked(ctx, svc.DB, svc.TC, cfg)
 		if err != nil {
 			return err
@@ -186,22 +201,15 @@ func chaosCmd() *cobra.Command {
 	c.Flags().DurationVar(&cfg.Timeout, "timeout", 30*time.Minute, "give up after")
 	c.RunE = func(cmd *cobra.Command, _ []string) error {
 		ctx := cmd.Context()
-		cfg.Dir, _ = cmd.Flags().GetString("dir")
-		cfg.UCIFile, _ = cmd.Flags().GetString("uci")
-		results, _ := cmd.Flags().GetString("results")
-		cfg.Out = cmd.OutOrStdout()
-		cfg.Worker = []string{sibling("worker")}
-		cfg.RestartPG, cfg.RestartTemporal = strings.Fields(restartPG), strings.Fields(restartTemporal)
-		svc, err := platform.Connect(ctx, nil)
+		ss, err := openSession(cmd)
 		if err != nil {
 			return err
 		}
-		defer svc.Close()
-		meta := perf.NewMeta(ctx, topology(ctx, svc.TC))
-		fmt.Fprintf(cfg.Out, "bench chaos on %s\nTemporal: %s\n", meta.Machine, meta.Temporal)
-		if err := cleanNamespace(ctx, svc.TC, cfg.Out); err != nil {
-			return err
-		}
+		defer ss.svc.Close()
+		svc, meta, results := ss.svc, ss.meta, ss.results
+		cfg.Dir, cfg.UCIFile, cfg.Out = ss.dir, ss.uci, ss.out
+		cfg.Worker = []string{sibling("worker")}
+		cfg.RestartPG, cfg.RestartTemporal = strings.Fields(restartPG), strings.Fields(restartTemporal)
 		res, err := perf.Chaos(ctx, svc.DB, svc.TC, cfg)
 		if err != nil {
 			return err
