@@ -3,10 +3,13 @@ package activities
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // Persist writes a case's records in one transaction. Each record is keyed by the case,
@@ -15,21 +18,69 @@ import (
 // (case, task, installments) take the values the workflow computed, the same on every
 // retry. A batch first voids what a lost attempt of a workflow task wrote before it.
 func (a *Activities) Persist(ctx context.Context, b Batch) error {
-	err := pgx.BeginFunc(ctx, a.DB, func(tx pgx.Tx) error {
+	err := a.persist(ctx, b, false)
+	if isDataError(err) {
+		// a record PostgreSQL refuses for its data would be refused on every retry: write
+		// the batch again record by record, setting aside the refused ones with an alert
+		err = a.persist(ctx, b, true)
+	}
+	if err != nil {
+		return fmt.Errorf("persist %d records of %s: %w", len(b.Records), b.CaseID, err)
+	}
+	return nil
+}
+
+func (a *Activities) persist(ctx context.Context, b Batch, setAside bool) error {
+	return pgx.BeginFunc(ctx, a.DB, func(tx pgx.Tx) error {
 		if len(b.Records) > 0 {
 			if err := voidLostAttempts(ctx, tx, b.CaseID, b.Records[0]); err != nil {
 				return err
 			}
 		}
 		for _, r := range b.Records {
-			if err := writeRecord(ctx, tx, r); err != nil {
+			if !setAside {
+				if err := writeRecord(ctx, tx, r); err != nil {
+					return fmt.Errorf("record %s (%s): %w", r.Key, r.Kind, err)
+				}
+				continue
+			}
+			err := pgx.BeginFunc(ctx, tx, func(sp pgx.Tx) error { return writeRecord(ctx, sp, r) }) // a savepoint
+			if isDataError(err) {
+				err = setRecordAside(ctx, tx, r, err)
+			}
+			if err != nil {
 				return fmt.Errorf("record %s (%s): %w", r.Key, r.Kind, err)
 			}
 		}
 		return nil
 	})
+}
+
+// isDataError reports whether PostgreSQL refused a statement for its data (SQLSTATE
+// class 22, data exception, or 23, integrity constraint violation): no retry can fix it.
+func isDataError(err error) bool {
+	var pg *pgconn.PgError
+	return errors.As(err, &pg) && (strings.HasPrefix(pg.Code, "22") || strings.HasPrefix(pg.Code, "23"))
+}
+
+// setRecordAside keeps a record PostgreSQL refused, as escaped JSON text, and tells the
+// supervisors. The case goes on.
+func setRecordAside(ctx context.Context, tx pgx.Tx, r Record, refused error) error {
+	var pg *pgconn.PgError
+	errors.As(refused, &pg)
+	raw, err := json.Marshal(r) // escapes what PostgreSQL refused (NUL, bad UTF-8)
 	if err != nil {
-		return fmt.Errorf("persist %d records of %s: %w", len(b.Records), b.CaseID, err)
+		return fmt.Errorf("set aside: %w", err)
+	}
+	if _, err := tx.Exec(ctx, `INSERT INTO records_set_aside (record_key, case_id, kind, sqlstate, error, record) VALUES ($1, $2, $3, $4, $5, $6)
+		ON CONFLICT (record_key) DO NOTHING`, r.Key, r.CaseID, r.Kind, pg.Code, pg.Message, string(raw)); err != nil {
+		return fmt.Errorf("set aside: %w", err)
+	}
+	_, err = tx.Exec(ctx, `INSERT INTO alerts (alert_key, case_id, kind, message, created_at, seq, attempt) VALUES ($1, $2, 'record-set-aside', $3, $4, $5, $6)
+		ON CONFLICT (alert_key) DO NOTHING`, r.Key+"/set-aside", r.CaseID,
+		fmt.Sprintf("a %s record was refused by the database (SQLSTATE %s) and set aside: see records_set_aside", r.Kind, pg.Code), r.At, r.Seq, r.Attempt)
+	if err != nil {
+		return fmt.Errorf("set aside: alert: %w", err)
 	}
 	return nil
 }
@@ -112,7 +163,7 @@ func writeRecord(ctx context.Context, tx pgx.Tx, r Record) error {
 	case RecordPayment:
 		p := r.Payment
 		_, err = tx.Exec(ctx, `INSERT INTO payments (payment_id, case_id, amount, paid_at, channel) VALUES ($1, $2, $3, $4, $5)
-			ON CONFLICT (payment_id) DO NOTHING`, p.PaymentID, r.CaseID, p.Amount, p.PaidAt, p.Channel)
+			ON CONFLICT (case_id, payment_id) DO NOTHING`, p.PaymentID, r.CaseID, p.Amount, p.PaidAt, p.Channel)
 	case RecordAlert:
 		_, err = tx.Exec(ctx, `INSERT INTO alerts (alert_key, case_id, kind, message, created_at, seq, attempt) VALUES ($1, $2, $3, $4, $5, $6, $7)
 			ON CONFLICT (alert_key) DO NOTHING`, r.Key, r.CaseID, r.Alert.Kind, r.Alert.Message, r.At, r.Seq, r.Attempt)

@@ -8,54 +8,125 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/temporal"
 
 	"github.com/casework/casework/contract"
 	"github.com/casework/casework/notify"
 )
 
-// SendReminder sends one reminder exactly once. The outbox row, keyed by the reminder,
-// is locked while the message goes out and marked sent in the same transaction; a
-// reminder already marked sent is not sent again. The key also goes to the channel as
-// its idempotency key, for the one window a crash can leave (sent, not yet committed).
+// ErrTypePermanentSend is the type of the non-retryable error SendReminder returns when
+// the channel refused a message for good.
+const ErrTypePermanentSend = "PermanentSendError"
+
+// SendReminder sends one reminder exactly once, and only while it may still go out. The
+// outbox row, keyed by the reminder, is written first; then, with no transaction open,
+// the reminder is checked again at the moment of the hand-off (the case not on hold,
+// paused or closed, something still owed, still inside the contact window it was
+// scheduled in) and skipped with the reason when it no longer may go out, never sent
+// late. The hand-off is noted before the channel is called and the sending after, each in
+// its own statement; the key goes to the channel as its idempotency key, for the window a
+// crash can leave between the two. A permanent refusal of the channel is recorded and
+// returned as a non-retryable error.
 func (a *Activities) SendReminder(ctx context.Context, req ReminderRequest) (ReminderResult, error) {
-	var res ReminderResult
-	err := pgx.BeginFunc(ctx, a.DB, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, `INSERT INTO outbox (message_key, case_id, account_id, phone_id, channel, installment, due_date, amount, currency, scheduled_at)
-			VALUES ($1, $2, $3, NULLIF($4, ''), $5, $6, $7, $8, $9, $10) ON CONFLICT (message_key) DO NOTHING`,
-			req.Key, req.CaseID, req.AccountID, req.PhoneID, req.Channel, req.Installment, req.DueDate, req.Amount, req.Currency, req.ScheduledAt); err != nil {
-			return fmt.Errorf("outbox insert: %w", err)
-		}
-		var sentAt *time.Time
-		if err := tx.QueryRow(ctx, `SELECT sent_at FROM outbox WHERE message_key = $1 FOR UPDATE`, req.Key).Scan(&sentAt); err != nil {
-			return fmt.Errorf("outbox lock: %w", err)
-		}
-		if sentAt != nil {
-			res = ReminderResult{AlreadySent: true, SentAt: *sentAt}
-			return nil
-		}
-		var number string
-		err := tx.QueryRow(ctx, `SELECT number FROM phones WHERE phone_id = $1`, req.PhoneID).Scan(&number)
-		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
-			return fmt.Errorf("read phone %s: %w", req.PhoneID, err)
-		}
-		msg := notify.Message{Key: req.Key, Channel: req.Channel, PhoneID: req.PhoneID, To: number, Text: reminderText(req)}
-		if err := a.Notifier.Send(ctx, msg); err != nil {
-			return fmt.Errorf("send on %s: %w", req.Channel, err)
-		}
-		now := time.Now()
-		if _, err := tx.Exec(ctx, `UPDATE outbox SET sent_at = $2, attempts = attempts + 1 WHERE message_key = $1`, req.Key, now); err != nil {
-			return fmt.Errorf("outbox mark sent: %w", err)
-		}
-		res = ReminderResult{Sent: true, SentAt: now}
-		if activity.IsActivity(ctx) { // not when called directly, as the tests do
-			activity.GetMetricsHandler(ctx).WithTags(map[string]string{"channel": req.Channel}).Counter(contract.MetricRemindersSent).Inc(1)
-		}
-		return nil
-	})
+	res, err := a.sendReminder(ctx, req)
 	if err != nil {
 		return res, fmt.Errorf("reminder %s: %w", req.Key, err)
 	}
 	return res, nil
+}
+
+func (a *Activities) sendReminder(ctx context.Context, req ReminderRequest) (ReminderResult, error) {
+	caseKey := req.CaseKey
+	if caseKey == "" {
+		caseKey = req.CaseID
+	}
+	if _, err := a.DB.Exec(ctx, `INSERT INTO outbox (message_key, case_id, account_id, phone_id, channel, installment, due_date, amount, currency, scheduled_at)
+		VALUES ($1, $2, $3, NULLIF($4, ''), $5, $6, $7, $8, $9, $10) ON CONFLICT (message_key) DO NOTHING`,
+		req.Key, caseKey, req.AccountID, req.PhoneID, req.Channel, req.Installment, req.DueDate, req.Amount, req.Currency, req.ScheduledAt); err != nil {
+		return ReminderResult{}, fmt.Errorf("outbox insert: %w", err)
+	}
+	var sentAt, skippedAt, failedAt *time.Time
+	var skipReason, failure string
+	if err := a.DB.QueryRow(ctx, `SELECT sent_at, skipped_at, skip_reason, failed_at, error FROM outbox WHERE message_key = $1`, req.Key).
+		Scan(&sentAt, &skippedAt, &skipReason, &failedAt, &failure); err != nil {
+		return ReminderResult{}, fmt.Errorf("outbox read: %w", err)
+	}
+	switch {
+	case sentAt != nil:
+		return ReminderResult{AlreadySent: true, SentAt: *sentAt}, nil
+	case skippedAt != nil:
+		return ReminderResult{Skipped: true, Reason: skipReason}, nil
+	case failedAt != nil:
+		return ReminderResult{}, temporal.NewNonRetryableApplicationError(failure, ErrTypePermanentSend, nil)
+	}
+	now := time.Now()
+	number, why, err := a.mayHandOver(ctx, caseKey, req, now)
+	if err != nil {
+		return ReminderResult{}, err
+	}
+	if why != "" {
+		if _, err := a.DB.Exec(ctx, `UPDATE outbox SET skipped_at = $2, skip_reason = $3 WHERE message_key = $1 AND sent_at IS NULL`, req.Key, now, why); err != nil {
+			return ReminderResult{}, fmt.Errorf("outbox mark skipped: %w", err)
+		}
+		return ReminderResult{Skipped: true, Reason: why}, nil
+	}
+	if _, err := a.DB.Exec(ctx, `UPDATE outbox SET handed_at = $2, attempts = attempts + 1 WHERE message_key = $1`, req.Key, now); err != nil {
+		return ReminderResult{}, fmt.Errorf("outbox mark handed over: %w", err)
+	}
+	msg := notify.Message{Key: req.Key, Channel: req.Channel, PhoneID: req.PhoneID, To: number, Text: reminderText(req)}
+	if err := a.Notifier.Send(ctx, msg); err != nil {
+		var perm *notify.PermanentError
+		if !errors.As(err, &perm) {
+			return ReminderResult{}, fmt.Errorf("send on %s: %w", req.Channel, err)
+		}
+		if _, uerr := a.DB.Exec(ctx, `UPDATE outbox SET failed_at = now(), error = $2 WHERE message_key = $1`, req.Key, perm.Reason); uerr != nil {
+			return ReminderResult{}, fmt.Errorf("outbox mark failed (%v): %w", err, uerr)
+		}
+		return ReminderResult{}, temporal.NewNonRetryableApplicationError(perm.Reason, ErrTypePermanentSend, err)
+	}
+	sent := time.Now()
+	if _, err := a.DB.Exec(ctx, `UPDATE outbox SET sent_at = $2 WHERE message_key = $1`, req.Key, sent); err != nil {
+		return ReminderResult{}, fmt.Errorf("outbox mark sent: %w", err)
+	}
+	if activity.IsActivity(ctx) { // not when called directly, as the tests do
+		activity.GetMetricsHandler(ctx).WithTags(map[string]string{"channel": req.Channel}).Counter(contract.MetricRemindersSent).Inc(1)
+	}
+	return ReminderResult{Sent: true, SentAt: sent}, nil
+}
+
+// mayHandOver checks a reminder at the moment it would be handed to the channel. It
+// returns the number to send to, or why the reminder must not go out now.
+func (a *Activities) mayHandOver(ctx context.Context, caseKey string, req ReminderRequest, now time.Time) (number, why string, err error) {
+	if !req.NotAfter.IsZero() && now.After(req.NotAfter) {
+		return "", fmt.Sprintf("too late: its contact window closed at %s", req.NotAfter.UTC().Format(time.RFC3339)), nil
+	}
+	var hold, paused bool
+	var stage string
+	var owed int64
+	err = a.DB.QueryRow(ctx, `SELECT hold, paused, stage, amount_due - amount_paid FROM cases WHERE case_id = $1`, caseKey).Scan(&hold, &paused, &stage, &owed)
+	switch {
+	case errors.Is(err, pgx.ErrNoRows):
+		return "", "the case is not on record", nil
+	case err != nil:
+		return "", "", fmt.Errorf("read case %s: %w", caseKey, err)
+	case hold:
+		return "", "the case is on dispute hold: no collection contact", nil
+	case paused:
+		return "", "the case is paused", nil
+	case stage != string(contract.StageRepayment):
+		return "", fmt.Sprintf("the case is in stage %s, no longer repaying", stage), nil
+	case owed <= 0:
+		return "", "nothing is owed", nil
+	}
+	// the number must be one recorded for this case's account: never a stranger's
+	err = a.DB.QueryRow(ctx, `SELECT number FROM phones WHERE phone_id = $1 AND account_id = $2`, req.PhoneID, req.AccountID).Scan(&number)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", fmt.Sprintf("no phone %q on file for the account", req.PhoneID), nil
+	}
+	if err != nil {
+		return "", "", fmt.Errorf("read phone %s: %w", req.PhoneID, err)
+	}
+	return number, "", nil
 }
 
 // reminderText is the message. It names no debt detail beyond what the account holder

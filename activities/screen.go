@@ -32,6 +32,11 @@ func (a *Activities) Screen(ctx context.Context, req ScreenRequest) (ScreenResul
 		return res, fmt.Errorf("screen %s: read account: %w", req.AccountID, err)
 	}
 	res.Found = true
+	if req.FirstRunID != "" {
+		if res.CaseKey, err = a.caseKey(ctx, req); err != nil {
+			return res, err
+		}
+	}
 	if addr != nil {
 		res.AddressID = *addr
 	}
@@ -48,6 +53,27 @@ func (a *Activities) Screen(ctx context.Context, req ScreenRequest) (ScreenResul
 	}
 	res.Selected, res.Reason = Decide(res.Policy, status, res.DaysPastDue, res.AmountDue)
 	return res, nil
+}
+
+// caseKey gives the case its key in PostgreSQL, once per case (its first run id): the
+// workflow id for an account's first case, "<workflow id>#<n>" for the n-th case of an
+// account that defaulted again, so a new case's records stand beside the old one's.
+// Cases recorded before case keys existed count too.
+func (a *Activities) caseKey(ctx context.Context, req ScreenRequest) (string, error) {
+	var key string
+	err := a.DB.QueryRow(ctx, `WITH n AS (
+			SELECT 1 + greatest(
+				(SELECT coalesce(max(case_no), 0) FROM case_keys WHERE workflow_id = $2),
+				(SELECT count(*) FROM cases c WHERE c.case_id = $2 AND NOT EXISTS (SELECT 1 FROM case_keys k WHERE k.case_key = c.case_id))) AS no),
+		ins AS (INSERT INTO case_keys (first_run_id, workflow_id, case_no, case_key)
+			SELECT $1, $2, no, CASE WHEN no = 1 THEN $2 ELSE $2 || '#' || no END FROM n
+			ON CONFLICT (first_run_id) DO NOTHING RETURNING case_key)
+		SELECT case_key FROM ins UNION ALL SELECT case_key FROM case_keys WHERE first_run_id = $1 LIMIT 1`,
+		req.FirstRunID, req.CaseID).Scan(&key)
+	if err != nil {
+		return "", fmt.Errorf("screen %s: case key: %w", req.CaseID, err)
+	}
+	return key, nil
 }
 
 // Decide is the screening rule: an open account at least minDaysPastDue overdue and owing

@@ -12,12 +12,16 @@ type ScreenRequest struct {
 	CaseID    string          `json:"caseId"`
 	AccountID string          `json:"accountId"`
 	Overrides json.RawMessage `json:"overrides,omitempty"` // the case's policy overrides
+	// FirstRunID names the case across its runs: the key of its records is given once
+	// per first run id.
+	FirstRunID string `json:"firstRunId,omitempty"`
 }
 
 // ScreenResult is the screening decision and the facts the workflow needs, all of them ids
 // and numbers: no personal data.
 type ScreenResult struct {
 	Found       bool            `json:"found"`
+	CaseKey     string          `json:"caseKey,omitempty"` // the case's key in PostgreSQL
 	Selected    bool            `json:"selected"`
 	Reason      string          `json:"reason"`
 	Region      string          `json:"region"`
@@ -150,6 +154,7 @@ type Batch struct {
 // ReminderRequest asks for one reminder to go out, exactly once per Key.
 type ReminderRequest struct {
 	Key         string    `json:"key"`
+	CaseKey     string    `json:"caseKey,omitempty"` // the case's key in PostgreSQL (CaseID when empty)
 	Kind        string    `json:"kind,omitempty"` // "" (a reminder) or "confirmation" (of a new plan)
 	CaseID      string    `json:"caseId"`
 	AccountID   string    `json:"accountId"`
@@ -160,11 +165,17 @@ type ReminderRequest struct {
 	Amount      int64     `json:"amount"`
 	Currency    string    `json:"currency"`
 	ScheduledAt time.Time `json:"scheduledAt"`
+	// NotAfter is the last moment the reminder may go out: the end of the contact window
+	// it was scheduled in (or its due time, if earlier). Zero: no limit (older cases).
+	NotAfter time.Time `json:"notAfter,omitzero"`
 }
 
-// ReminderResult says whether the reminder went out now or had gone out before.
+// ReminderResult says whether the reminder went out now, had gone out before, or was
+// skipped at the hand-off (and why).
 type ReminderResult struct {
 	Sent        bool      `json:"sent"`
 	AlreadySent bool      `json:"alreadySent"`
 	SentAt      time.Time `json:"sentAt"`
+	Skipped     bool      `json:"skipped,omitempty"`
+	Reason      string    `json:"reason,omitempty"`
 }

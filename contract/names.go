@@ -99,6 +99,13 @@ const (
 // WorkflowID is the ID of the case workflow of an account: at most one open case per account.
 func WorkflowID(accountID string) string { return "case-" + accountID }
 
+// WorkflowIDOfCaseKey returns the workflow ID of a case's key in PostgreSQL: the key of an
+// account's first case is its workflow ID, a later case's is "<workflow ID>#<n>".
+func WorkflowIDOfCaseKey(key string) string {
+	id, _, _ := strings.Cut(key, "#")
+	return id
+}
+
 // AccountFromWorkflowID returns the account of a case workflow ID.
 func AccountFromWorkflowID(id string) (string, error) {
 	acc, ok := strings.CutPrefix(id, "case-")

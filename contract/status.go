@@ -9,6 +9,7 @@ import (
 // to the next one at continue-as-new. It carries ids and amounts, never personal data.
 type Status struct {
 	CaseID            string              `json:"caseId"`
+	CaseKey           string              `json:"caseKey,omitempty"` // the case's key in PostgreSQL: caseId, or caseId#n for an account's n-th case
 	AccountID         string              `json:"accountId"`
 	Stage             Stage               `json:"stage"`
 	Outcome           Outcome             `json:"outcome"`

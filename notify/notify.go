@@ -53,3 +53,11 @@ func Development(logger *zap.Logger) Channels {
 	l := Log{Logger: logger}
 	return Channels{"sms": l, "phone": l}
 }
+
+// PermanentError is a channel's refusal that no retry can change (an invalid number, a
+// number that opted out): the reminder is recorded as failed, never tried again.
+type PermanentError struct {
+	Reason string
+}
+
+func (e *PermanentError) Error() string { return "notify: permanent failure: " + e.Reason }

@@ -37,6 +37,14 @@ func (c Clock) NextInWindow(t time.Time, w Window) time.Time {
 	return c.Real(start)
 }
 
+// WindowEnd is the real time at which the contact window that contains t closes (for a t
+// outside the window: the next window's close).
+func (c Clock) WindowEnd(t time.Time, w Window) time.Time {
+	l := c.Local(c.NextInWindow(t, w))
+	day := time.Date(l.Year(), l.Month(), l.Day(), 0, 0, 0, 0, c.Loc)
+	return c.Real(day.Add(time.Duration(w.End) * time.Hour))
+}
+
 // Contacts is what the rules need to know of a case's past calls.
 type Contacts struct {
 	Calls             []time.Time // call attempts, oldest first

@@ -9,6 +9,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
+	"github.com/casework/casework/activities"
 	"github.com/casework/casework/contract"
 )
 
@@ -21,33 +22,46 @@ type ActionResult struct {
 	Paused   bool             `json:"paused"`
 }
 
-// humanAction is one human action: the rules that depend on the case (check) and what it
-// does (apply). The payload's own shape rules are contract's.
+// humanAction is one human action: the rules that depend on the case (check), the ids it
+// names that PostgreSQL must vouch for (refs), and what it does (apply). The payload's own
+// shape rules are contract's. A contact action reports a contact with the debtor: one
+// reported during a dispute hold or a pause is recorded as a violation, never dropped.
 type humanAction[T any] struct {
-	name  string
-	by    func(*T) string
-	check func(*T) error
-	apply func(*T) string
+	name    string
+	by      func(*T) string
+	check   func(*T) error
+	apply   func(*T) string
+	refs    func(*T) activities.RefCheck
+	contact bool
 }
 
-// signalHandlers decode and handle each action arriving as a signal.
-type signalHandler func(raw []byte)
+// signalHandler decodes and handles one action arriving as a signal.
+type signalHandler func(ctx workflow.Context, raw []byte)
+
+// trustBoundary is the workflow version from which actions' ids are checked against
+// PostgreSQL and contacts during a hold or pause are recorded as violations (recorded
+// histories from before replay without either).
+const trustBoundary = "trust-boundary"
+
+func (c *caseRun) trustVersion(ctx workflow.Context) workflow.Version {
+	return workflow.GetVersion(ctx, trustBoundary, workflow.DefaultVersion, 1)
+}
 
 // registerActions registers every human action twice: as an update with a validator, and
 // as a signal that is validated the same way and recorded as rejected when bad.
 func (c *caseRun) registerActions() error {
 	signals := map[string]signalHandler{}
 	regs := []func() error{
-		register(c, signals, humanAction[contract.PhoneVerified]{contract.ActionPhoneVerified, func(p *contract.PhoneVerified) string { return p.AgentID }, c.checkPhoneVerified, c.applyPhoneVerified}),
-		register(c, signals, humanAction[contract.VisitReport]{contract.ActionVisitReport, func(p *contract.VisitReport) string { return first(p.AgentIDs) }, c.checkVisitReport, c.applyVisitReport}),
-		register(c, signals, humanAction[contract.NegotiationResult]{contract.ActionNegotiationResult, func(p *contract.NegotiationResult) string { return p.AgentID }, c.checkNegotiation, c.applyNegotiation}),
-		register(c, signals, humanAction[contract.PaymentReceived]{contract.ActionPaymentReceived, func(p *contract.PaymentReceived) string { return "payments:" + p.Channel }, c.checkPayment, c.applyPayment}),
-		register(c, signals, humanAction[contract.AnomalyReport]{contract.ActionAnomaly, func(p *contract.AnomalyReport) string { return p.ReportedBy }, c.checkAnomaly, c.applyAnomaly}),
-		register(c, signals, humanAction[contract.SurveyResult]{contract.ActionSurveyResult, func(p *contract.SurveyResult) string { return p.AgentID }, c.checkSurvey, c.applySurvey}),
-		register(c, signals, humanAction[contract.SupervisorAction]{contract.ActionPause, bySupervisor, c.checkPause, c.applyPause}),
-		register(c, signals, humanAction[contract.SupervisorAction]{contract.ActionResume, bySupervisor, c.checkResume, c.applyResume}),
-		register(c, signals, humanAction[contract.Reassign]{contract.ActionReassign, func(p *contract.Reassign) string { return p.By }, c.checkReassign, c.applyReassign}),
-		register(c, signals, humanAction[contract.SupervisorAction]{contract.ActionClose, bySupervisor, c.checkClose, c.applyClose}),
+		register(c, signals, humanAction[contract.PhoneVerified]{contract.ActionPhoneVerified, func(p *contract.PhoneVerified) string { return p.AgentID }, c.checkPhoneVerified, c.applyPhoneVerified, c.refsPhoneVerified, true}),
+		register(c, signals, humanAction[contract.VisitReport]{contract.ActionVisitReport, func(p *contract.VisitReport) string { return first(p.AgentIDs) }, c.checkVisitReport, c.applyVisitReport, c.refsVisitReport, true}),
+		register(c, signals, humanAction[contract.NegotiationResult]{contract.ActionNegotiationResult, func(p *contract.NegotiationResult) string { return p.AgentID }, c.checkNegotiation, c.applyNegotiation, c.refsNegotiation, true}),
+		register(c, signals, humanAction[contract.PaymentReceived]{contract.ActionPaymentReceived, func(p *contract.PaymentReceived) string { return "payments:" + p.Channel }, c.checkPayment, c.applyPayment, nil, false}),
+		register(c, signals, humanAction[contract.AnomalyReport]{contract.ActionAnomaly, func(p *contract.AnomalyReport) string { return p.ReportedBy }, c.checkAnomaly, c.applyAnomaly, c.refsAnomaly, false}),
+		register(c, signals, humanAction[contract.SurveyResult]{contract.ActionSurveyResult, func(p *contract.SurveyResult) string { return p.AgentID }, c.checkSurvey, c.applySurvey, c.refsSurvey, false}),
+		register(c, signals, humanAction[contract.SupervisorAction]{contract.ActionPause, bySupervisor, c.checkPause, c.applyPause, c.refsSupervisor, false}),
+		register(c, signals, humanAction[contract.SupervisorAction]{contract.ActionResume, bySupervisor, c.checkResume, c.applyResume, c.refsSupervisor, false}),
+		register(c, signals, humanAction[contract.Reassign]{contract.ActionReassign, func(p *contract.Reassign) string { return p.By }, c.checkReassign, c.applyReassign, c.refsReassign, false}),
+		register(c, signals, humanAction[contract.SupervisorAction]{contract.ActionClose, bySupervisor, c.checkClose, c.applyClose, c.refsSupervisor, false}),
 	}
 	for _, r := range regs {
 		if err := r(); err != nil {
@@ -68,7 +82,10 @@ func first(ids []string) string {
 	return ids[0]
 }
 
-// register returns the registration of one action as an update and as a signal.
+// register returns the registration of one action as an update and as a signal. Both
+// take the same path: the payload's shape and the case's rules first (an update's
+// validator: a rejection never enters history), then the ids against PostgreSQL, the
+// case's rules again (it may have moved on meanwhile) and the hold or pause of a contact.
 func register[T any](c *caseRun, signals map[string]signalHandler, h humanAction[T]) func() error {
 	validate := func(p *T) error {
 		if p == nil {
@@ -82,7 +99,30 @@ func register[T any](c *caseRun, signals map[string]signalHandler, h humanAction
 		}
 		return h.check(p)
 	}
-	signals[h.name] = func(raw []byte) {
+	// admit runs after validate, with the action in history: what it refuses is recorded.
+	admit := func(ctx workflow.Context, p *T) error {
+		if c.trustVersion(ctx) == workflow.DefaultVersion {
+			if h.contact {
+				return c.contactBarred(h.name)
+			}
+			return nil
+		}
+		if h.refs != nil {
+			if err := c.checkRefs(ctx, h.name, h.refs(p)); err != nil {
+				return err
+			}
+		}
+		if err := validate(p); err != nil {
+			return err
+		}
+		if err := c.contactBarred(h.name); h.contact && err != nil {
+			c.st.Contacts++
+			c.event(h.name, h.by(p), false, err.Error(), "contact reported during a "+c.barReason(), true, p)
+			return contract.Reject(h.name, "case", "%s; the contact was recorded as a guardrail violation", c.barReason())
+		}
+		return nil
+	}
+	signals[h.name] = func(ctx workflow.Context, raw []byte) {
 		v, err := contract.Decode(h.name, raw) //workflowcheck:ignore (decodes into plain structs)
 		if err != nil {
 			c.rejectSignal(h.name, raw, err)
@@ -93,18 +133,26 @@ func register[T any](c *caseRun, signals map[string]signalHandler, h humanAction
 			c.rejectSignal(h.name, raw, err)
 			return
 		}
+		if err := admit(ctx, p); err != nil {
+			c.rejectSignal(h.name, raw, err)
+			return
+		}
 		c.countAction(h.name, "signal", true)
 		h.apply(p)
 	}
 	return func() error {
 		err := workflow.SetUpdateHandlerWithOptions(c.ctx, h.name,
 			func(ctx workflow.Context, p *T) (ActionResult, error) {
+				if err := admit(ctx, p); err != nil {
+					c.rejectAdmitted(h.name, h.by(p), h.contact, err)
+					return ActionResult{}, rejection(err)
+				}
 				c.countAction(h.name, "update", true)
 				msg := h.apply(p)
 				return ActionResult{Accepted: true, Message: msg, Stage: c.st.Stage, Outcome: c.st.Outcome, Paused: c.st.Paused}, nil
 			},
 			workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, p *T) error {
-				err := validate(p)
+				err := validate(p) // validators never run on replay: always today's rules
 				if err != nil {
 					c.countAction(h.name, "update", false)
 				}
@@ -116,6 +164,53 @@ func register[T any](c *caseRun, signals map[string]signalHandler, h humanAction
 		}
 		return nil
 	}
+}
+
+// rejectAdmitted records an update refused after it entered history (an id PostgreSQL
+// does not vouch for, a case that moved on, a contact during a hold or pause: that one is
+// recorded as a violation already).
+func (c *caseRun) rejectAdmitted(name, by string, contact bool, err error) {
+	c.countAction(name, "update", false)
+	var ve *contract.ValidationError
+	if errors.As(err, &ve) && len(ve.Fields) == 1 && ve.Fields[0].Field == "case" && contact && c.barReason() != "" {
+		return // recorded as a violation by admit
+	}
+	c.event(name, by, false, err.Error(), "", contact, nil)
+}
+
+// checkRefs asks PostgreSQL whether the ids an action names are this case's account's
+// addresses and phones and active agents of the right role.
+func (c *caseRun) checkRefs(ctx workflow.Context, action string, req activities.RefCheck) error {
+	if req.Empty() {
+		return nil
+	}
+	req.CaseID, req.AccountID = c.st.CaseID, c.st.AccountID
+	var problems []*contract.FieldError
+	if err := c.runLocalIn(ctx, "CheckRefs", a.CheckRefs, req, &problems); err != nil {
+		return contract.Reject(action, "case", "the references could not be checked: %v", err)
+	}
+	if len(problems) > 0 {
+		return &contract.ValidationError{Action: action, Fields: problems}
+	}
+	return nil
+}
+
+// contactBarred refuses a contact while the case is on dispute hold or paused.
+func (c *caseRun) contactBarred(action string) error {
+	if why := c.barReason(); why != "" {
+		return contract.Reject(action, "case", "%s", why)
+	}
+	return nil
+}
+
+func (c *caseRun) barReason() string {
+	switch {
+	case c.st.Hold:
+		return "is on dispute hold: no collection contact until a supervisor resumes"
+	case c.st.Paused:
+		return fmt.Sprintf("is paused (%s): a supervisor must resume it first", c.st.PauseReason)
+	}
+	return ""
 }
 
 // rejection turns a validation error into what the update's caller receives: a
@@ -150,27 +245,27 @@ func (c *caseRun) receiveSignals(ctx workflow.Context) {
 		if err != nil {
 			return // the run is ending
 		}
-		c.drainSignals()
+		c.drainSignals(ctx)
 	}
 }
 
 // drainSignals handles the signals already delivered, before the run continues as new.
-func (c *caseRun) drainSignals() {
+func (c *caseRun) drainSignals(ctx workflow.Context) {
 	for _, name := range contract.Actions {
-		ch := workflow.GetSignalChannel(c.ctx, name)
+		ch := workflow.GetSignalChannel(ctx, name)
 		for {
 			var raw converter.RawValue
 			if !ch.ReceiveAsync(&raw) {
 				break
 			}
-			c.onSignal(name, raw)
+			c.onSignal(ctx, name, raw)
 		}
 	}
 }
 
 // onSignal takes a signal's payload as it came: anything but JSON is rejected, never
 // decoded by the SDK (which would fail the workflow task).
-func (c *caseRun) onSignal(name string, raw converter.RawValue) {
+func (c *caseRun) onSignal(ctx workflow.Context, name string, raw converter.RawValue) {
 	p := raw.Payload()
 	if p == nil {
 		c.rejectSignal(name, nil, contract.Reject(name, "payload", "is required"))
@@ -180,7 +275,7 @@ func (c *caseRun) onSignal(name string, raw converter.RawValue) {
 		c.rejectSignal(name, nil, contract.Reject(name, "payload", "must be JSON (encoding %q)", enc))
 		return
 	}
-	c.signals[name](p.GetData())
+	c.signals[name](ctx, p.GetData())
 }
 
 // rejectSignal records a bad signal as rejected in the timeline and the audit log. The

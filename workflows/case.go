@@ -29,11 +29,55 @@ var a *activities.Activities
 
 // CaseWorkflow runs one case from screening to closed. It returns the final status.
 func CaseWorkflow(ctx workflow.Context, in contract.CaseInput) (*contract.Status, error) {
+	if err := checkStart(ctx, in); err != nil {
+		return nil, err
+	}
 	c := newCase(ctx, in)
 	if err := c.setup(); err != nil {
 		return nil, err
 	}
 	return c.run()
+}
+
+// ErrTypeInvalidStart is the type of the error that refuses a start.
+const ErrTypeInvalidStart = "InvalidStart"
+
+// checkStart refuses a start that no client may make: an account other than the workflow
+// ID's, or a state (the stage, the assignees, the supervisors...) on a run that is not the
+// continuation of a case. Only accountId and policy are taken from a client.
+func checkStart(ctx workflow.Context, in contract.CaseInput) error {
+	info := workflow.GetInfo(ctx)
+	refuse := func(format string, args ...any) error {
+		return temporal.NewNonRetryableApplicationError(fmt.Sprintf(format, args...), ErrTypeInvalidStart, nil)
+	}
+	account, err := contract.AccountFromWorkflowID(info.WorkflowExecution.ID)
+	if err != nil {
+		return refuse("%v", err)
+	}
+	if in.AccountID != account {
+		return refuse("accountId %q is not the account of workflow %s (%q)", in.AccountID, info.WorkflowExecution.ID, account)
+	}
+	if in.State != nil {
+		if info.ContinuedExecutionRunID == "" {
+			return refuse("state is carried only by a continued run: a start takes accountId and policy")
+		}
+		if in.State.CaseID != info.WorkflowExecution.ID || in.State.AccountID != account {
+			return refuse("the continued state is of case %s (account %s), not %s", in.State.CaseID, in.State.AccountID, info.WorkflowExecution.ID)
+		}
+	}
+	return nil
+}
+
+// localOptions are the options of the local activities: each round of retries lasts ten
+// seconds, then runLocal waits on a timer and tries again.
+var localOptions = workflow.LocalActivityOptions{
+	StartToCloseTimeout:    5 * time.Second,
+	ScheduleToCloseTimeout: 10 * time.Second,
+	RetryPolicy: &temporal.RetryPolicy{
+		InitialInterval:    200 * time.Millisecond,
+		BackoffCoefficient: 2,
+		MaximumInterval:    2 * time.Second,
+	},
 }
 
 // caseRun is one run of a case workflow: the state and what the run needs to act on it.
@@ -62,24 +106,22 @@ func newCase(ctx workflow.Context, in contract.CaseInput) *caseRun {
 	// Reads and writes of PostgreSQL are short and idempotent: local activities, run in the
 	// workflow task that needs them, cost one marker event instead of a task round trip.
 	// Sending a reminder reaches outside: a regular activity.
-	local := workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
-		StartToCloseTimeout:    5 * time.Second,
-		ScheduleToCloseTimeout: 10 * time.Second, // then runLocal waits on a timer and tries again
-		RetryPolicy: &temporal.RetryPolicy{
-			InitialInterval:    200 * time.Millisecond,
-			BackoffCoefficient: 2,
-			MaximumInterval:    2 * time.Second,
-		},
-	})
+	local := workflow.WithLocalActivityOptions(ctx, localOptions)
 	c := &caseRun{ctx: ctx, local: local, in: in, log: workflow.GetLogger(ctx)}
 	if in.State != nil {
 		c.st = in.State
 		c.st.Runs++
+		if c.st.CaseKey == "" { // a case that began before case keys
+			c.st.CaseKey = c.st.CaseID
+		}
 		return c
 	}
 	now := workflow.Now(ctx)
+	id := workflow.GetInfo(ctx).WorkflowExecution.ID
 	c.st = &contract.Status{
-		CaseID:       workflow.GetInfo(ctx).WorkflowExecution.ID,
+		CaseID:       id,
+		CaseKey:      id, // until screening gives the case its own
+		
 		AccountID:    in.AccountID,
 		Stage:        contract.StageScreen,
 		Assigned:     map[string][]string{},
@@ -177,9 +219,18 @@ func (c *caseRun) status() (*contract.Status, error) {
 // to 1 min), so the workflow task ends, status queries are answered, and anything the
 // handlers accept meanwhile stays queued.
 func (c *caseRun) runLocal(name string, fn, arg, result any) error {
+	return c.runLocalIn(c.ctx, name, fn, arg, result)
+}
+
+// runLocalIn is runLocal in another coroutine's context (an update's handler, the signals').
+func (c *caseRun) runLocalIn(ctx workflow.Context, name string, fn, arg, result any) error {
+	local := c.local
+	if ctx != c.ctx {
+		local = workflow.WithLocalActivityOptions(ctx, localOptions)
+	}
 	wait := time.Second
 	for {
-		err := workflow.ExecuteLocalActivity(c.local, fn, arg).Get(c.ctx, result)
+		err := workflow.ExecuteLocalActivity(local, fn, arg).Get(ctx, result)
 		var app *temporal.ApplicationError
 		switch {
 		case err == nil:
@@ -188,7 +239,7 @@ func (c *caseRun) runLocal(name string, fn, arg, result any) error {
 			return err
 		}
 		c.log.Warn("local activity failed: waiting to try again", "activity", name, "case", c.st.CaseID, "wait", wait, "error", err)
-		if err := workflow.Sleep(c.ctx, wait); err != nil {
+		if err := workflow.Sleep(ctx, wait); err != nil {
 			return err
 		}
 		wait = min(2*wait, time.Minute)

@@ -22,11 +22,11 @@ func (c *caseRun) continueAsNewDue() bool {
 // continueAsNew hands the state to a new run: signals already delivered are handled,
 // update handlers finish, records are written, and the state goes as the new input.
 func (c *caseRun) continueAsNew() error {
-	c.drainSignals()
+	c.drainSignals(c.ctx)
 	if err := workflow.Await(c.ctx, func() bool { return workflow.AllHandlersFinished(c.ctx) }); err != nil {
 		return fmt.Errorf("finish handlers before continue-as-new: %w", err)
 	}
-	c.drainSignals()
+	c.drainSignals(c.ctx)
 	if err := c.sync(); err != nil {
 		return err
 	}

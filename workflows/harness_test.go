@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/mock"
+	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/testsuite"
 
@@ -31,7 +32,10 @@ type harness struct {
 	records    []activities.Record
 	reminders  []activities.ReminderRequest
 	assigns    []activities.AssignRequest
+	refChecks  []activities.RefCheck
 	unanswered int
+	// refs answers the reference checks: nil vouches for every id.
+	refs func(activities.RefCheck) []*contract.FieldError
 }
 
 // start is 10:00 in Taipei: inside the contact window.
@@ -78,6 +82,16 @@ func newHarness(t *testing.T) *harness {
 			}
 			return out, nil
 		})
+	h.env.OnActivity(a.CheckRefs, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, req activities.RefCheck) ([]*contract.FieldError, error) {
+			h.mu.Lock()
+			defer h.mu.Unlock()
+			h.refChecks = append(h.refChecks, req)
+			if h.refs == nil {
+				return nil, nil
+			}
+			return h.refs(req), nil
+		})
 	h.env.OnActivity(a.Persist, mock.Anything, mock.Anything).Return(
 		func(_ context.Context, b activities.Batch) error {
 			h.mu.Lock()
@@ -100,6 +114,10 @@ func (h *harness) run(in contract.CaseInput) {
 	h.t.Helper()
 	if in.AccountID == "" {
 		in.AccountID = "A1"
+	}
+	h.env.SetStartWorkflowOptions(client.StartWorkflowOptions{ID: contract.WorkflowID(in.AccountID)})
+	if in.State != nil {
+		h.env.SetContinuedExecutionRunID("previous-run")
 	}
 	h.env.ExecuteWorkflow(CaseWorkflow, in)
 	if h.unanswered != 0 {
@@ -127,12 +145,7 @@ func (h *harness) update(name string, payload any, check func(rejected error)) {
 	h.env.UpdateWorkflow(name, "", &testsuite.TestUpdateCallback{
 		OnAccept: func() {},
 		OnReject: answered,
-		OnComplete: func(_ any, err error) {
-			if err != nil {
-				h.t.Errorf("update %s failed after acceptance: %v", name, err)
-			}
-			answered(nil)
-		},
+		OnComplete: func(_ any, err error) { answered(err) }, // refused by the handler: recorded in history
 	}, payload)
 }
 

@@ -34,7 +34,7 @@ func (c *caseRun) checkPhoneVerified(p *contract.PhoneVerified) error {
 	if !c.isAssigned(p.AgentID, contract.RolePhone) {
 		return contract.Reject(contract.ActionPhoneVerified, "agentId", "%s is not the phone agent of this case (%v)", p.AgentID, c.st.Assigned[contract.RolePhone])
 	}
-	return c.checkPast(contract.ActionPhoneVerified, "calledAt", p.CalledAt)
+	return c.checkReported(contract.ActionPhoneVerified, "calledAt", p.CalledAt)
 }
 
 // applyPhoneVerified records the call. A call that broke a contact rule is still recorded,
@@ -83,18 +83,17 @@ func (c *caseRun) conversation(at time.Time, callbackAsked bool) {
 	c.st.CallbackRequested = callbackAsked
 }
 
-// checkStep rejects an action that is not the one the case waits for now.
+// checkStep rejects an action that is not the one the case waits for now. (A contact
+// during a dispute hold or a pause is refused later, once it is recorded: see register.)
 func (c *caseRun) checkStep(action string, stage contract.Stage) error {
-	switch {
-	case c.st.Stage != stage:
+	if c.st.Stage != stage {
 		return contract.Reject(action, "case", "is in stage %s, not %s", c.st.Stage, stage)
-	case c.st.Hold:
-		return contract.Reject(action, "case", "is on dispute hold: no collection contact until a supervisor resumes")
-	case c.st.Paused:
-		return contract.Reject(action, "case", "is paused (%s): a supervisor must resume it first", c.st.PauseReason)
 	}
 	return nil
 }
+
+// clockSkew is how far a reported time may be off the workflow's clock.
+const clockSkew = 5 * time.Minute
 
 // checkPast rejects a time in the future (beyond a few minutes of clock skew).
 func (c *caseRun) checkPast(action, field, v string) error {
@@ -102,8 +101,25 @@ func (c *caseRun) checkPast(action, field, v string) error {
 	if err != nil {
 		return &contract.ValidationError{Action: action, Fields: []*contract.FieldError{err.(*contract.FieldError)}}
 	}
-	if t.After(c.now().Add(5 * time.Minute)) {
+	if t.After(c.now().Add(clockSkew)) {
 		return contract.Reject(action, field, "%s is in the future", v)
+	}
+	return nil
+}
+
+// checkReported rejects a reported contact's time that is in the future, or before its
+// task opened: a backdated call must not dodge the call cap.
+func (c *caseRun) checkReported(action, field, v string) error {
+	if err := c.checkPast(action, field, v); err != nil {
+		return err
+	}
+	t, _ := contract.ParseTime(field, v)
+	opened := c.st.StageSince
+	if p := c.st.Pending; p != nil && p.Action == action {
+		opened = p.Since
+	}
+	if t.Before(opened.Add(-clockSkew)) {
+		return contract.Reject(action, field, "%s is before its task opened (%s)", v, stamp(opened))
 	}
 	return nil
 }

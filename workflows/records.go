@@ -14,14 +14,14 @@ import (
 // maxTimeline is how many timeline entries the state keeps; the audit log keeps all.
 const maxTimeline = 100
 
-// record queues one write of the business record. Its key comes from the case and the
+// record queues one write of the business record. Its key comes from the case's key and the
 // workflow's own sequence, so a retried or replayed write is a no-op in PostgreSQL.
 func (c *caseRun) record(r activities.Record) {
 	c.st.Seq++
 	r.Seq = c.st.Seq
-	r.CaseID = c.st.CaseID
+	r.CaseID = c.st.CaseKey
 	r.Attempt = int64(workflow.GetInfo(c.ctx).GetCurrentHistoryLength())
-	r.Key = fmt.Sprintf("%s/%d.%d", c.st.CaseID, c.st.Seq, r.Attempt)
+	r.Key = fmt.Sprintf("%s/%d.%d", c.st.CaseKey, c.st.Seq, r.Attempt)
 	if r.At.IsZero() {
 		r.At = c.now()
 	}
@@ -67,7 +67,7 @@ func (c *caseRun) sync() error {
 		c.lastRow = row
 	}
 	for len(c.records) > 0 {
-		batch := activities.Batch{CaseID: c.st.CaseID, Records: c.records}
+		batch := activities.Batch{CaseID: c.st.CaseKey, Records: c.records}
 		c.records = nil
 		if err := c.runLocal("Persist", a.Persist, batch, nil); err != nil {
 			return fmt.Errorf("persist %d records of %s: %w", len(batch.Records), c.st.CaseID, err)

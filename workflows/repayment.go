@@ -1,10 +1,12 @@
 package workflows
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"time"
 
+	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/casework/casework/activities"
@@ -66,16 +68,40 @@ func (c *caseRun) confirmPlan(now time.Time) (later time.Time, err error) {
 		return time.Time{}, nil
 	}
 	req := activities.ReminderRequest{
-		Key: fmt.Sprintf("%s/plan-%d/confirmation", c.st.CaseID, plan.Number), Kind: "confirmation",
+		Key: fmt.Sprintf("%s/plan-%d/confirmation", c.st.CaseKey, plan.Number), Kind: "confirmation", CaseKey: c.st.CaseKey,
 		CaseID: c.st.CaseID, AccountID: c.st.AccountID, PhoneID: c.st.PhoneID, Channel: contract.ChannelSMS,
 		Installment: 1, DueDate: first.DueDate, Amount: first.Amount, Currency: c.st.Currency, ScheduledAt: now,
+		NotAfter: c.clock.WindowEnd(now, rules.WindowOf(c.st.Policy)),
 	}
-	if err := workflow.ExecuteActivity(c.ctx, a.SendReminder, req).Get(c.ctx, nil); err != nil {
-		return time.Time{}, fmt.Errorf("send plan confirmation %s: %w", req.Key, err)
+	sent, err := c.handOver("plan-confirmation", req)
+	if err != nil || !sent {
+		return time.Time{}, err
 	}
 	c.st.Contacts++
 	c.event("plan-confirmation", "workflow", true, fmt.Sprintf("plan %d: %d installments, the first due %s", plan.Number, len(plan.Installments), first.DueDate), "", true, req)
 	return time.Time{}, nil
+}
+
+// handOver has the notifier send a message and reports whether it went out. One that the
+// activity skipped at the hand-off (a hold, a pause, too late for its window, nothing
+// owed) or that the channel refused for good is recorded, with the reason, and the plan
+// goes on.
+func (c *caseRun) handOver(kind string, req activities.ReminderRequest) (sent bool, err error) {
+	var res activities.ReminderResult
+	err = workflow.ExecuteActivity(c.ctx, a.SendReminder, req).Get(c.ctx, &res)
+	var app *temporal.ApplicationError
+	switch {
+	case errors.As(err, &app) && app.Type() == activities.ErrTypePermanentSend:
+		c.event(kind, "workflow", false, "not sent: the channel refused it for good: "+app.Message(), "", false, nil)
+		c.alert("reminder-failed", fmt.Sprintf("%s %s refused by the channel: %s", kind, req.Key, app.Message()))
+		return false, nil
+	case err != nil:
+		return false, fmt.Errorf("send %s %s: %w", kind, req.Key, err)
+	case res.Skipped:
+		c.event(kind, "workflow", false, "skipped at the hand-off: "+res.Reason, "", false, nil)
+		return false, nil
+	}
+	return true, nil
 }
 
 // reminderAt is when reminder r of installment in goes out: hour ReminderHour debtor-local,
@@ -135,13 +161,14 @@ func (c *caseRun) remind(i int, in *contract.Installment, r contract.Reminder, a
 		return nil
 	}
 	req := activities.ReminderRequest{
-		Key:    fmt.Sprintf("%s/plan-%d/installment-%d/reminder-%d", c.st.CaseID, c.st.Plan.Number, i+1, in.Reminded+1),
-		CaseID: c.st.CaseID, AccountID: c.st.AccountID, PhoneID: c.st.PhoneID, Channel: r.Channel,
+		Key:    fmt.Sprintf("%s/plan-%d/installment-%d/reminder-%d", c.st.CaseKey, c.st.Plan.Number, i+1, in.Reminded+1),
+		CaseID: c.st.CaseID, CaseKey: c.st.CaseKey, AccountID: c.st.AccountID, PhoneID: c.st.PhoneID, Channel: r.Channel,
 		Installment: i + 1, DueDate: in.DueDate, Amount: in.Amount - in.Paid, Currency: c.st.Currency, ScheduledAt: at,
+		NotAfter: earliest(c.clock.WindowEnd(now, rules.WindowOf(c.st.Policy)), in.DueAt),
 	}
-	var res activities.ReminderResult
-	if err := workflow.ExecuteActivity(c.ctx, a.SendReminder, req).Get(c.ctx, &res); err != nil {
-		return fmt.Errorf("send reminder %s: %w", req.Key, err)
+	sent, err := c.handOver(kind, req)
+	if err != nil || !sent {
+		return err
 	}
 	if r.Channel == contract.ChannelPhone {
 		c.st.Calls = append(c.st.Calls, now)

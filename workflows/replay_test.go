@@ -5,11 +5,14 @@ import (
 	"path/filepath"
 	"testing"
 
+	historypb "go.temporal.io/api/history/v1"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/worker"
+	"go.temporal.io/sdk/workflow"
 
 	"github.com/casework/casework/activities"
+	"github.com/casework/casework/contract"
 )
 
 // Every history recorded from the real server (testdata/histories, see
@@ -25,13 +28,43 @@ func TestReplayRecordedHistories(t *testing.T) {
 	}
 	for _, f := range files {
 		t.Run(filepath.Base(f), func(t *testing.T) {
-			r := worker.NewWorkflowReplayer()
-			r.RegisterWorkflow(CaseWorkflow)
-			if err := r.ReplayWorkflowHistoryFromJSONFile(nil, f); err != nil {
-				t.Fatalf("replay %s: %v", f, err)
-			}
+			replay(t, f)
 		})
 	}
+}
+
+// replay replays a recorded history under its own workflow ID (the workflow checks that
+// its input's account is its ID's), read from the recorded input.
+func replay(t *testing.T, file string) {
+	t.Helper()
+	hist := readHistory(t, file)
+	var in contract.CaseInput
+	start := hist.GetEvents()[0].GetWorkflowExecutionStartedEventAttributes()
+	if err := converter.GetDefaultDataConverter().FromPayloads(start.GetInput(), &in); err != nil {
+		t.Fatalf("%s: read the start input: %v", file, err)
+	}
+	r := worker.NewWorkflowReplayer()
+	r.RegisterWorkflow(CaseWorkflow)
+	err := r.ReplayWorkflowHistoryWithOptions(nil, hist, worker.ReplayWorkflowHistoryOptions{
+		OriginalExecution: workflow.Execution{ID: contract.WorkflowID(in.AccountID), RunID: "replay"},
+	})
+	if err != nil {
+		t.Fatalf("replay %s: %v", file, err)
+	}
+}
+
+func readHistory(t *testing.T, file string) *historypb.History {
+	t.Helper()
+	f, err := os.Open(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	hist, err := client.HistoryFromJSON(f, client.HistoryJSONOptions{})
+	if err != nil {
+		t.Fatalf("%s: %v", file, err)
+	}
+	return hist
 }
 
 // The plan confirmation came with version 1 of the workflow (GetVersion
@@ -56,15 +89,7 @@ type historyFacts struct {
 
 func versionsIn(t *testing.T, file string) historyFacts {
 	t.Helper()
-	f, err := os.Open(file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	hist, err := client.HistoryFromJSON(f, client.HistoryJSONOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	hist := readHistory(t, file)
 	facts := historyFacts{changes: map[string]bool{}}
 	dc := converter.GetDefaultDataConverter()
 	for _, ev := range hist.GetEvents() {

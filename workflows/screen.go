@@ -14,12 +14,16 @@ import (
 // this case's overrides on top, as the screen activity resolved them.
 func (c *caseRun) screen() error {
 	var res activities.ScreenResult
-	req := activities.ScreenRequest{CaseID: c.st.CaseID, AccountID: c.st.AccountID, Overrides: c.in.Policy}
+	req := activities.ScreenRequest{CaseID: c.st.CaseID, AccountID: c.st.AccountID, Overrides: c.in.Policy,
+		FirstRunID: workflow.GetInfo(c.ctx).FirstRunID}
 	if err := c.runLocal("Screen", a.Screen, req, &res); err != nil {
 		return fmt.Errorf("screen %s: %w", c.st.CaseID, err)
 	}
 	if res.PolicyError != "" { // bad overrides must not strand the case: it runs on the deployment's policy
 		c.event("policy", "starter", false, res.PolicyError, "", false, nil)
+	}
+	if res.CaseKey != "" {
+		c.st.CaseKey = res.CaseKey
 	}
 	c.st.Policy = res.Policy
 	c.st.Region, c.st.Timezone, c.st.Currency = res.Region, res.Timezone, res.Currency

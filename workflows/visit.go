@@ -40,7 +40,7 @@ func (c *caseRun) checkVisitReport(p *contract.VisitReport) error {
 	if p.AddressID != c.st.VerifiedAddressID {
 		return contract.Reject(action, "addressId", "%s is not the phone-verified cardholder address %s: no visit to any other address", p.AddressID, c.st.VerifiedAddressID)
 	}
-	return c.checkPast(action, "visitedAt", p.VisitedAt)
+	return c.checkReported(action, "visitedAt", p.VisitedAt)
 }
 
 // willingnessShare is the part of the observed monthly capacity the assessment counts on.
