@@ -36,6 +36,8 @@ type harness struct {
 	unanswered int
 	// refs answers the reference checks: nil vouches for every id.
 	refs func(activities.RefCheck) []*contract.FieldError
+	// send answers SendReminder after it is recorded: nil sends.
+	send func(activities.ReminderRequest) (activities.ReminderResult, error)
 }
 
 // start is 10:00 in Taipei: inside the contact window.
@@ -104,6 +106,9 @@ func newHarness(t *testing.T) *harness {
 			h.mu.Lock()
 			defer h.mu.Unlock()
 			h.reminders = append(h.reminders, req)
+			if h.send != nil {
+				return h.send(req)
+			}
 			return activities.ReminderResult{Sent: true, SentAt: h.env.Now()}, nil
 		})
 	return h

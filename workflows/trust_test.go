@@ -1,0 +1,189 @@
+package workflows
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/casework/casework/activities"
+	"github.com/casework/casework/contract"
+)
+
+// The trust boundary in the workflow (DESIGN.md "Who may do what"): what a client sends is
+// refused unless the case's rules and PostgreSQL vouch for it, and nothing a person
+// reports is lost.
+
+// A start takes accountId and policy only: an account other than the workflow ID's, or a
+// state (stage, assignees, supervisors) on a run that continues nothing, is refused.
+func TestStartIsRefusedUnlessItsAccountIsItsID(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		id   string
+		in   contract.CaseInput
+		want string
+	}{
+		{"another account", "case-A1", contract.CaseInput{AccountID: "A2"}, `accountId "A2" is not the account of workflow case-A1`},
+		{"not a case id", "A1", contract.CaseInput{AccountID: "A1"}, "not a case id"},
+		{"state on a fresh start", "case-A1", contract.CaseInput{AccountID: "A1", State: &contract.Status{
+			CaseID: "case-A1", AccountID: "A1", Stage: contract.StageRepayment, Supervisors: []string{"mallory"},
+		}}, "state is carried only by a continued run"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t)
+			h.env.SetStartWorkflowOptions(client.StartWorkflowOptions{ID: tc.id})
+			h.env.ExecuteWorkflow(CaseWorkflow, tc.in)
+			err := h.env.GetWorkflowError()
+			var app *temporal.ApplicationError
+			if !errors.As(err, &app) || app.Type() != ErrTypeInvalidStart || !strings.Contains(app.Error(), tc.want) {
+				t.Fatalf("start %s with %+v: %v, want refused with %q", tc.id, tc.in, err, tc.want)
+			}
+			if len(h.recordsOf(activities.RecordCase)) != 0 {
+				t.Error("a refused start wrote records")
+			}
+		})
+	}
+}
+
+// Every id an action names is checked against PostgreSQL: an address of another debtor is
+// refused with the field named, the refusal is in the audit log as a contact (the call
+// happened), and the step stays open; the check went out with the case's account.
+func TestIDsAreCheckedAgainstTheDatabase(t *testing.T) {
+	h := newHarness(t)
+	h.refs = func(req activities.RefCheck) []*contract.FieldError {
+		var out []*contract.FieldError
+		for _, r := range req.Addresses {
+			if r.ID == "adr-of-a-stranger" {
+				out = append(out, contract.Invalid(r.Field, "%s is not an address recorded for this case's account", r.ID))
+			}
+		}
+		return out
+	}
+	h.at(time.Minute, func() {
+		p := h.confirmed()
+		p.Outcome, p.AddressID = contract.PhoneAddressChanged, "adr-of-a-stranger"
+		h.reject(contract.ActionPhoneVerified, p, "addressId", "not an address recorded for this case's account")
+	})
+	h.expectStage(2*time.Minute, contract.StagePhoneVerify)
+	h.closeAt(3 * time.Minute)
+	h.run(contract.CaseInput{})
+	s := h.result()
+	if s.VerifiedAddressID != "" {
+		t.Errorf("verified address %q: the stranger's address was taken", s.VerifiedAddressID)
+	}
+	var checked bool
+	for _, r := range h.refChecks {
+		checked = checked || (r.AccountID == "A1" && len(r.Addresses) == 1 && r.Agents[0].ID == "phone-1")
+	}
+	if !checked {
+		t.Errorf("reference checks %+v: none for account A1 with the address and the agent", h.refChecks)
+	}
+	rows := h.audit(contract.ActionPhoneVerified)
+	if len(rows) != 1 || rows[0].Accepted || !rows[0].Contact || !strings.Contains(rows[0].Reason, "addressId") {
+		t.Errorf("audit rows %+v, want the refused call recorded as a contact", rows)
+	}
+}
+
+// A reported call or visit must be dated on or after its task opened: a backdated call
+// cannot dodge the call cap.
+func TestReportedContactsCannotBeBackdated(t *testing.T) {
+	h := newHarness(t)
+	h.at(time.Hour, func() {
+		p := h.confirmed()
+		p.CalledAt = h.now().Add(-2 * time.Hour).UTC().Format(time.RFC3339)
+		h.reject(contract.ActionPhoneVerified, p, "calledAt", "before its task opened")
+		h.accept(contract.ActionPhoneVerified, h.confirmed())
+	})
+	h.at(2*time.Hour, func() {
+		p := h.visitReport()
+		p.VisitedAt = h.now().Add(-3 * time.Hour).UTC().Format(time.RFC3339)
+		h.reject(contract.ActionVisitReport, p, "visitedAt", "before its task opened")
+	})
+	h.closeAt(3 * time.Hour)
+	h.run(contract.CaseInput{})
+	if s := h.result(); len(s.Calls) != 1 {
+		t.Errorf("calls %v, want only the one dated in its task", s.Calls)
+	}
+}
+
+// A contact reported during a dispute hold (or a pause) does not complete its step, but
+// it is recorded: in the audit log as a contact and a violation, and shown to supervisors.
+func TestContactDuringHoldIsRecordedAsViolation(t *testing.T) {
+	h := newHarness(t)
+	h.at(time.Minute, func() {
+		h.accept(contract.ActionAnomaly, contract.AnomalyReport{Kind: contract.AnomalyDispute, ReportedBy: "phone-1"})
+	})
+	h.at(2*time.Minute, func() {
+		h.reject(contract.ActionPhoneVerified, h.confirmed(), "dispute hold", "recorded as a guardrail violation")
+	})
+	h.at(3*time.Minute, func() {
+		h.signal(contract.ActionPhoneVerified, h.confirmed()) // the same by signal
+	})
+	h.closeAt(4 * time.Minute)
+	h.run(contract.CaseInput{})
+	s := h.result()
+	if s.Violations != 2 || s.Contacts != 2 || s.VerifiedAddressID != "" {
+		t.Errorf("violations %d contacts %d verified %q: want 2 violations, 2 contacts, nothing verified", s.Violations, s.Contacts, s.VerifiedAddressID)
+	}
+	var flagged int
+	for _, e := range h.audit(contract.ActionPhoneVerified) {
+		if !e.Accepted && e.Contact && strings.Contains(e.Violation, "dispute hold") {
+			flagged++
+		}
+	}
+	if flagged != 2 {
+		t.Errorf("audit: %d calls during the hold flagged, want 2 (update and signal): %+v", flagged, h.audit(contract.ActionPhoneVerified))
+	}
+	var alerts int
+	for _, r := range h.recordsOf(activities.RecordAlert) {
+		if r.Alert.Kind == "guardrail-violation" {
+			alerts++
+		}
+	}
+	if alerts != 2 {
+		t.Errorf("%d violation alerts, want 2", alerts)
+	}
+}
+
+// A reminder the activity skips at the hand-off (the window closed while the gateway was
+// down) and one the channel refuses for good are recorded with the reason; the plan goes
+// on and the case completes.
+func TestRemindersSkippedOrRefusedAtHandOverAreRecorded(t *testing.T) {
+	h := newHarness(t)
+	calls := 0
+	h.send = func(req activities.ReminderRequest) (activities.ReminderResult, error) {
+		calls++
+		if req.NotAfter.IsZero() || req.CaseKey != "case-A1" {
+			t.Errorf("reminder %s without its deadline or case key: %+v", req.Key, req)
+		}
+		switch calls {
+		case 1:
+			return activities.ReminderResult{}, nil // the plan confirmation: sent
+		case 2:
+			return activities.ReminderResult{Skipped: true, Reason: "too late: its contact window closed"}, nil
+		default:
+			return activities.ReminderResult{}, temporal.NewNonRetryableApplicationError("number opted out", activities.ErrTypePermanentSend, nil)
+		}
+	}
+	at := h.driveTo(contract.StageRepayment)
+	h.at(at+9*contract.Day+12*time.Hour, func() { h.accept(contract.ActionPaymentReceived, h.payment("all", 500000)) })
+	h.at(at+20*contract.Day, func() {
+		h.accept(contract.ActionSurveyResult, contract.SurveyResult{AgentID: "phone-1", Reached: false})
+	})
+	h.run(contract.CaseInput{})
+	s := h.result()
+	if s.Outcome != contract.OutcomePlanCompleted {
+		t.Fatalf("outcome %s, want plan-completed", s.Outcome)
+	}
+	var skipped, refused bool
+	for _, e := range h.audit("") {
+		skipped = skipped || (!e.Accepted && strings.Contains(e.Reason, "skipped at the hand-off: too late"))
+		refused = refused || (!e.Accepted && strings.Contains(e.Reason, "refused it for good: number opted out"))
+	}
+	if !skipped || !refused {
+		t.Errorf("audit: skipped %t refused %t, want both recorded", skipped, refused)
+	}
+}
