@@ -155,7 +155,7 @@ type Batch struct {
 type ReminderRequest struct {
 	Key         string    `json:"key"`
 	CaseKey     string    `json:"caseKey,omitempty"` // the case's key in PostgreSQL (CaseID when empty)
-	Kind        string    `json:"kind,omitempty"` // "" (a reminder) or "confirmation" (of a new plan)
+	Kind        string    `json:"kind,omitempty"`    // "" (a reminder) or "confirmation" (of a new plan)
 	CaseID      string    `json:"caseId"`
 	AccountID   string    `json:"accountId"`
 	PhoneID     string    `json:"phoneId"`

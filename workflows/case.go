@@ -121,7 +121,6 @@ func newCase(ctx workflow.Context, in contract.CaseInput) *caseRun {
 	c.st = &contract.Status{
 		CaseID:       id,
 		CaseKey:      id, // until screening gives the case its own
-		
 		AccountID:    in.AccountID,
 		Stage:        contract.StageScreen,
 		Assigned:     map[string][]string{},

@@ -148,8 +148,8 @@ func (h *harness) update(name string, payload any, check func(rejected error)) {
 		check(err)
 	}
 	h.env.UpdateWorkflow(name, "", &testsuite.TestUpdateCallback{
-		OnAccept: func() {},
-		OnReject: answered,
+		OnAccept:   func() {},
+		OnReject:   answered,
 		OnComplete: func(_ any, err error) { answered(err) }, // refused by the handler: recorded in history
 	}, payload)
 }
