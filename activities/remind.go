@@ -18,6 +18,13 @@ import (
 // the channel refused a message for good.
 const ErrTypePermanentSend = "PermanentSendError"
 
+// handOverLease is how long a hand-off is another attempt's: longer than an attempt runs
+// (30 s), so that only a crashed attempt's hand-off is taken over, with the same key.
+const handOverLease = time.Minute
+
+// errHandOverInProgress is retried: another attempt is handing the reminder over now.
+var errHandOverInProgress = errors.New("another attempt is handing this reminder over: try again later")
+
 // SendReminder sends one reminder exactly once, and only while it may still go out. The
 // outbox row, keyed by the reminder, is written first; then, with no transaction open,
 // the reminder is checked again at the moment of the hand-off (the case not on hold,
@@ -70,8 +77,16 @@ func (a *Activities) sendReminder(ctx context.Context, req ReminderRequest) (Rem
 		}
 		return ReminderResult{Skipped: true, Reason: why}, nil
 	}
-	if _, err := a.DB.Exec(ctx, `UPDATE outbox SET handed_at = $2, attempts = attempts + 1 WHERE message_key = $1`, req.Key, now); err != nil {
+	// the hand-off is claimed for a lease longer than an attempt may run: a concurrent
+	// attempt (one that timed out but still runs) does not hand it over a second time
+	tag, err := a.DB.Exec(ctx, `UPDATE outbox SET handed_at = $2, attempts = attempts + 1
+		WHERE message_key = $1 AND sent_at IS NULL AND skipped_at IS NULL AND failed_at IS NULL
+		  AND (handed_at IS NULL OR handed_at < $2::timestamptz - make_interval(secs => $3::float8))`, req.Key, now, handOverLease.Seconds())
+	if err != nil {
 		return ReminderResult{}, fmt.Errorf("outbox mark handed over: %w", err)
+	}
+	if tag.RowsAffected() == 0 {
+		return ReminderResult{}, errHandOverInProgress
 	}
 	msg := notify.Message{Key: req.Key, Channel: req.Channel, PhoneID: req.PhoneID, To: number, Text: reminderText(req)}
 	if err := a.Notifier.Send(ctx, msg); err != nil {
@@ -85,13 +100,30 @@ func (a *Activities) sendReminder(ctx context.Context, req ReminderRequest) (Rem
 		return ReminderResult{}, temporal.NewNonRetryableApplicationError(perm.Reason, ErrTypePermanentSend, err)
 	}
 	sent := time.Now()
-	if _, err := a.DB.Exec(ctx, `UPDATE outbox SET sent_at = $2 WHERE message_key = $1`, req.Key, sent); err != nil {
-		return ReminderResult{}, fmt.Errorf("outbox mark sent: %w", err)
+	if err := a.markSent(ctx, req.Key, sent); err != nil {
+		return ReminderResult{}, err
 	}
 	if activity.IsActivity(ctx) { // not when called directly, as the tests do
 		activity.GetMetricsHandler(ctx).WithTags(map[string]string{"channel": req.Channel}).Counter(contract.MetricRemindersSent).Inc(1)
 	}
 	return ReminderResult{Sent: true, SentAt: sent}, nil
+}
+
+// markSent notes that the channel took the message. A lost connection is tried again
+// for a few seconds here: failing now would hand the message over again after the lease.
+func (a *Activities) markSent(ctx context.Context, key string, at time.Time) error {
+	var err error
+	for wait := 100 * time.Millisecond; wait < 5*time.Second; wait *= 2 {
+		if _, err = a.DB.Exec(ctx, `UPDATE outbox SET sent_at = $2 WHERE message_key = $1`, key, at); err == nil {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("outbox mark sent: %w", err)
+		case <-time.After(wait):
+		}
+	}
+	return fmt.Errorf("outbox mark sent: %w", err)
 }
 
 // mayHandOver checks a reminder at the moment it would be handed to the channel. It

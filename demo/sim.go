@@ -280,7 +280,15 @@ func (s *Sim) phone(ctx context.Context, t task, c *simCase, st *view, agent str
 		}
 		call.Outcome, call.AddressID = contract.PhoneAddressChanged, id
 	case c.scenario == AfterHoursCall && c.phoneTasks == 1:
-		call.CalledAt = afterHours(st).UTC().Format(time.RFC3339Nano)
+		night := afterHours(st)
+		if night.Before(t.Created) { // a call is dated after its task opened: wait for the night to come
+			c.phoneTasks--
+			s.mu.Lock()
+			delete(s.handled, t.ID)
+			s.mu.Unlock()
+			return
+		}
+		call.CalledAt = night.UTC().Format(time.RFC3339Nano)
 	case c.scenario == Rejected && !c.badSent:
 		c.badSent = true
 		// a tool that sends a signal with a typo: recorded as rejected, the case goes on

@@ -99,7 +99,9 @@ func Inbox(ctx context.Context, db *pgxpool.Pool, agent string) ([]Task, error) 
 	}
 	tasks, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (Task, error) {
 		var t Task
-		return t, row.Scan(&t.CaseID, &t.Action, &t.Deadline, &t.NotBefore, &t.NotBeforeReason, &t.AddressID)
+		err := row.Scan(&t.CaseID, &t.Action, &t.Deadline, &t.NotBefore, &t.NotBeforeReason, &t.AddressID)
+		t.CaseID = contract.WorkflowIDOfCaseKey(t.CaseID) // a case key names its workflow
+		return t, err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("inbox of %s: %w", agent, err)

@@ -154,30 +154,35 @@ func TestReminderSentExactlyOnce(t *testing.T) {
 	account := newAccount(t)
 	req := activities.ReminderRequest{Key: contract.WorkflowID(account) + "/plan-1/installment-1/reminder-1", CaseID: contract.WorkflowID(account),
 		AccountID: account, Channel: contract.ChannelSMS, Installment: 1, DueDate: "2026-12-24", Amount: 1000, Currency: "TWD", ScheduledAt: time.Now()}
-	var sent, already int
+	req.PhoneID = openRepayingCase(t, account)
+	var sent, already, busy int
 	var wg sync.WaitGroup
 	var mu sync.Mutex
-	for range 5 { // at once: the outbox row's lock serialises them
+	for range 5 { // at once: the first to claim the hand-off sends, the others are told to retry
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			res, err := acts.SendReminder(ctx, req)
 			mu.Lock()
 			defer mu.Unlock()
-			if err != nil {
+			switch {
+			case err != nil && strings.Contains(err.Error(), "another attempt is handing this reminder over"):
+				busy++
+			case err != nil:
 				t.Error(err)
-			}
-			if res.Sent {
+			case res.Sent:
 				sent++
-			}
-			if res.AlreadySent {
+			case res.AlreadySent:
 				already++
 			}
 		}()
 	}
 	wg.Wait()
-	if sent != 1 || already != 4 || n.n.Load() != 1 {
-		t.Fatalf("sent %d, already %d, notifier calls %d; want 1, 4, 1", sent, already, n.n.Load())
+	if sent != 1 || already+busy != 4 || n.n.Load() != 1 {
+		t.Fatalf("sent %d, already %d, busy %d, notifier calls %d; want 1, 4 in all, 1", sent, already, busy, n.n.Load())
+	}
+	if res, err := acts.SendReminder(ctx, req); err != nil || !res.AlreadySent || n.n.Load() != 1 {
+		t.Fatalf("retried after the send: %+v %v (notifier calls %d), want already sent", res, err, n.n.Load())
 	}
 	var attempts int
 	if err := stack.db.QueryRow(ctx, `SELECT attempts FROM outbox WHERE message_key = $1 AND sent_at IS NOT NULL`, req.Key).Scan(&attempts); err != nil || attempts != 1 {

@@ -30,7 +30,23 @@ pg_dir="$dev/pg"
 search_attributes=(CaseStage=Keyword CaseOutcome=Keyword PendingAction=Keyword AssignedAgents=KeywordList
   DaysPastDue=Int AmountDue=Int Region=Keyword NextDeadline=Datetime CaseFlags=KeywordList)
 
+api_addr=${CASEWORK_API_ADDR:-127.0.0.1:8088} # bin/api: the agents' API, the web console and the codec server
+
 log() { echo "stack: $*" >&2; }
+
+# Secrets of the development stack, made once under .dev/ (ignored by git, readable by its
+# owner only): the payload codec's AES-256 key and the operations credential of the codec
+# server. Production supplies its own (see the README's Security section).
+make_secrets() {
+  mkdir -p "$dev"
+  if [ ! -s "$dev/codec-keys" ]; then
+    log "generating a development payload key in .dev/codec-keys"
+    (umask 077 && printf 'dev-%s:%s\n' "$(date +%Y%m%d)" "$(head -c 32 /dev/urandom | base64 -w0)" >"$dev/codec-keys")
+  fi
+  if [ ! -s "$dev/ops-secret" ]; then
+    (umask 077 && head -c 24 /dev/urandom | base64 -w0 | tr '+/' '-_' >"$dev/ops-secret")
+  fi
+}
 
 listening() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
@@ -50,6 +66,7 @@ start_temporal() {
     local args=(server start-dev --ip 127.0.0.1 --port "$temporal_port" --ui-port "$ui_port"
       --db-filename "$dev/temporal/temporal.db" --log-level warn --namespace default --namespace "$test_namespace" --namespace "$bench_namespace")
     for sa in "${search_attributes[@]}"; do args+=(--search-attribute "$sa"); done
+    args+=(--ui-codec-endpoint "http://$api_addr/codec") # bin/api's codec server decodes for the Web UI
     nohup "$tools/temporal" "${args[@]}" >"$dev/temporal/server.log" 2>&1 &
     echo $! >"$dev/temporal/pid"
   fi
@@ -287,10 +304,16 @@ print_env() {
   echo "export TEMPORAL_ADDRESS='${TEMPORAL_ADDRESS:-127.0.0.1:$port}'"
   echo "export TEMPORAL_NAMESPACE='${TEMPORAL_NAMESPACE:-$ns}'"
   echo "export PATH=\"$tools:$root/bin:\$PATH\""
+  echo "export CASEWORK_CODEC_KEYS_FILE='$dev/codec-keys'"
+  echo "export CASEWORK_OPS_SECRET_FILE='$dev/ops-secret'"
+  echo "export CASEWORK_API_URL='http://$api_addr'"
+  echo "export TEMPORAL_CODEC_ENDPOINT='http://$api_addr/codec'"
+  echo "export TEMPORAL_CODEC_AUTH='Bearer $(cat "$dev/ops-secret")'"
 }
 
 case "${1:-up}" in
   up)
+    make_secrets
     start_postgres
     start_temporal
     print_env casework >"$dev/env"
@@ -299,6 +322,7 @@ case "${1:-up}" in
     log "ready: source .dev/env; Web UI http://127.0.0.1:$ui_port"
     ;;
   up-server)
+    make_secrets
     start_postgres
     start_server
     print_env casework default "$server_port" >"$dev/server-env"

@@ -71,7 +71,7 @@ func (c *caseRun) confirmPlan(now time.Time) (later time.Time, err error) {
 		Key: fmt.Sprintf("%s/plan-%d/confirmation", c.st.CaseKey, plan.Number), Kind: "confirmation", CaseKey: c.st.CaseKey,
 		CaseID: c.st.CaseID, AccountID: c.st.AccountID, PhoneID: c.st.PhoneID, Channel: contract.ChannelSMS,
 		Installment: 1, DueDate: first.DueDate, Amount: first.Amount, Currency: c.st.Currency, ScheduledAt: now,
-		NotAfter: c.clock.WindowEnd(now, rules.WindowOf(c.st.Policy)),
+		NotAfter: c.handOverBy(now, time.Time{}),
 	}
 	sent, err := c.handOver("plan-confirmation", req)
 	if err != nil || !sent {
@@ -80,6 +80,21 @@ func (c *caseRun) confirmPlan(now time.Time) (later time.Time, err error) {
 	c.st.Contacts++
 	c.event("plan-confirmation", "workflow", true, fmt.Sprintf("plan %d: %d installments, the first due %s", plan.Number, len(plan.Installments), first.DueDate), "", true, req)
 	return time.Time{}, nil
+}
+
+// simulationSlack is the real time a simulation (a case day shorter than 24 hours) allows a
+// hand-off past its deadline: there an hour lasts a fraction of a second, and the
+// hand-off's own latency must not count as lateness. A real deployment allows none.
+const simulationSlack = 2 * time.Second
+
+// handOverBy is the last moment a message decided now may be handed to the channel: the
+// end of the contact window it was decided in, or the due time if earlier.
+func (c *caseRun) handOverBy(now, due time.Time) time.Time {
+	t := earliest(c.clock.WindowEnd(now, rules.WindowOf(c.st.Policy)), due)
+	if c.st.Policy.DayLength.D() < contract.Day {
+		t = t.Add(simulationSlack)
+	}
+	return t
 }
 
 // handOver has the notifier send a message and reports whether it went out. One that the
@@ -164,7 +179,7 @@ func (c *caseRun) remind(i int, in *contract.Installment, r contract.Reminder, a
 		Key:    fmt.Sprintf("%s/plan-%d/installment-%d/reminder-%d", c.st.CaseKey, c.st.Plan.Number, i+1, in.Reminded+1),
 		CaseID: c.st.CaseID, CaseKey: c.st.CaseKey, AccountID: c.st.AccountID, PhoneID: c.st.PhoneID, Channel: r.Channel,
 		Installment: i + 1, DueDate: in.DueDate, Amount: in.Amount - in.Paid, Currency: c.st.Currency, ScheduledAt: at,
-		NotAfter: earliest(c.clock.WindowEnd(now, rules.WindowOf(c.st.Policy)), in.DueAt),
+		NotAfter: c.handOverBy(now, in.DueAt),
 	}
 	sent, err := c.handOver(kind, req)
 	if err != nil || !sent {
