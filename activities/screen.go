@@ -11,10 +11,11 @@ import (
 )
 
 // Screen re-reads the account and decides whether it is selected for field collection. The
-// case's policy is the deployment's with the request's overrides on top.
+// case's policy is the deployment's with the request's overrides on top, when they only
+// tighten it; otherwise the deployment's, and the refusal is reported.
 func (a *Activities) Screen(ctx context.Context, req ScreenRequest) (ScreenResult, error) {
 	res := ScreenResult{Policy: a.Policy}
-	if p, err := a.Policy.WithOverrides(req.Overrides); err != nil {
+	if p, err := a.Policy.Tighten(req.Overrides); err != nil { // a case may only tighten it
 		res.PolicyError = err.Error()
 	} else {
 		res.Policy = p

@@ -14,20 +14,27 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/casework/casework/contract"
+	"github.com/casework/casework/platform"
 	"github.com/casework/casework/workflows"
 )
 
 // ErrAlreadyOpen is returned when the account already has an open case.
 var ErrAlreadyOpen = errors.New("already has an open case")
 
-// Start starts the case of an account, with optional policy overrides (a JSON object).
+// Start starts the case of an account, with optional policy overrides (a JSON object) that
+// may only tighten the deployment's policy (platform.DeploymentPolicy); the workflow checks
+// them again.
 // At most one case per account is open: a second start returns ErrAlreadyOpen.
 func Start(ctx context.Context, tc client.Client, accountID string, policy json.RawMessage) (client.WorkflowRun, error) {
 	if accountID == "" {
 		return nil, errors.New("start: account id is required")
 	}
 	if len(policy) > 0 {
-		if _, err := contract.DefaultPolicy().WithOverrides(policy); err != nil {
+		deployment, err := platform.DeploymentPolicy()
+		if err != nil {
+			return nil, fmt.Errorf("start %s: %w", accountID, err)
+		}
+		if _, err := deployment.Tighten(policy); err != nil { // a case may only tighten it
 			return nil, fmt.Errorf("start %s: %w", accountID, err)
 		}
 	}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"unicode/utf8"
 )
 
 // Decode reads the JSON payload of the named human action strictly (unknown fields, wrong
@@ -105,8 +106,12 @@ func jsonKind(goKind string) string {
 	return goKind
 }
 
-// strict decodes one JSON value into v, refusing unknown fields and trailing data.
+// strict decodes one JSON value into v, refusing unknown fields, trailing data and bytes
+// that are not UTF-8 (encoding/json would quietly turn them into U+FFFD).
 func strict(data []byte, v any) error {
+	if !utf8.Valid(data) {
+		return Invalid("payload", "is not valid UTF-8 (byte %d)", firstInvalidUTF8(data))
+	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
@@ -119,6 +124,18 @@ func strict(data []byte, v any) error {
 		return Invalid("payload", "must be a JSON object, not null")
 	}
 	return nil
+}
+
+// firstInvalidUTF8 returns the offset of the first byte of data that is not UTF-8.
+func firstInvalidUTF8(data []byte) int {
+	for i := 0; i < len(data); {
+		r, size := utf8.DecodeRune(data[i:])
+		if r == utf8.RuneError && size == 1 {
+			return i
+		}
+		i += size
+	}
+	return len(data)
 }
 
 // The payload types decode strictly wherever they are decoded (the SDK's data converter

@@ -52,6 +52,16 @@ func (p *problems) addErr(err error) {
 	*p = append(*p, &FieldError{Field: "payload", Reason: err.Error()})
 }
 
+// has reports whether a problem of the field is already listed.
+func (p problems) has(field string) bool {
+	for _, f := range p {
+		if f.Field == field {
+			return true
+		}
+	}
+	return false
+}
+
 func (p problems) err(action string) error {
 	if len(p) == 0 {
 		return nil

@@ -1,8 +1,11 @@
 package contract
 
 import (
+	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -43,7 +46,8 @@ const (
 
 // Policy holds the limits of the process. All durations are in case time: DayLength scales
 // them (and the case's calendar) so that a demo can run a day in seconds. The defaults are
-// DESIGN.md's; a deployment and each case may override any of them.
+// DESIGN.md's. A deployment's policy must keep the legal limits (Legal); a case's
+// overrides may only tighten the deployment's (Tighten).
 type Policy struct {
 	MinDaysPastDue      int        `json:"minDaysPastDue"`
 	MinAmount           int64      `json:"minAmount"`
@@ -71,8 +75,13 @@ type Policy struct {
 	MaxCalls             int      `json:"maxCalls"`
 	CallPeriod           Duration `json:"callPeriod"`
 	ConversationCooldown Duration `json:"conversationCooldown"`
-	// DayLength is how long a case day lasts in real time: 24h in production.
+	// DayLength is how long a case day lasts in real time: 24h in production. Only a
+	// simulation may shorten it.
 	DayLength Duration `json:"dayLength"`
+	// Simulation marks a deployment that is no real collection (the demo, tests,
+	// benchmarks): only there may a case day be shorter than 24 hours. It is set by the
+	// deployment, never by a case, and a case's status carries it with its policy.
+	Simulation bool `json:"simulation,omitempty"`
 	// ContinueAsNewAfter, when positive, continues a run as new once its history has
 	// this many events, before the server's own suggestion (tests use it).
 	ContinueAsNewAfter int `json:"continueAsNewAfter,omitempty"`
@@ -153,6 +162,9 @@ func (p Policy) Validate() error {
 	if p.MaxCalls < 1 {
 		e.add("maxCalls", "must be at least 1")
 	}
+	if p.ContinueAsNewAfter != 0 && p.ContinueAsNewAfter < MinContinueAsNewAfter {
+		e.add("continueAsNewAfter", "must be 0 (the server decides) or at least %d events, not %d", MinContinueAsNewAfter, p.ContinueAsNewAfter)
+	}
 	if p.ContactStartHour < 0 || p.ContactEndHour > 24 || p.ContactStartHour >= p.ContactEndHour {
 		e.add("contactStartHour", "the contact window must satisfy 0 <= start < end <= 24")
 	}
@@ -168,6 +180,154 @@ func (p Policy) Validate() error {
 		}
 	}
 	return e.err("policy")
+}
+
+// MinContinueAsNewAfter is the smallest positive ContinueAsNewAfter: each run does some
+// work before it hands over, so a case cannot continue as new without end.
+const MinContinueAsNewAfter = 100
+
+// The legal limits of DESIGN.md's compliance guardrails, which every policy keeps.
+const (
+	// LegalContactStartHour and LegalContactEndHour bound the contact window:
+	// 08:00-21:00 debtor-local (Regulation F 1006.6(b)(1)(i); China: none 22:00-08:00).
+	LegalContactStartHour = 8
+	LegalContactEndHour   = 21
+	// LegalMaxCalls calls at most in LegalCallPeriod, and none for LegalCooldown after a
+	// conversation (Regulation F 1006.14(b)(2)).
+	LegalMaxCalls   = 7
+	LegalCallPeriod = 7 * Day
+	LegalCooldown   = 7 * Day
+	// LegalMinFieldAgents agents at least at a field visit.
+	LegalMinFieldAgents = 2
+)
+
+// Legal checks that p keeps the legal limits every deployment's policy keeps, besides
+// Validate's rules: the contact window inside 08:00-21:00, at most 7 calls in a call period
+// of at least 7 case days, a pause of at least 7 case days after a conversation, at least 2
+// field agents at a visit, and a case day of 24 hours. A deployment that declares itself a
+// simulation (the demo, tests, benchmarks: it contacts nobody, and its cases say so) may
+// shorten the day and widen the contact window and call limits; the process rules
+// (Validate: two field agents at a visit among them) hold there too. It returns a
+// *ValidationError of action "policy" naming every field that breaks a limit, or nil.
+func (p Policy) Legal() error {
+	var e problems
+	if err := p.Validate(); err != nil {
+		var ve *ValidationError
+		if errors.As(err, &ve) {
+			e = append(e, ve.Fields...)
+		} else {
+			e.addErr(err)
+		}
+	}
+	if p.Simulation {
+		return e.err("policy")
+	}
+	if p.ContactStartHour < LegalContactStartHour {
+		e.add("contactStartHour", "must be %d or later: no contact before %02d:00 debtor-local time (legal limit), not %d", LegalContactStartHour, LegalContactStartHour, p.ContactStartHour)
+	}
+	if p.ContactEndHour > LegalContactEndHour {
+		e.add("contactEndHour", "must be %d or earlier: no contact from %02d:00 debtor-local time (legal limit), not %d", LegalContactEndHour, LegalContactEndHour, p.ContactEndHour)
+	}
+	if p.MaxCalls > LegalMaxCalls {
+		e.add("maxCalls", "must be at most %d calls per call period (legal limit), not %d", LegalMaxCalls, p.MaxCalls)
+	}
+	if p.CallPeriod.D() < LegalCallPeriod {
+		e.add("callPeriod", "must be at least %s of case time (legal limit), not %s", LegalCallPeriod, p.CallPeriod.D())
+	}
+	if p.ConversationCooldown.D() < LegalCooldown {
+		e.add("conversationCooldown", "must be at least %s of case time after a conversation (legal limit), not %s", LegalCooldown, p.ConversationCooldown.D())
+	}
+	if p.MinFieldAgents < LegalMinFieldAgents && !e.has("minFieldAgents") {
+		e.add("minFieldAgents", "must be at least %d (legal limit), not %d", LegalMinFieldAgents, p.MinFieldAgents)
+	}
+	if p.DayLength != Duration(Day) && !p.Simulation && !e.has("dayLength") {
+		e.add("dayLength", "a case day is 24h outside a simulation (set simulation in the deployment's policy), not %s", p.DayLength.D())
+	}
+	return e.err("policy")
+}
+
+// Tighten returns p with a case's overrides, the JSON object raw, applied. It decodes like
+// WithOverrides (unknown fields, wrong types and trailing data are errors), then refuses,
+// each with the field named, any override that widens p:
+//   - contactStartHour earlier or contactEndHour later (a wider contact window);
+//   - maxCalls more, callPeriod shorter, conversationCooldown shorter (more calls);
+//   - minFieldAgents fewer;
+//   - maxPhoneAttempts more, maxRenegotiations more (more contact before a case ends);
+//   - more reminders per installment than the deployment's (more messages to the debtor);
+//   - minDaysPastDue or minAmount lower (screening thresholds: a case must not select an
+//     account the deployment would not);
+//   - simulation at all (it is the deployment's alone), and dayLength other than the
+//     deployment's unless the deployment is a simulation.
+//
+// Everything else may change freely within Validate's rules, since it is not a
+// consumer-protection limit: the agents' deadlines (phoneVerifyDeadline, visitDeadline,
+// negotiationDeadline, surveyDeadline, reviewDeadline), maxDeadlineMisses, the reminders'
+// timings and channels, reminderHour (inside the window), grace, surveyDelay and
+// continueAsNewAfter. The result must then keep the legal limits (Legal), so a case of a
+// deployment that breaks them is refused too. On any error Tighten returns p unchanged and
+// a *ValidationError of action "policy".
+func (p Policy) Tighten(raw json.RawMessage) (Policy, error) {
+	if len(bytes.TrimSpace(raw)) == 0 || string(bytes.TrimSpace(raw)) == "null" {
+		if err := p.Legal(); err != nil {
+			return p, err
+		}
+		return p, nil
+	}
+	out := p
+	out.Reminders = append([]Reminder(nil), p.Reminders...)
+	if err := strict(raw, &out); err != nil {
+		var e problems
+		e.addErr(err)
+		return p, e.err("policy")
+	}
+	var e problems
+	var keys map[string]json.RawMessage
+	if json.Unmarshal(raw, &keys) == nil {
+		for k := range keys {
+			if strings.EqualFold(k, "simulation") {
+				e.add("simulation", "is set by the deployment only")
+				break
+			}
+		}
+	}
+	if out.Simulation != p.Simulation && !e.has("simulation") {
+		e.add("simulation", "is set by the deployment only")
+	}
+	if out.DayLength != p.DayLength && !p.Simulation {
+		e.add("dayLength", "a case day is 24h outside a simulation")
+	}
+	narrower := func(field string, wider bool, deployment, asked any) {
+		if wider {
+			e.add(field, "may only tighten the deployment's policy (deployment: %v, asked: %v)", deployment, asked)
+		}
+	}
+	narrower("contactStartHour", out.ContactStartHour < p.ContactStartHour, p.ContactStartHour, out.ContactStartHour)
+	narrower("contactEndHour", out.ContactEndHour > p.ContactEndHour, p.ContactEndHour, out.ContactEndHour)
+	narrower("maxCalls", out.MaxCalls > p.MaxCalls, p.MaxCalls, out.MaxCalls)
+	narrower("callPeriod", out.CallPeriod < p.CallPeriod, p.CallPeriod.D(), out.CallPeriod.D())
+	narrower("conversationCooldown", out.ConversationCooldown < p.ConversationCooldown, p.ConversationCooldown.D(), out.ConversationCooldown.D())
+	narrower("minFieldAgents", out.MinFieldAgents < p.MinFieldAgents, p.MinFieldAgents, out.MinFieldAgents)
+	narrower("maxPhoneAttempts", out.MaxPhoneAttempts > p.MaxPhoneAttempts, p.MaxPhoneAttempts, out.MaxPhoneAttempts)
+	narrower("maxRenegotiations", out.MaxRenegotiations > p.MaxRenegotiations, p.MaxRenegotiations, out.MaxRenegotiations)
+	narrower("reminders", len(out.Reminders) > len(p.Reminders), fmt.Sprintf("%d reminders", len(p.Reminders)), fmt.Sprintf("%d reminders", len(out.Reminders)))
+	narrower("minDaysPastDue", out.MinDaysPastDue < p.MinDaysPastDue, p.MinDaysPastDue, out.MinDaysPastDue)
+	narrower("minAmount", out.MinAmount < p.MinAmount, p.MinAmount, out.MinAmount)
+	if err := out.Legal(); err != nil {
+		var ve *ValidationError
+		if errors.As(err, &ve) {
+			for _, f := range ve.Fields {
+				if !e.has(f.Field) {
+					e = append(e, f)
+				}
+			}
+		} else {
+			e.addErr(err)
+		}
+	}
+	if err := e.err("policy"); err != nil {
+		return p, err
+	}
+	return out, nil
 }
 
 // Real converts a duration of case time to real time.

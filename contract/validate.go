@@ -1,10 +1,13 @@
 package contract
 
 import (
+	"math"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 )
 
 // Shape rules of each payload: what can be checked from the payload alone. Rules that
@@ -16,20 +19,89 @@ const (
 	maxNoteLen = 2000
 )
 
-func (p *problems) id(field, v string) {
-	switch {
-	case strings.TrimSpace(v) == "":
-		p.add(field, "is required")
-	case len(v) > maxIDLen:
-		p.add(field, "is longer than %d characters", maxIDLen)
-	case strings.ContainsAny(v, " \t\r\n"):
-		p.add(field, "must not contain spaces")
+// MaxAgentIDs is the most agents one action may name (a visit's agents, a reassignment).
+const MaxAgentIDs = 10
+
+// MaxAmount is the largest amount of money accepted anywhere, in minor units (1e15: ten
+// trillion in a currency of cents). It is far above any consumer debt and far below int64
+// overflow (about 9.2e18), so that sums of MaxInstallments amounts, or of a case's
+// payments, cannot overflow. Callers that add money use SumAmounts all the same.
+const MaxAmount int64 = 1_000_000_000_000_000
+
+// SumAmounts adds amounts of money; ok is false if the sum overflows int64 (the sum
+// returned is then meaningless).
+func SumAmounts(xs ...int64) (sum int64, ok bool) {
+	for _, x := range xs {
+		if (x > 0 && sum > math.MaxInt64-x) || (x < 0 && sum < math.MinInt64-x) {
+			return 0, false
+		}
+		sum += x
 	}
+	return sum, true
 }
 
-func (p *problems) ids(field string, vs []string, min int) {
+// ValidText checks a free-text field (a note, comments, a reason): valid UTF-8, at most max
+// bytes, and no control characters (C0, DEL, C1) but newline and tab; a carriage return is
+// refused too, so a client sends lines ending in "\n" only. It returns a *FieldError
+// naming the field, or nil.
+func ValidText(field, v string, max int) error {
+	if len(v) > max {
+		return Invalid(field, "is longer than %d bytes (got %d)", max, len(v))
+	}
+	for i, r := range v {
+		switch {
+		case r == utf8.RuneError && !validRuneAt(v, i):
+			return Invalid(field, "is not valid UTF-8 (byte %d)", i)
+		case r == '\n' || r == '\t':
+		case unicode.IsControl(r):
+			return Invalid(field, "contains a control character (%U) at byte %d", r, i)
+		}
+	}
+	return nil
+}
+
+// validRuneAt reports whether a U+FFFD decoded at byte i of v is really there (three bytes
+// EF BF BD) rather than the decoder's mark of an invalid byte.
+func validRuneAt(v string, i int) bool {
+	_, size := utf8.DecodeRuneInString(v[i:])
+	return size == 3
+}
+
+// validID checks an id: required, at most maxIDLen bytes of valid UTF-8, printable, no
+// spaces of any kind.
+func validID(field, v string) error {
+	switch {
+	case strings.TrimSpace(v) == "":
+		return Invalid(field, "is required")
+	case len(v) > maxIDLen:
+		return Invalid(field, "is longer than %d bytes (got %d)", maxIDLen, len(v))
+	}
+	for i, r := range v {
+		switch {
+		case r == utf8.RuneError && !validRuneAt(v, i):
+			return Invalid(field, "is not valid UTF-8 (byte %d)", i)
+		case unicode.IsSpace(r):
+			return Invalid(field, "must not contain spaces")
+		case unicode.IsControl(r):
+			return Invalid(field, "contains a control character (%U) at byte %d", r, i)
+		case !unicode.IsPrint(r):
+			return Invalid(field, "contains a non-printable character (%U) at byte %d", r, i)
+		}
+	}
+	return nil
+}
+
+func (p *problems) id(field, v string) {
+	p.addErr(validID(field, v))
+}
+
+func (p *problems) ids(field string, vs []string, min, max int) {
 	if len(vs) < min {
 		p.add(field, "needs at least %d, got %d", min, len(vs))
+		return
+	}
+	if len(vs) > max {
+		p.add(field, "at most %d, got %d", max, len(vs))
 		return
 	}
 	seen := map[string]bool{}
@@ -44,8 +116,16 @@ func (p *problems) ids(field string, vs []string, min int) {
 }
 
 func (p *problems) text(field, v string) {
-	if len(v) > maxNoteLen {
-		p.add(field, "is longer than %d characters", maxNoteLen)
+	p.addErr(ValidText(field, v, maxNoteLen))
+}
+
+// amount checks an amount of money that must be positive.
+func (p *problems) amount(field string, v int64, positive string) {
+	switch {
+	case v <= 0:
+		p.add(field, "%s", positive)
+	case v > MaxAmount:
+		p.add(field, "must be at most %d (minor units), got %d", MaxAmount, v)
 	}
 }
 
@@ -104,14 +184,17 @@ func (v *PhoneVerified) Validate() error {
 // Validate checks the payload's shape.
 func (v *VisitReport) Validate() error {
 	var p problems
-	p.ids("agentIds", v.AgentIDs, 2)
+	p.ids("agentIds", v.AgentIDs, 2, MaxAgentIDs)
 	if !v.BadgesShown {
 		p.add("badgesShown", "must be true: every agent at a visit shows a work badge")
 	}
 	p.time("visitedAt", v.VisitedAt)
 	p.id("addressId", v.AddressID)
-	if v.MonthlyCapacity < 0 {
+	switch {
+	case v.MonthlyCapacity < 0:
 		p.add("monthlyCapacity", "must not be negative")
+	case v.MonthlyCapacity > MaxAmount:
+		p.add("monthlyCapacity", "must be at most %d (minor units), got %d", MaxAmount, v.MonthlyCapacity)
 	}
 	p.oneOf("willingness", v.Willingness, WillingnessLevels)
 	p.text("livingConditions", v.LivingConditions)
@@ -136,22 +219,10 @@ func (v *NegotiationResult) Validate() error {
 		case n == 0:
 			p.add("installments", "are required for %s", NegotiationPlanAgreed)
 		case n > MaxInstallments:
+			// One problem for the list, not one per installment of an unbounded list.
 			p.add("installments", "at most %d, got %d", MaxInstallments, n)
-		}
-		var prev time.Time
-		for i, in := range v.Installments {
-			field := "installments[" + strconv.Itoa(i) + "]"
-			d, err := ParseDate(field+".dueDate", in.DueDate)
-			if err != nil {
-				p.addErr(err)
-			} else if !prev.IsZero() && !d.After(prev) {
-				p.add(field+".dueDate", "must be after the previous installment's")
-			} else {
-				prev = d
-			}
-			if in.Amount <= 0 {
-				p.add(field+".amount", "must be positive")
-			}
+		default:
+			p.installments(v.Installments)
 		}
 	} else if len(v.Installments) > 0 {
 		p.add("installments", "are only for outcome %s", NegotiationPlanAgreed)
@@ -160,13 +231,36 @@ func (v *NegotiationResult) Validate() error {
 	return p.err(ActionNegotiationResult)
 }
 
+// installments checks a plan's installments: dates in order, amounts positive and bounded,
+// and a total that neither overflows nor passes MaxAmount.
+func (p *problems) installments(ins []PlanInstallment) {
+	var prev time.Time
+	amounts := make([]int64, len(ins))
+	for i, in := range ins {
+		field := "installments[" + strconv.Itoa(i) + "]"
+		d, err := ParseDate(field+".dueDate", in.DueDate)
+		if err != nil {
+			p.addErr(err)
+		} else if !prev.IsZero() && !d.After(prev) {
+			p.add(field+".dueDate", "must be after the previous installment's")
+		} else {
+			prev = d
+		}
+		p.amount(field+".amount", in.Amount, "must be positive")
+		amounts[i] = in.Amount
+	}
+	if total, ok := SumAmounts(amounts...); !ok {
+		p.add("installments", "add up to more than an amount can hold (overflow)")
+	} else if total > MaxAmount {
+		p.add("installments", "add up to %d, more than %d (minor units)", total, MaxAmount)
+	}
+}
+
 // Validate checks the payload's shape.
 func (v *PaymentReceived) Validate() error {
 	var p problems
 	p.id("paymentId", v.PaymentID)
-	if v.Amount <= 0 {
-		p.add("amount", "must be positive (minor units)")
-	}
+	p.amount("amount", v.Amount, "must be positive (minor units)")
 	p.time("paidAt", v.PaidAt)
 	p.id("channel", v.Channel)
 	return p.err(ActionPaymentReceived)
@@ -220,6 +314,6 @@ func (v *Reassign) Validate() error {
 	var p problems
 	p.id("by", v.By)
 	p.oneOf("role", v.Role, []string{RolePhone, RoleField})
-	p.ids("agentIds", v.AgentIDs, 1)
+	p.ids("agentIds", v.AgentIDs, 1, MaxAgentIDs)
 	return p.err(ActionReassign)
 }

@@ -25,14 +25,22 @@ import (
 // Policy is the demo's policy: a case day lasts DayLength of real time, so the whole
 // process (deadlines, reminders, grace, the survey delay) runs in minutes.
 func Policy(dayLength time.Duration) json.RawMessage {
-	return json.RawMessage(fmt.Sprintf(`{"dayLength": %q}`, dayLength.String()))
+	return json.RawMessage(fmt.Sprintf(`{"dayLength": %q, "contactStartHour": %d, "contactEndHour": %d}`,
+		dayLength.String(), contract.LegalContactStartHour, contract.LegalContactEndHour))
 }
 
+// SimulationPolicy is the deployment policy of the demo, the tests and the benchmarks: a
+// declared simulation (short case days allowed) whose contact window is the whole day, so
+// that parked cases can be driven at any hour; the driven cases narrow it to the legal
+// window (Policy).
+const SimulationPolicy = `{"simulation": true, "contactStartHour": 0, "contactEndHour": 24}`
+
 // ParkPolicy is the parked cases' policy: real 24-hour days, so they wait at their stage
-// for days, and a contact window of the whole day, so that they can be driven to it at
-// any hour (with the real window, at the debtor's night, their tasks wait for morning).
+// for days, and the simulation's contact window of the whole day, so that they can be
+// driven to it at any hour (with the real window, at the debtor's night, their tasks wait
+// for morning).
 func ParkPolicy() json.RawMessage {
-	return json.RawMessage(`{"contactStartHour": 0, "contactEndHour": 24}`)
+	return json.RawMessage(`{"dayLength": "24h"}`)
 }
 
 // Config says what the demo runs.

@@ -16,7 +16,6 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/casework/casework/activities"
-	"github.com/casework/casework/contract"
 	"github.com/casework/casework/demo"
 	"github.com/casework/casework/notify"
 	"github.com/casework/casework/platform"
@@ -105,7 +104,11 @@ func setUp() error {
 	}
 	stack.sent = &countingNotifier{keys: make(chan string, 1000)}
 	stack.lost = &lostResults{}
-	w := platform.NewCaseWorker(stack.tc, &activities.Activities{DB: stack.workerDB, Notifier: stack.sent, Policy: contract.DefaultPolicy()},
+	policy, err := platform.DeploymentPolicy() // the test env's: a simulation
+	if err != nil {
+		return err
+	}
+	w := platform.NewCaseWorker(stack.tc, &activities.Activities{DB: stack.workerDB, Notifier: stack.sent, Policy: policy},
 		worker.Options{Interceptors: []interceptor.WorkerInterceptor{stack.lost}})
 	if err := w.Start(); err != nil {
 		return fmt.Errorf("start worker: %w", err)

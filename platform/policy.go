@@ -9,7 +9,9 @@ import (
 )
 
 // DeploymentPolicy is DESIGN.md's default policy with the deployment's overrides: the JSON
-// object in CASEWORK_POLICY, or in the file CASEWORK_POLICY_FILE.
+// object in CASEWORK_POLICY, or in the file CASEWORK_POLICY_FILE. It is refused when it
+// breaks a legal limit (contract.Policy.Legal): only a deployment that declares itself a
+// simulation ("simulation": true) may shorten the day or widen the contact rules.
 func DeploymentPolicy() (contract.Policy, error) {
 	raw := []byte(os.Getenv("CASEWORK_POLICY"))
 	if f := os.Getenv("CASEWORK_POLICY_FILE"); f != "" {
@@ -20,6 +22,9 @@ func DeploymentPolicy() (contract.Policy, error) {
 		raw = b
 	}
 	p, err := contract.DefaultPolicy().WithOverrides(json.RawMessage(raw))
+	if err == nil {
+		err = p.Legal()
+	}
 	if err != nil {
 		return p, fmt.Errorf("deployment policy: %w", err)
 	}

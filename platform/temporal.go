@@ -2,10 +2,14 @@ package platform
 
 import (
 	"fmt"
+	"os"
 
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/contrib/envconfig"
+	"go.temporal.io/sdk/converter"
 	"go.uber.org/zap"
+
+	"github.com/casework/casework/codec"
 )
 
 // DialTemporal connects to Temporal as the environment says, through the SDK's envconfig:
@@ -24,6 +28,11 @@ func DialTemporalWithMetrics(logger *zap.Logger, metrics client.MetricsHandler) 
 	}
 	opts.Logger = TemporalLogger(logger)
 	opts.MetricsHandler = metrics
+	dc, err := DataConverter(logger)
+	if err != nil {
+		return nil, err
+	}
+	opts.DataConverter = dc
 	c, err := client.Dial(opts)
 	if err != nil {
 		addr := opts.HostPort
@@ -33,6 +42,25 @@ func DialTemporalWithMetrics(logger *zap.Logger, metrics client.MetricsHandler) 
 		return nil, fmt.Errorf("connect to Temporal at %s (namespace %q): %w", addr, opts.Namespace, err)
 	}
 	return c, nil
+}
+
+// EnvCodecOff, set to 1, turns the payload codec off: for the benchmark that measures its
+// cost only. A program run so says so in its log.
+const EnvCodecOff = "CASEWORK_CODEC_OFF"
+
+// DataConverter is the data converter of every Casework program: the SDK's JSON with
+// every payload encrypted by the AES-256-GCM codec, keys from CASEWORK_CODEC_KEYS or
+// CASEWORK_CODEC_KEYS_FILE (see package codec). Without keys a program does not start.
+func DataConverter(logger *zap.Logger) (converter.DataConverter, error) {
+	if os.Getenv(EnvCodecOff) == "1" {
+		logger.Warn("payload codec OFF (" + EnvCodecOff + "=1): payloads go to Temporal in the clear; for measurements only")
+		return converter.GetDefaultDataConverter(), nil
+	}
+	keys, err := codec.LoadKeys()
+	if err != nil {
+		return nil, fmt.Errorf("payload encryption: %w (make run writes a development key to .dev/codec-keys; see the README's Security section)", err)
+	}
+	return codec.NewDataConverter(keys), nil
 }
 
 // DialTemporalQuiet connects a command-line tool to Temporal: like DialTemporal, logging

@@ -304,6 +304,9 @@ print_env() {
   echo "export TEMPORAL_ADDRESS='${TEMPORAL_ADDRESS:-127.0.0.1:$port}'"
   echo "export TEMPORAL_NAMESPACE='${TEMPORAL_NAMESPACE:-$ns}'"
   echo "export PATH=\"$tools:$root/bin:\$PATH\""
+  # the development stack is a declared simulation (short case days; the whole day open for
+  # contact, which the demo's driven cases narrow to the legal window): never a deployment
+  echo "export CASEWORK_POLICY='{\"simulation\": true, \"contactStartHour\": 0, \"contactEndHour\": 24}'"
   echo "export CASEWORK_CODEC_KEYS_FILE='$dev/codec-keys'"
   echo "export CASEWORK_OPS_SECRET_FILE='$dev/ops-secret'"
   echo "export CASEWORK_API_URL='http://$api_addr'"

@@ -127,7 +127,7 @@ func screenCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if p, err = p.WithOverrides(json.RawMessage(policy)); err != nil {
+			if p, err = p.Tighten(json.RawMessage(policy)); err != nil {
 				return err
 			}
 			if dryRun {

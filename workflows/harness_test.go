@@ -64,7 +64,7 @@ func newHarness(t *testing.T) *harness {
 	h.env.OnActivity(a.Screen, mock.Anything, mock.Anything).Return(
 		func(_ context.Context, req activities.ScreenRequest) (activities.ScreenResult, error) {
 			res := h.screen
-			if pol, err := res.Policy.WithOverrides(req.Overrides); err != nil {
+			if pol, err := res.Policy.Tighten(req.Overrides); err != nil {
 				res.PolicyError = err.Error()
 			} else {
 				res.Policy = pol

@@ -141,6 +141,9 @@ func (c *caseRun) flags() []string {
 //workflowcheck:ignore (formats into a strings.Builder)
 func (c *caseRun) details() string {
 	var b strings.Builder
+	if c.st.Policy.Simulation {
+		b.WriteString("SIMULATION · ")
+	}
 	fmt.Fprintf(&b, "%s", c.st.Stage)
 	if c.st.Outcome != "" {
 		fmt.Fprintf(&b, " (%s)", c.st.Outcome)

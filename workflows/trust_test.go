@@ -187,3 +187,41 @@ func TestRemindersSkippedOrRefusedAtHandOverAreRecorded(t *testing.T) {
 		t.Errorf("audit: skipped %t refused %t, want both recorded", skipped, refused)
 	}
 }
+
+// A case's policy overrides may only tighten the deployment's: one that widens a guardrail
+// is refused by the workflow too (whoever started the case), recorded with the field named,
+// and the case runs on the deployment's policy; one that tightens is taken.
+func TestPolicyOverridesOnlyTighten(t *testing.T) {
+	for _, tc := range []struct {
+		name, overrides string
+		refused         string // the field named, "" when taken
+		check           func(contract.Policy) bool
+	}{
+		{"a wider window", `{"contactStartHour": 6}`, "contactStartHour", func(p contract.Policy) bool { return p.ContactStartHour == 8 }},
+		{"more calls", `{"maxCalls": 20}`, "maxCalls", func(p contract.Policy) bool { return p.MaxCalls == 7 }},
+		{"no cooldown", `{"conversationCooldown": "0s"}`, "conversationCooldown", func(p contract.Policy) bool { return p.ConversationCooldown == contract.Duration(7*contract.Day) }},
+		{"a one-second day", `{"dayLength": "1s"}`, "dayLength", func(p contract.Policy) bool { return p.DayLength == contract.Duration(contract.Day) }},
+		{"declaring a simulation", `{"simulation": true, "dayLength": "1s"}`, "simulation", func(p contract.Policy) bool { return !p.Simulation }},
+		{"a narrower window", `{"contactStartHour": 9, "contactEndHour": 20}`, "", func(p contract.Policy) bool { return p.ContactStartHour == 9 && p.ContactEndHour == 20 }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t)
+			h.closeAt(time.Minute)
+			h.run(contract.CaseInput{Policy: []byte(tc.overrides)})
+			s := h.result()
+			if !tc.check(s.Policy) {
+				t.Errorf("the case runs on %+v", s.Policy)
+			}
+			var refusals []string
+			for _, e := range h.audit("policy") {
+				refusals = append(refusals, e.Reason)
+			}
+			switch {
+			case tc.refused == "" && len(refusals) > 0:
+				t.Errorf("tightening refused: %v", refusals)
+			case tc.refused != "" && (len(refusals) != 1 || !strings.Contains(refusals[0], tc.refused)):
+				t.Errorf("refusals %v, want one naming %s", refusals, tc.refused)
+			}
+		})
+	}
+}
