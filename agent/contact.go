@@ -1,104 +1,79 @@
 package main
 
 import (
-	"context"
+	"errors"
 	"fmt"
-	"slices"
+	"net/http"
+	"net/url"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/spf13/cobra"
 
 	"github.com/casework/casework/contract"
-	"github.com/casework/casework/rules"
 )
 
-// recordContact records an address or a phone an agent typed in for the case's account,
-// and returns the id the case gets: personal data stays in PostgreSQL.
-func recordContact(ctx context.Context, caseID string, record func(context.Context, *pgxpool.Pool, string, string, string) (string, error), text, by string) (string, error) {
-	account, err := contract.AccountFromWorkflowID(caseID)
-	if err != nil {
-		return "", err
-	}
-	var id string
-	err = withDB(ctx, func(db *pgxpool.Pool) error {
-		id, err = record(ctx, db, account, text, by)
-		return err
-	})
-	return id, err
+// contactAnswer is the API's answer to the contact check.
+type contactAnswer struct {
+	CaseID  string            `json:"caseId"`
+	Channel string            `json:"channel"`
+	Allowed bool              `json:"allowed"`
+	From    *time.Time        `json:"from"`
+	Reason  string            `json:"reason"`
+	Pending *contract.Pending `json:"pending"`
 }
 
-// contactCmd is what an agent runs before a contact: the guardrails say whether it may
-// start now, and if not, when and why.
-func contactCmd() *cobra.Command {
+// contactCmd is what an agent runs before a contact: the guardrails (asked through the
+// API, for the token's owner) say whether it may start now, and if not, when and why.
+func contactCmd(o *options) *cobra.Command {
 	var agent, channel string
 	cmd := &cobra.Command{
 		Use:   "contact CASE",
-		Short: "Ask before a call or a visit: refused when a guardrail forbids it now, with the time it becomes allowed",
+		Short: "Ask before a call or a visit: refused (exit 1) when a guardrail forbids it now, with the time it becomes allowed",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if channel != "call" && channel != "visit" {
 				return fmt.Errorf("--channel %q: want call or visit", channel)
 			}
-			st, err := caseStatus(cmd.Context(), args[0])
+			c, err := o.client(cmd)
 			if err != nil {
 				return err
 			}
-			allowed, why, err := contactAllowed(st, agent, channel, time.Now())
-			if err != nil {
-				return err
+			if agent != "" { // the check is for the token's owner: say so rather than answer for another
+				m, err := c.me(cmd.Context())
+				if err != nil {
+					return err
+				}
+				if agent != m.AgentID {
+					return fmt.Errorf("--agent %s: the contact check is for the token's owner, %s", agent, m.AgentID)
+				}
 			}
-			if !allowed.IsZero() && !allowed.After(time.Now()) {
-				fmt.Printf("%s of %s allowed now (%s)\n", channel, st.CaseID, pendingLine(st))
+			id := caseID(args[0])
+			var ans contactAnswer
+			path := casePath(id, "contact") + "?" + url.Values{"channel": {channel}}.Encode()
+			if err := c.do(cmd.Context(), http.MethodGet, path, nil, &ans); err != nil {
+				return fmt.Errorf("%s of %s: %w", channel, id, err)
+			}
+			if ans.Allowed {
+				fmt.Fprintf(cmd.OutOrStdout(), "%s of %s allowed now (%s)\n", channel, ans.CaseID, pendingLine(ans.Pending))
 				return nil
 			}
-			if allowed.IsZero() {
-				return fmt.Errorf("%s of %s refused: %s", channel, st.CaseID, why)
+			if ans.From == nil {
+				return fmt.Errorf("%s of %s refused: %s", channel, ans.CaseID, ans.Reason)
 			}
-			return fmt.Errorf("%s of %s refused until %s: %s", channel, st.CaseID, allowed.Local().Format(time.DateTime), why)
+			if ans.Reason == "" {
+				return errors.New("the API refused the contact without a time or a reason") // not an answer this API gives
+			}
+			return fmt.Errorf("%s of %s refused until %s: %s", channel, ans.CaseID, ans.From.Local().Format(time.DateTime), ans.Reason)
 		},
 	}
-	cmd.Flags().StringVar(&agent, "agent", "", "your agent id")
+	cmd.Flags().StringVar(&agent, "agent", "", "your agent id (optional: the check is always for the token's owner)")
 	cmd.Flags().StringVar(&channel, "channel", "call", "call or visit")
 	return cmd
 }
 
-// contactAllowed says when the agent may start a contact of the channel: at (now or
-// later) and why not earlier; a zero time when no time is allowed (a closed case, a
-// dispute hold). It is an error for an agent who is not on the case.
-func contactAllowed(st *contract.Status, agent, channel string, now time.Time) (time.Time, string, error) {
-	if st.Stage == contract.StageClosed {
-		return time.Time{}, "the case is closed", nil
-	}
-	role := contract.RolePhone
-	if channel == "visit" {
-		role = contract.RoleField
-	}
-	if !slices.Contains(st.Assigned[role], agent) && !slices.Contains(st.Supervisors, agent) {
-		return time.Time{}, "", fmt.Errorf("%s is not the %s agent of %s", agent, role, st.CaseID)
-	}
-	clock, err := rules.NewClock(st.Epoch, st.Policy.DayLength.D(), st.Timezone)
-	if err != nil {
-		return time.Time{}, "", err
-	}
-	k := rules.ContactsOf(st)
-	if channel == "call" {
-		at, why := rules.NextCall(now, k, st.Policy, clock)
-		return at, why, nil
-	}
-	if k.Hold {
-		return time.Time{}, rules.ReasonHold, nil
-	}
-	w := rules.WindowOf(st.Policy)
-	if at := clock.NextInWindow(now, w); at.After(now) {
-		return at, rules.ReasonWindow + " " + w.String(), nil
-	}
-	return now, "", nil
-}
-
-func pendingLine(st *contract.Status) string {
-	if st.Pending == nil {
+func pendingLine(p *contract.Pending) string {
+	if p == nil {
 		return "the case waits for nobody"
 	}
-	return fmt.Sprintf("the case waits for %s by %s", st.Pending.Action, st.Pending.Deadline.Local().Format(time.DateTime))
+	return fmt.Sprintf("the case waits for %s by %s", p.Action, p.Deadline.Local().Format(time.DateTime))
 }

@@ -1,42 +1,86 @@
-// Command agent is the tool of phone and field agents and supervisors: one subcommand per
-// human action of the case workflow (sent as a workflow update, or as a signal with
-// --signal), plus inbox and show. A payload comes from flags or from --json FILE (- for
-// standard input); a rejected action prints the reason and exits 1.
+// Command agent is the tool of phone and field agents and supervisors, a client of the
+// agents' HTTP API (bin/api): one subcommand per human action of the case workflow, plus
+// inbox, show, contact (ask the guardrails before a call or a visit), whoami and token
+// (supervisors issue and revoke agents' tokens). It holds no database or Temporal
+// credentials: everything goes through the API with the person's own token, and the
+// person acting in a payload is the token's owner unless a flag names them.
+//
+// A payload comes from flags or from --json FILE (- for standard input); it is checked
+// against the contract before it is sent, and a rejected action prints the reason (the
+// fields at fault) and exits 1. An action is sent with a fresh idempotency key and retried
+// with the same key when the API is busy or unreachable, so it applies once.
+//
+// Environment:
+//
+//	CASEWORK_API_URL  where the API listens (--api overrides; default http://127.0.0.1:8088)
+//	CASEWORK_TOKEN    your own token (or --token-file FILE); a supervisor issues it with
+//	                  `agent token issue --agent YOU`
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
+	"net/url"
 	"os"
+	"os/signal"
+	"slices"
 	"strings"
+	"syscall"
 	"text/tabwriter"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/spf13/cobra"
-	"go.temporal.io/sdk/client"
-	"go.temporal.io/sdk/temporal"
 
-	"github.com/casework/casework/book"
 	"github.com/casework/casework/contract"
-	"github.com/casework/casework/httpapi"
-	"github.com/casework/casework/platform"
 )
 
-func main() { platform.Main(rootCmd()) }
+func main() {
+	root := rootCmd()
+	root.SilenceUsage, root.SilenceErrors = true, true
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := root.ExecuteContext(ctx)
+	stop()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "%s: %v\n", root.Name(), err)
+		os.Exit(1)
+	}
+}
+
+// options are the root's flags: where the API is and where the token comes from.
+type options struct {
+	api       string
+	tokenFile string
+}
+
+// client is the API's client for a command.
+func (o *options) client(cmd *cobra.Command) (*Client, error) {
+	return newClient(o.api, o.tokenFile, cmd.ErrOrStderr())
+}
 
 func rootCmd() *cobra.Command {
+	o := &options{}
 	root := &cobra.Command{
 		Use:   "agent",
 		Short: "Casework for agents and supervisors: send results into cases, read inboxes and cases",
+		Long: `Casework for agents and supervisors: send results into cases, read inboxes and cases.
+
+The tool is a client of the agents' API and acts with your own token:
+  CASEWORK_API_URL  where the API listens (--api overrides; default ` + DefaultAPIURL + `)
+  CASEWORK_TOKEN    your token (or --token-file FILE); a supervisor issues it with
+                    ` + "`agent token issue --agent YOU`" + `
+You act in your own name: --agent, --by and --agents default to the token's owner.`,
 	}
-	for _, a := range actionCmds() {
+	root.PersistentFlags().StringVar(&o.api, "api", "", "the agents' API (default $CASEWORK_API_URL, else "+DefaultAPIURL+")")
+	root.PersistentFlags().StringVar(&o.tokenFile, "token-file", "", "read your token from this file instead of $CASEWORK_TOKEN")
+	for _, a := range actionCmds(o) {
 		root.AddCommand(a)
 	}
-	root.AddCommand(inboxCmd(), showCmd(), contactCmd(), tokenCmd())
+	root.AddCommand(inboxCmd(o), showCmd(o), contactCmd(o), whoamiCmd(o), tokenCmd(o))
 	return root
 }
 
@@ -48,8 +92,62 @@ func caseID(s string) string {
 	return contract.WorkflowID(s)
 }
 
-// builder builds an action's payload from the flags, for the case.
-type builder func(ctx context.Context, caseID string) (any, error)
+// buildEnv is what a payload's builder may use: the case, the token's owner, and new
+// contacts to record.
+type buildEnv struct {
+	ctx     context.Context
+	c       *Client
+	caseID  string
+	records []newContact
+}
+
+// newContact is an address or phone typed into the tool: recorded through the API once
+// the payload has passed the shape check, then its id is set into the payload.
+type newContact struct {
+	kind string // "addresses" or "phones"
+	text string
+	set  func(id string)
+}
+
+// pendingID stands for a new contact's id during the shape check.
+const pendingID = "recorded-before-sending"
+
+// me is the token's owner's id.
+func (b *buildEnv) me() (string, error) {
+	m, err := b.c.me(b.ctx)
+	if err != nil {
+		return "", err
+	}
+	return m.AgentID, nil
+}
+
+// orMe fills an empty acting person with the token's owner.
+func (b *buildEnv) orMe(id *string) error {
+	if *id != "" {
+		return nil
+	}
+	var err error
+	*id, err = b.me()
+	return err
+}
+
+// record asks for text to be recorded as a new address or phone of the case's account
+// (kind "addresses" or "phones") and returns the id that stands for it until it is.
+func (b *buildEnv) record(kind, text, flag string, set func(id string)) (string, error) {
+	field := "address"
+	if kind == "phones" {
+		field = "number"
+	}
+	if err := contract.ValidText(field, text, 500); err != nil || strings.TrimSpace(text) == "" || strings.Contains(text, "\n") {
+		return "", fmt.Errorf("%s: one line of text, at most 500 bytes, no control characters", flag)
+	}
+	b.records = append(b.records, newContact{kind, text, set})
+	return pendingID, nil
+}
+
+// builder builds an action's payload from the flags: a pointer, so that recording a new
+// contact can set its id.
+type builder func(b *buildEnv) (any, error)
 
 // action is one human action's subcommand: its flags fill the payload.
 type action struct {
@@ -60,40 +158,47 @@ type action struct {
 
 func now() string { return time.Now().UTC().Format(time.RFC3339Nano) }
 
-func actionCmds() []*cobra.Command {
+func actionCmds(o *options) []*cobra.Command {
 	acts := []action{
 		{contract.ActionPhoneVerified, "Report a phone-verify call", func(cmd *cobra.Command) builder {
 			var p contract.PhoneVerified
 			f := cmd.Flags()
-			f.StringVar(&p.AgentID, "agent", "", "your agent id")
+			f.StringVar(&p.AgentID, "agent", "", "your agent id (default: the token's owner)")
 			f.StringVar(&p.CalledAt, "called-at", "", "when the call was made (RFC 3339; default now)")
-			f.StringVar(&p.Outcome, "outcome", "", strings.Join(contract.PhoneOutcomes, ", "))
+			f.StringVar(&p.Outcome, "outcome", "", strings.Join(contract.PhoneOutcomes, ", ")+" (default address-changed with --new-address)")
 			f.StringVar(&p.AddressID, "address-id", "", "the new address's id (address-changed)")
 			var newAddress string
 			f.StringVar(&newAddress, "new-address", "", "the new address as text: recorded for the account first, then sent as its id (address-changed)")
 			f.BoolVar(&p.DebtorAskedCallback, "callback-asked", false, "the debtor asked to be called again")
 			f.StringVar(&p.Note, "note", "", "note")
-			return func(ctx context.Context, caseID string) (any, error) {
+			return func(b *buildEnv) (any, error) {
+				if err := b.orMe(&p.AgentID); err != nil {
+					return nil, err
+				}
 				if p.CalledAt == "" {
 					p.CalledAt = now()
 				}
 				if newAddress != "" {
-					id, err := recordContact(ctx, caseID, book.RecordAddress, newAddress, p.AgentID)
-					if err != nil {
+					if p.AddressID != "" {
+						return nil, errors.New("--address-id and --new-address: give one")
+					}
+					var err error
+					if p.AddressID, err = b.record("addresses", newAddress, "--new-address", func(id string) { p.AddressID = id }); err != nil {
 						return nil, err
 					}
-					p.AddressID = id
 					if p.Outcome == "" {
 						p.Outcome = contract.PhoneAddressChanged
 					}
 				}
-				return p, nil
+				return &p, nil
 			}
 		}},
 		{contract.ActionVisitReport, "Report a field visit", func(cmd *cobra.Command) builder {
 			var p contract.VisitReport
+			var with []string
 			f := cmd.Flags()
-			f.StringSliceVar(&p.AgentIDs, "agents", nil, "the field agents at the visit (two or more)")
+			f.StringSliceVar(&p.AgentIDs, "agents", nil, "the field agents at the visit, you among them (two or more; default: you and --with)")
+			f.StringSliceVar(&with, "with", nil, "the other field agents at the visit (with you)")
 			f.BoolVar(&p.BadgesShown, "badges-shown", false, "every agent showed a work badge")
 			f.StringVar(&p.VisitedAt, "visited-at", "", "when (RFC 3339; default now)")
 			f.StringVar(&p.AddressID, "address-id", "", "the verified address visited")
@@ -103,23 +208,39 @@ func actionCmds() []*cobra.Command {
 			f.Int64Var(&p.MonthlyCapacity, "monthly-capacity", 0, "assessed monthly repayment capacity (minor units)")
 			f.StringVar(&p.Willingness, "willingness", "", strings.Join(contract.WillingnessLevels, ", "))
 			f.StringVar(&p.Note, "note", "", "note")
-			return func(context.Context, string) (any, error) {
+			return func(b *buildEnv) (any, error) {
+				me, err := b.me()
+				if err != nil {
+					return nil, err
+				}
+				switch {
+				case len(p.AgentIDs) > 0 && len(with) > 0:
+					return nil, errors.New("--agents and --with: give one (--agents names everyone, you included; --with the others)")
+				case len(p.AgentIDs) == 0:
+					p.AgentIDs = append([]string{me}, with...)
+				case !slices.Contains(p.AgentIDs, me):
+					return nil, fmt.Errorf("--agents %s: you (%s) must be among them: a report is sent by one of the agents who went", strings.Join(p.AgentIDs, ","), me)
+				}
 				if p.VisitedAt == "" {
 					p.VisitedAt = now()
 				}
-				return p, nil
+				return &p, nil
 			}
 		}},
 		{contract.ActionNegotiationResult, "Report a negotiation", func(cmd *cobra.Command) builder {
 			var p contract.NegotiationResult
 			var inst []string
 			f := cmd.Flags()
-			f.StringVar(&p.AgentID, "agent", "", "your agent id")
+			f.StringVar(&p.AgentID, "agent", "", "your agent id (default: the token's owner)")
 			f.StringVar(&p.Outcome, "outcome", "", strings.Join(contract.NegotiationOutcomes, ", "))
 			f.BoolVar(&p.LegalConsequencesExplained, "legal-consequences-explained", false, "the legal consequences were explained truthfully")
 			f.StringArrayVar(&inst, "installment", nil, "DATE:AMOUNT, repeatable (plan-agreed)")
 			f.StringVar(&p.Note, "note", "", "note")
-			return func(context.Context, string) (any, error) {
+			return func(b *buildEnv) (any, error) {
+				if err := b.orMe(&p.AgentID); err != nil {
+					return nil, err
+				}
+				p.Installments = nil
 				for _, s := range inst {
 					date, amt, ok := strings.Cut(s, ":")
 					var v int64
@@ -128,74 +249,93 @@ func actionCmds() []*cobra.Command {
 					}
 					p.Installments = append(p.Installments, contract.PlanInstallment{DueDate: date, Amount: v})
 				}
-				return p, nil
+				return &p, nil
 			}
 		}},
-		{contract.ActionPaymentReceived, "Report a payment", func(cmd *cobra.Command) builder {
+		{contract.ActionPaymentReceived, "Report a payment (supervisor)", func(cmd *cobra.Command) builder {
 			var p contract.PaymentReceived
 			f := cmd.Flags()
 			f.StringVar(&p.PaymentID, "payment-id", "", "the payment's id (idempotency key)")
 			f.Int64Var(&p.Amount, "amount", 0, "amount (minor units)")
 			f.StringVar(&p.PaidAt, "paid-at", "", "when (RFC 3339; default now)")
 			f.StringVar(&p.Channel, "channel", "", "payment channel")
-			return func(context.Context, string) (any, error) {
+			return func(*buildEnv) (any, error) {
 				if p.PaidAt == "" {
 					p.PaidAt = now()
 				}
-				return p, nil
+				return &p, nil
 			}
 		}},
 		{contract.ActionAnomaly, "Report an anomaly", func(cmd *cobra.Command) builder {
 			var p contract.AnomalyReport
 			f := cmd.Flags()
 			f.StringVar(&p.Kind, "kind", "", strings.Join(contract.ReportedAnomalyKinds, ", "))
-			f.StringVar(&p.ReportedBy, "by", "", "your agent id")
+			f.StringVar(&p.ReportedBy, "by", "", "your agent id (default: the token's owner)")
 			f.StringVar(&p.PhoneID, "phone-id", "", "new phone's id (contact-changed)")
 			f.StringVar(&p.AddressID, "address-id", "", "new address's id (contact-changed)")
 			var newPhone, newAddress string
 			f.StringVar(&newPhone, "new-phone", "", "the new phone number: recorded for the account first, then sent as its id")
 			f.StringVar(&newAddress, "new-address", "", "the new address as text: recorded for the account first, then sent as its id")
 			f.StringVar(&p.Note, "note", "", "note")
-			return func(ctx context.Context, caseID string) (any, error) {
+			return func(b *buildEnv) (any, error) {
+				if err := b.orMe(&p.ReportedBy); err != nil {
+					return nil, err
+				}
 				var err error
 				if newPhone != "" {
-					if p.PhoneID, err = recordContact(ctx, caseID, book.RecordPhone, newPhone, p.ReportedBy); err != nil {
+					if p.PhoneID != "" {
+						return nil, errors.New("--phone-id and --new-phone: give one")
+					}
+					if p.PhoneID, err = b.record("phones", newPhone, "--new-phone", func(id string) { p.PhoneID = id }); err != nil {
 						return nil, err
 					}
 				}
 				if newAddress != "" {
-					if p.AddressID, err = recordContact(ctx, caseID, book.RecordAddress, newAddress, p.ReportedBy); err != nil {
+					if p.AddressID != "" {
+						return nil, errors.New("--address-id and --new-address: give one")
+					}
+					if p.AddressID, err = b.record("addresses", newAddress, "--new-address", func(id string) { p.AddressID = id }); err != nil {
 						return nil, err
 					}
 				}
-				return p, nil
+				return &p, nil
 			}
 		}},
 		{contract.ActionSurveyResult, "Report the callback survey", func(cmd *cobra.Command) builder {
 			var p contract.SurveyResult
 			f := cmd.Flags()
-			f.StringVar(&p.AgentID, "agent", "", "your agent id")
+			f.StringVar(&p.AgentID, "agent", "", "your agent id (default: the token's owner)")
 			f.BoolVar(&p.Reached, "reached", false, "the debtor was reached")
 			f.IntVar(&p.Satisfaction, "satisfaction", 0, "1-5 (when reached)")
 			f.BoolVar(&p.Complaint, "complaint", false, "the debtor complained")
 			f.StringVar(&p.Comments, "comments", "", "comments")
-			return func(context.Context, string) (any, error) { return p, nil }
+			return func(b *buildEnv) (any, error) {
+				if err := b.orMe(&p.AgentID); err != nil {
+					return nil, err
+				}
+				return &p, nil
+			}
 		}},
 		supervisorAction(contract.ActionPause, "Pause a case (supervisor)"),
 		supervisorAction(contract.ActionResume, "Resume a paused case or end a dispute hold (supervisor)"),
 		{contract.ActionReassign, "Reassign a role's part of a case (supervisor)", func(cmd *cobra.Command) builder {
 			var p contract.Reassign
 			f := cmd.Flags()
-			f.StringVar(&p.By, "by", "", "your supervisor id")
+			f.StringVar(&p.By, "by", "", "your supervisor id (default: the token's owner)")
 			f.StringVar(&p.Role, "role", "", "phone or field")
 			f.StringSliceVar(&p.AgentIDs, "agents", nil, "the agents to assign")
-			return func(context.Context, string) (any, error) { return p, nil }
+			return func(b *buildEnv) (any, error) {
+				if err := b.orMe(&p.By); err != nil {
+					return nil, err
+				}
+				return &p, nil
+			}
 		}},
 		supervisorAction(contract.ActionClose, "Close a case (supervisor): outcome closed-by-supervisor"),
 	}
 	var cmds []*cobra.Command
 	for _, a := range acts {
-		cmds = append(cmds, actionCmd(a))
+		cmds = append(cmds, actionCmd(o, a))
 	}
 	return cmds
 }
@@ -203,78 +343,172 @@ func actionCmds() []*cobra.Command {
 func supervisorAction(name, short string) action {
 	return action{name, short, func(cmd *cobra.Command) builder {
 		var p contract.SupervisorAction
-		cmd.Flags().StringVar(&p.By, "by", "", "your supervisor id")
+		cmd.Flags().StringVar(&p.By, "by", "", "your supervisor id (default: the token's owner)")
 		cmd.Flags().StringVar(&p.Reason, "reason", "", "why")
-		return func(context.Context, string) (any, error) { return p, nil }
+		return func(b *buildEnv) (any, error) {
+			if err := b.orMe(&p.By); err != nil {
+				return nil, err
+			}
+			return &p, nil
+		}
 	}}
 }
 
-func actionCmd(a action) *cobra.Command {
+// actorField is the field of each action's payload that names who acts (a list for a
+// visit); a payment names nobody.
+var actorField = map[string]string{
+	contract.ActionPhoneVerified:     "agentId",
+	contract.ActionVisitReport:       "agentIds",
+	contract.ActionNegotiationResult: "agentId",
+	contract.ActionAnomaly:           "reportedBy",
+	contract.ActionSurveyResult:      "agentId",
+	contract.ActionPause:             "by",
+	contract.ActionResume:            "by",
+	contract.ActionReassign:          "by",
+	contract.ActionClose:             "by",
+}
+
+func actionCmd(o *options, a action) *cobra.Command {
 	var jsonFile string
-	var asSignal bool
 	cmd := &cobra.Command{
 		Use:   a.name + " CASE",
 		Short: a.short,
-		Args:  cobra.ExactArgs(1),
+		Long: a.short + `.
+
+CASE is the case's workflow id (case-A1) or its account id (A1). The action is sent
+through the agents' API as an update of the case, in your name (the token's owner's)
+unless a flag names you; it is checked against the contract before it is sent. A
+rejected action prints the reason and exits 1.`,
+		Args: cobra.ExactArgs(1),
 	}
 	build := a.flags(cmd)
-	cmd.Flags().StringVar(&jsonFile, "json", "", "read the payload from this JSON file (- for standard input) instead of flags")
-	cmd.Flags().BoolVar(&asSignal, "signal", false, "send as a signal (fire and forget) instead of an update")
+	cmd.Flags().StringVar(&jsonFile, "json", "", "read the payload from this JSON file (- for standard input) instead of flags; a missing "+actorFieldHelp(a.name)+" is you")
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
-		raw, err := payload(cmd.Context(), caseID(args[0]), cmd.InOrStdin(), jsonFile, build)
+		ctx := cmd.Context()
+		c, err := o.client(cmd)
 		if err != nil {
 			return err
+		}
+		id := caseID(args[0])
+		var raw []byte
+		var v any
+		b := &buildEnv{ctx: ctx, c: c, caseID: id}
+		if jsonFile != "" {
+			if payloadFlagSet(cmd) {
+				return errors.New("--json and payload flags: the payload comes from the one or the others")
+			}
+			if raw, err = readPayload(cmd.InOrStdin(), jsonFile); err != nil {
+				return err
+			}
+			if raw, err = fillActor(ctx, c, a.name, raw); err != nil {
+				return err
+			}
+		} else {
+			if v, err = build(b); err != nil {
+				return err
+			}
+			if raw, err = json.Marshal(v); err != nil {
+				return err
+			}
 		}
 		// the same decoding and rules as the workflow, before anything is sent
 		if _, err := contract.Decode(a.name, raw); err != nil {
 			return err
 		}
-		tc, err := platform.DialTemporalQuiet()
-		if err != nil {
-			return err
-		}
-		defer tc.Close()
-		id := caseID(args[0])
-		if asSignal {
-			if err := tc.SignalWorkflow(cmd.Context(), id, "", a.name, json.RawMessage(raw)); err != nil {
-				return fmt.Errorf("signal %s to %s: %w", a.name, id, err)
+		if len(b.records) > 0 {
+			for _, r := range b.records {
+				rid, err := c.recordContact(ctx, id, r.kind, r.text)
+				if err != nil {
+					return err
+				}
+				r.set(rid)
 			}
-			fmt.Printf("%s sent to %s as a signal (see `agent show %s` for the result)\n", a.name, id, args[0])
-			return nil
+			if raw, err = json.Marshal(v); err != nil {
+				return err
+			}
+			if _, err := contract.Decode(a.name, raw); err != nil {
+				return err
+			}
 		}
-		h, err := tc.UpdateWorkflow(cmd.Context(), client.UpdateWorkflowOptions{
-			WorkflowID: id, UpdateName: a.name, Args: []any{json.RawMessage(raw)}, WaitForStage: client.WorkflowUpdateStageCompleted,
-		})
-		var res map[string]any
-		if err == nil {
-			err = h.Get(cmd.Context(), &res)
-		}
+		res, err := c.act(ctx, id, a.name, raw)
 		if err != nil {
-			return fmt.Errorf("%s rejected by %s: %w", a.name, id, unwrap(err))
+			var api *APIError
+			if !errors.As(err, &api) {
+				return fmt.Errorf("%s to %s: %w", a.name, id, err)
+			}
+			switch api.Status {
+			case http.StatusUnprocessableEntity, http.StatusBadRequest:
+				api.Message = strings.TrimPrefix(api.Message, a.name+" rejected: ") // said once is enough
+				return fmt.Errorf("%s rejected by %s: %w", a.name, id, err)
+			case http.StatusForbidden:
+				return fmt.Errorf("%s refused for %s: %w", a.name, id, err)
+			}
+			return fmt.Errorf("%s to %s: %w", a.name, id, err)
 		}
-		fmt.Printf("%s accepted by %s: %v (stage %v)\n", a.name, id, res["message"], res["stage"])
+		fmt.Fprintf(cmd.OutOrStdout(), "%s accepted by %s: %s (stage %s", a.name, id, res.Message, res.Stage)
+		if res.Outcome != "" {
+			fmt.Fprintf(cmd.OutOrStdout(), ", outcome %s", res.Outcome)
+		}
+		if res.Paused {
+			fmt.Fprint(cmd.OutOrStdout(), ", paused")
+		}
+		fmt.Fprintln(cmd.OutOrStdout(), ")")
 		return nil
 	}
 	return cmd
 }
 
-// unwrap keeps the workflow's own message of a rejection.
-func unwrap(err error) error {
-	var app *temporal.ApplicationError
-	if errors.As(err, &app) {
-		return errors.New(app.Message())
+func actorFieldHelp(action string) string {
+	if f, ok := actorField[action]; ok {
+		return `"` + f + `"`
 	}
-	return err
+	return "acting person"
 }
 
-func payload(ctx context.Context, caseID string, stdin io.Reader, jsonFile string, build builder) ([]byte, error) {
-	if jsonFile == "" {
-		v, err := build(ctx, caseID)
-		if err != nil {
-			return nil, err
+// payloadFlagSet tells whether a payload flag was given on the command line.
+func payloadFlagSet(cmd *cobra.Command) bool {
+	n := cmd.Flags().NFlag()
+	for _, f := range []string{"json", "api", "token-file"} {
+		if cmd.Flags().Changed(f) {
+			n--
 		}
-		return json.Marshal(v)
 	}
+	return n > 0
+}
+
+// fillActor puts the token's owner into a JSON payload that names nobody where the action
+// wants its acting person. Anything else is left as it is, for the shape check to judge.
+func fillActor(ctx context.Context, c *Client, action string, raw []byte) ([]byte, error) {
+	field, ok := actorField[action]
+	if !ok {
+		return raw, nil
+	}
+	var m map[string]json.RawMessage
+	if json.Unmarshal(raw, &m) != nil || m == nil {
+		return raw, nil
+	}
+	if v, ok := m[field]; ok {
+		switch string(bytes.TrimSpace(v)) {
+		case "null", `""`, "[]":
+		default:
+			return raw, nil
+		}
+	}
+	me, err := c.me(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var who any = me.AgentID
+	if field == "agentIds" {
+		who = []string{me.AgentID}
+	}
+	if m[field], err = json.Marshal(who); err != nil {
+		return nil, err
+	}
+	return json.Marshal(m)
+}
+
+func readPayload(stdin io.Reader, jsonFile string) ([]byte, error) {
 	var b []byte
 	var err error
 	if jsonFile == "-" {
@@ -288,27 +522,41 @@ func payload(ctx context.Context, caseID string, stdin io.Reader, jsonFile strin
 	return b, nil
 }
 
-func inboxCmd() *cobra.Command {
+// task is one entry of an inbox.
+type task struct {
+	CaseID          string     `json:"caseId"`
+	Action          string     `json:"action"`
+	Deadline        time.Time  `json:"deadline"`
+	NotBefore       *time.Time `json:"notBefore"`
+	NotBeforeReason string     `json:"notBeforeReason"`
+	AddressID       string     `json:"addressId"`
+}
+
+func inboxCmd(o *options) *cobra.Command {
 	var agent string
 	cmd := &cobra.Command{
 		Use:   "inbox",
-		Short: "An agent's open tasks, soonest deadline first",
+		Short: "Your open tasks, soonest deadline first (a supervisor may ask for another agent's)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if agent == "" {
-				return errors.New("inbox: --agent is required")
-			}
-			var tasks []httpapi.Task
-			err := withDB(cmd.Context(), func(db *pgxpool.Pool) (err error) {
-				tasks, err = httpapi.Inbox(cmd.Context(), db, agent)
-				return err
-			})
+			c, err := o.client(cmd)
 			if err != nil {
 				return err
 			}
-			tw := tabwriter.NewWriter(os.Stdout, 2, 4, 2, ' ', 0)
+			path := "/v1/inbox"
+			if agent != "" {
+				path += "?" + url.Values{"agent": {agent}}.Encode()
+			}
+			var in struct {
+				AgentID string `json:"agentId"`
+				Tasks   []task `json:"tasks"`
+			}
+			if err := c.do(cmd.Context(), http.MethodGet, path, nil, &in); err != nil {
+				return fmt.Errorf("inbox: %w", err)
+			}
+			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 2, 4, 2, ' ', 0)
 			fmt.Fprintln(tw, "CASE\tACTION\tDEADLINE\tCONTACT ALLOWED FROM\tWHY NOT EARLIER\tADDRESS")
-			for _, t := range tasks {
+			for _, t := range in.Tasks {
 				nb := "now"
 				if t.NotBefore != nil && t.NotBefore.After(time.Now()) {
 					nb = t.NotBefore.Local().Format(time.DateTime)
@@ -318,21 +566,54 @@ func inboxCmd() *cobra.Command {
 			return tw.Flush()
 		},
 	}
-	cmd.Flags().StringVar(&agent, "agent", "", "your agent id")
+	cmd.Flags().StringVar(&agent, "agent", "", "the agent whose inbox to read (default: yours; another's for supervisors only)")
 	return cmd
 }
 
-func showCmd() *cobra.Command {
+// caseStatus reads a case's status through the API.
+func caseStatus(ctx context.Context, c *Client, id string) (*contract.Status, error) {
+	var st contract.Status
+	if err := c.do(ctx, http.MethodGet, casePath(caseID(id)), nil, &st); err != nil {
+		return nil, err
+	}
+	return &st, nil
+}
+
+func showCmd(o *options) *cobra.Command {
 	return &cobra.Command{
 		Use:   "show CASE",
-		Short: "The case's status and timeline",
+		Short: "The case's status and timeline (your cases; any case for supervisors)",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			st, err := caseStatus(cmd.Context(), args[0])
+			c, err := o.client(cmd)
 			if err != nil {
 				return err
 			}
-			return printStatus(os.Stdout, st)
+			st, err := caseStatus(cmd.Context(), c, args[0])
+			if err != nil {
+				return err
+			}
+			return printStatus(cmd.OutOrStdout(), st)
+		},
+	}
+}
+
+func whoamiCmd(o *options) *cobra.Command {
+	return &cobra.Command{
+		Use:   "whoami",
+		Short: "Who your token belongs to, their role, and when it expires",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			c, err := o.client(cmd)
+			if err != nil {
+				return err
+			}
+			m, err := c.me(cmd.Context())
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "%s (%s), token valid until %s\n", m.AgentID, m.Role, m.ExpiresAt.Local().Format(time.DateTime))
+			return nil
 		},
 	}
 }

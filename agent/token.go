@@ -1,51 +1,91 @@
 package main
 
 import (
+	"errors"
 	"fmt"
-
-	"github.com/jackc/pgx/v5/pgxpool"
+	"net/http"
+	"net/url"
+	"time"
 
 	"github.com/spf13/cobra"
-
-	"github.com/casework/casework/httpapi"
 )
 
-// tokenCmd issues and revokes agents' API tokens (a supervisor's command).
-func tokenCmd() *cobra.Command {
-	var by, agent string
-	root := &cobra.Command{Use: "token", Short: "Issue or revoke an agent's token for the HTTP API (supervisors)"}
+// tokenCmd issues and revokes agents' API tokens through the API: a supervisor's command
+// (the API refuses anyone else).
+func tokenCmd(o *options) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "token",
+		Short: "Issue or revoke an agent's token for the API (supervisors)",
+		Long: `Issue or revoke an agent's token for the API (supervisors, with their own token).
+
+A first supervisor's token comes from operations (bin/starter token issue).`,
+	}
+	var agent, ttl string
 	issue := &cobra.Command{
-		Use:   "issue",
-		Short: "Issue a token for an agent; it is shown once",
-		Args:  cobra.NoArgs,
+		Use:     "issue --agent ID [--ttl 12h]",
+		Short:   "Issue a token for an agent: printed once on standard output, its expiry on standard error",
+		Example: `  export CASEWORK_TOKEN=$(agent token issue --agent phone-central-1)   # as a supervisor`,
+		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return withDB(cmd.Context(), func(db *pgxpool.Pool) error {
-				token, err := httpapi.Issue(cmd.Context(), db, by, agent)
-				if err == nil {
-					fmt.Println(token)
+			if agent == "" {
+				return errors.New("token issue: --agent is required")
+			}
+			if ttl != "" {
+				if _, err := time.ParseDuration(ttl); err != nil {
+					return fmt.Errorf("--ttl %q: want a duration such as 12h", ttl)
 				}
+			}
+			c, err := o.client(cmd)
+			if err != nil {
 				return err
-			})
+			}
+			var res struct {
+				AgentID   string    `json:"agentId"`
+				Token     string    `json:"token"`
+				ExpiresAt time.Time `json:"expiresAt"`
+			}
+			req := struct {
+				AgentID string `json:"agentId"`
+				TTL     string `json:"ttl,omitempty"`
+			}{agent, ttl}
+			if err := c.do(cmd.Context(), http.MethodPost, "/v1/tokens", req, &res); err != nil {
+				return fmt.Errorf("token issue: %w", err)
+			}
+			if res.Token == "" {
+				return errors.New("token issue: the answer has no token")
+			}
+			fmt.Fprintln(cmd.OutOrStdout(), res.Token)
+			fmt.Fprintf(cmd.ErrOrStderr(), "token of %s valid until %s: shown once, keep it secret\n", res.AgentID, res.ExpiresAt.Local().Format(time.DateTime))
+			return nil
 		},
 	}
+	issue.Flags().StringVar(&agent, "agent", "", "the agent the token is for")
+	issue.Flags().StringVar(&ttl, "ttl", "", "how long the token lasts (default 12h, at most 720h)")
+	var revoked string
 	revoke := &cobra.Command{
-		Use:   "revoke",
+		Use:   "revoke --agent ID",
 		Short: "Revoke every token of an agent",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return withDB(cmd.Context(), func(db *pgxpool.Pool) error {
-				n, err := httpapi.Revoke(cmd.Context(), db, by, agent)
-				if err == nil {
-					fmt.Printf("revoked %d tokens of %s\n", n, agent)
-				}
+			if revoked == "" {
+				return errors.New("token revoke: --agent is required")
+			}
+			c, err := o.client(cmd)
+			if err != nil {
 				return err
-			})
+			}
+			var res struct {
+				AgentID string `json:"agentId"`
+				Revoked int64  `json:"revoked"`
+			}
+			if err := c.do(cmd.Context(), http.MethodDelete, "/v1/agents/"+url.PathEscape(revoked)+"/tokens", nil, &res); err != nil {
+				return fmt.Errorf("token revoke: %w", err)
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "revoked %d tokens of %s\n", res.Revoked, res.AgentID)
+			return nil
 		},
 	}
-	for _, c := range []*cobra.Command{issue, revoke} {
-		c.Flags().StringVar(&by, "by", "", "your supervisor id")
-		c.Flags().StringVar(&agent, "agent", "", "the agent")
-		root.AddCommand(c)
-	}
+	revoke.Flags().StringVar(&revoked, "agent", "", "the agent whose tokens to revoke")
+	root.AddCommand(issue, revoke)
 	return root
 }

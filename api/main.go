@@ -1,10 +1,17 @@
-// Command api serves the HTTP JSON API for agents' mobile and web tools (see
-// httpapi/openapi.json, served at /openapi.json): inbox, case status and every human
-// action, each request authenticated with the agent's token.
+// Command api serves the agents' HTTP JSON API (see httpapi/openapi.json, served at
+// /openapi.json): inbox, case status, the contact check, new addresses and phones, every
+// human action and tokens, each request authenticated with the person's own token; and the
+// codec server (/codec/encode, /codec/decode) that decodes payloads for the Temporal Web UI
+// and CLI, for operations only.
 //
-// Settings: CASEWORK_API_ADDR (default 127.0.0.1:8088), DATABASE_URL and the Temporal
-// client's environment (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, ...). Stops cleanly on
-// SIGINT or SIGTERM.
+// Settings: CASEWORK_API_ADDR (default 127.0.0.1:8088); CASEWORK_API_TLS_CERT and
+// CASEWORK_API_TLS_KEY (serve HTTPS when both are set); CASEWORK_OPS_SECRET or
+// CASEWORK_OPS_SECRET_FILE (the operations credential of the codec server: without it the
+// codec server is off); CASEWORK_UI_ORIGINS (comma-separated origins of the Web UI allowed
+// to call the codec server; default http://127.0.0.1:8233,http://localhost:8233);
+// DATABASE_URL, the payload keys (CASEWORK_CODEC_KEYS or CASEWORK_CODEC_KEYS_FILE) and the
+// Temporal client's environment (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_TLS_*...).
+// Stops cleanly on SIGINT or SIGTERM.
 package main
 
 import (
@@ -13,11 +20,13 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 	"go.uber.org/zap"
 
+	"github.com/casework/casework/codec"
 	"github.com/casework/casework/httpapi"
 	"github.com/casework/casework/platform"
 )
@@ -25,7 +34,7 @@ import (
 func main() {
 	platform.Main(&cobra.Command{
 		Use:   "api",
-		Short: "Serve the agents' HTTP JSON API",
+		Short: "Serve the agents' HTTP JSON API and the codec server",
 		Args:  cobra.NoArgs,
 		RunE:  func(cmd *cobra.Command, _ []string) error { return run(cmd.Context()) },
 	})
@@ -38,14 +47,37 @@ func run(ctx context.Context) error {
 	}
 	defer svc.Close()
 	logger := svc.Logger
-	addr := os.Getenv("CASEWORK_API_ADDR")
-	if addr == "" {
-		addr = "127.0.0.1:8088"
+	addr := envOr("CASEWORK_API_ADDR", "127.0.0.1:8088")
+	api := &httpapi.Server{DB: svc.DB, TC: svc.TC, Logger: logger.Named("api")}
+	cert, key := os.Getenv("CASEWORK_API_TLS_CERT"), os.Getenv("CASEWORK_API_TLS_KEY")
+	codecServer, ops, err := codecHandler(logger, cert != "")
+	if err != nil {
+		return err
 	}
-	srv := &http.Server{Addr: addr, Handler: (&httpapi.Server{DB: svc.DB, TC: svc.TC}).Handler(), ReadHeaderTimeout: 5 * time.Second}
+	api.Codec, api.Ops = codecServer, ops
+	srv := &http.Server{
+		Addr: addr, Handler: api.Handler(),
+		ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 30 * time.Second,
+		WriteTimeout: httpapi.DefaultCallTimeout + 20*time.Second, IdleTimeout: 2 * time.Minute,
+		MaxHeaderBytes: 16 << 10,
+	}
+	scheme := "http"
+	if cert != "" || key != "" {
+		if cert == "" || key == "" {
+			return errors.New("CASEWORK_API_TLS_CERT and CASEWORK_API_TLS_KEY go together")
+		}
+		scheme = "https"
+	}
 	errs := make(chan error, 1)
-	go func() { errs <- srv.ListenAndServe() }()
-	logger.Info("agent API listening", zap.String("url", "http://"+addr), zap.String("openapi", "http://"+addr+"/openapi.json"))
+	go func() {
+		if scheme == "https" {
+			errs <- srv.ListenAndServeTLS(cert, key)
+			return
+		}
+		errs <- srv.ListenAndServe()
+	}()
+	logger.Info("agent API listening", zap.String("url", scheme+"://"+addr), zap.String("openapi", scheme+"://"+addr+"/openapi.json"),
+		zap.Bool("codecServer", codecServer != nil))
 	select {
 	case err := <-errs:
 		return fmt.Errorf("serve %s: %w", addr, err)
@@ -57,4 +89,41 @@ func run(ctx context.Context) error {
 		return fmt.Errorf("shut down: %w", err)
 	}
 	return nil
+}
+
+// codecHandler is the codec server for operations: the payload keys, the operations
+// credential as a bearer token, CORS for the Web UI's origins. Nil without a credential.
+func codecHandler(logger *zap.Logger, tls bool) (http.Handler, *httpapi.OpsAuth, error) {
+	secret, err := opsSecret()
+	if err != nil || secret == "" {
+		if err == nil {
+			logger.Warn("no operations credential (CASEWORK_OPS_SECRET or CASEWORK_OPS_SECRET_FILE): the codec server is off")
+		}
+		return nil, nil, err
+	}
+	keys, err := codec.LoadKeys()
+	if err != nil {
+		return nil, nil, fmt.Errorf("codec server: %w", err)
+	}
+	origins := strings.Split(envOr("CASEWORK_UI_ORIGINS", "http://127.0.0.1:8233,http://localhost:8233"), ",")
+	ops := httpapi.NewOpsAuth(secret, tls)
+	return codec.Handler(keys, ops.Authorize, origins), ops, nil
+}
+
+func opsSecret() (string, error) {
+	if f := os.Getenv("CASEWORK_OPS_SECRET_FILE"); f != "" {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			return "", fmt.Errorf("CASEWORK_OPS_SECRET_FILE: %w", err)
+		}
+		return strings.TrimSpace(string(b)), nil
+	}
+	return os.Getenv("CASEWORK_OPS_SECRET"), nil
+}
+
+func envOr(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
 }

@@ -150,7 +150,7 @@ var parkAt = []contract.Stage{contract.StagePhoneVerify, contract.StageVisit, co
 // Prepare sets up the demo data: migrate, build the demo book from the UCI file (once, into
 // dir) and import it, and add the agents.
 func Prepare(ctx context.Context, db *pgxpool.Pool, uciFile, dir string, out io.Writer) error {
-	if _, err := store.Migrate(ctx, db); err != nil {
+	if _, err := store.MigrateWithOwner(ctx, os.Getenv("MIGRATION_DATABASE_URL"), db, os.Getenv("CASEWORK_RUNTIME_ROLE")); err != nil {
 		return err
 	}
 	bookFile := filepath.Join(dir, "demo-book.csv")

@@ -17,53 +17,121 @@ import (
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
+	"go.uber.org/zap"
 
 	"github.com/casework/casework/backoffice"
+	"github.com/casework/casework/book"
 	"github.com/casework/casework/contract"
+	"github.com/casework/casework/rules"
 )
 
 //go:embed openapi.json
 var openAPI []byte
 
-// Server serves the API over the database (tokens, inboxes) and Temporal (cases).
+// Defaults of the server's limits.
+const (
+	// DefaultCallTimeout bounds every call to Temporal: a case that does not answer in
+	// time (its worker is down) is answered 503, never waited for.
+	DefaultCallTimeout = 10 * time.Second
+	// MaxBody is the largest request body accepted; a larger one is refused with 413.
+	MaxBody = 64 << 10
+)
+
+// Server serves the API over the database (tokens, inboxes, contacts) and Temporal (cases).
 type Server struct {
 	DB *pgxpool.Pool
 	TC client.Client
+	// Logger writes the access log and the internal errors (never tokens or bodies).
+	Logger *zap.Logger
+	// CallTimeout bounds each Temporal call (DefaultCallTimeout when zero).
+	CallTimeout time.Duration
+	// Limit is each token's request rate (DefaultRate when zero).
+	Limit Rate
+	// Codec, when set, is served under /codec/ (the codec server for the Web UI and CLI),
+	// with Ops's sign-in page at /codec/login.
+	Codec http.Handler
+	Ops   *OpsAuth
+
+	limiter  *limiter
+	failures *limiter // failed sign-ins per client address
 }
 
-// Error is every error response: the reason, and for a rejected payload its fields.
+// Error is every error response: the reason, for a rejected payload its fields, and for
+// an internal error the reference under which it is logged.
 type Error struct {
 	Error  string                 `json:"error"`
 	Fields []*contract.FieldError `json:"fields,omitempty"`
+	Ref    string                 `json:"ref,omitempty"`
 }
 
-// Handler routes the API.
+// Handler routes the API, behind the access log and the body limit.
 func (s *Server) Handler() http.Handler {
+	if s.Logger == nil {
+		s.Logger = zap.NewNop()
+	}
+	if s.CallTimeout <= 0 {
+		s.CallTimeout = DefaultCallTimeout
+	}
+	if s.Limit.PerSecond <= 0 {
+		s.Limit = DefaultRate
+	}
+	s.limiter = newLimiter(s.Limit)
+	s.failures = newLimiter(FailedAuthRate)
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /openapi.json", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write(openAPI)
 	})
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	})
+	mux.HandleFunc("GET /v1/me", s.authed(s.me))
 	mux.HandleFunc("GET /v1/inbox", s.authed(s.inbox))
 	mux.HandleFunc("GET /v1/cases/{case}", s.authed(s.status))
+	mux.HandleFunc("GET /v1/cases/{case}/contact", s.authed(s.contactCheck))
+	mux.HandleFunc("POST /v1/cases/{case}/addresses", s.authed(s.recordContact(book.RecordAddress, "address", "addressId")))
+	mux.HandleFunc("POST /v1/cases/{case}/phones", s.authed(s.recordContact(book.RecordPhone, "number", "phoneId")))
 	mux.HandleFunc("POST /v1/cases/{case}/actions/{action}", s.authed(s.act))
-	return mux
+	mux.HandleFunc("POST /v1/tokens", s.authed(s.issueToken))
+	mux.HandleFunc("DELETE /v1/agents/{agent}/tokens", s.authed(s.revokeTokens))
+	if s.Codec != nil {
+		mux.Handle("/codec/", http.StripPrefix("/codec", s.Codec))
+		if s.Ops != nil {
+			mux.Handle("/codec/login", s.Ops.Login())
+		}
+	}
+	return s.accessLog(limitBody(mux))
 }
 
 type handler func(w http.ResponseWriter, r *http.Request, who Agent)
 
-// authed authenticates the request's bearer token before h.
+// authed authenticates the request's bearer token and applies the token's rate limit
+// before h.
 func (s *Server) authed(h handler) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
+		client := clientAddress(r)
+		if wait, ok := s.failures.peek(client, time.Now()); !ok {
+			w.Header().Set("Retry-After", fmt.Sprint(int(wait.Seconds())+1))
+			writeError(w, http.StatusTooManyRequests, "too many failed sign-ins from this address: try again later", nil)
+			return
+		}
 		token, _ := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 		who, err := Authenticate(r.Context(), s.DB, strings.TrimSpace(token))
 		if errors.Is(err, ErrUnauthenticated) {
+			s.failures.allow(client, time.Now()) // counts against the address: guessing tokens is slow
+			s.Logger.Warn("unauthenticated request", zap.String("client", client), zap.String("route", r.Pattern))
 			w.Header().Set("WWW-Authenticate", `Bearer realm="casework"`)
 			writeError(w, http.StatusUnauthorized, err.Error(), nil)
 			return
 		}
 		if err != nil {
-			writeError(w, http.StatusInternalServerError, err.Error(), nil)
+			s.internal(w, r, err)
+			return
+		}
+		setAgent(r, who.ID)
+		if wait, ok := s.limiter.allow(who.ID, time.Now()); !ok {
+			w.Header().Set("Retry-After", fmt.Sprint(int(wait.Seconds())+1))
+			writeError(w, http.StatusTooManyRequests, fmt.Sprintf("too many requests from %s: at most %g a second", who.ID, s.Limit.PerSecond), nil)
 			return
 		}
 		h(w, r, who)
@@ -72,12 +140,38 @@ func (s *Server) authed(h handler) http.HandlerFunc {
 
 func writeJSON(w http.ResponseWriter, code int, v any) {
 	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(code)
 	_ = json.NewEncoder(w).Encode(v)
 }
 
 func writeError(w http.ResponseWriter, code int, msg string, fields []*contract.FieldError) {
 	writeJSON(w, code, Error{Error: msg, Fields: fields})
+}
+
+// internal answers an error the caller cannot act on: logged with a reference, and only
+// the reference goes to the caller (no database or Temporal detail).
+func (s *Server) internal(w http.ResponseWriter, r *http.Request, err error) {
+	ref := newRef()
+	s.Logger.Error("internal error", zap.String("ref", ref), zap.String("route", r.Pattern), zap.Error(err))
+	writeJSON(w, http.StatusInternalServerError, Error{Error: "internal error", Ref: ref})
+}
+
+// temporalError answers a failed Temporal call: 503 when the case did not answer in time
+// (its worker is down) or Temporal is unreachable, else an internal error.
+func (s *Server) temporalError(w http.ResponseWriter, r *http.Request, id string, err error) {
+	var unavailable *serviceerror.Unavailable
+	var deadline *serviceerror.DeadlineExceeded
+	if errors.Is(err, context.DeadlineExceeded) || errors.As(err, &deadline) || errors.As(err, &unavailable) {
+		w.Header().Set("Retry-After", "30")
+		writeError(w, http.StatusServiceUnavailable, fmt.Sprintf("%s did not answer within %s: the case's worker may be down; try again later", id, s.CallTimeout), nil)
+		return
+	}
+	s.internal(w, r, err)
+}
+
+func (s *Server) me(w http.ResponseWriter, _ *http.Request, who Agent) {
+	writeJSON(w, http.StatusOK, who)
 }
 
 // Task is one entry of an agent's inbox.
@@ -122,28 +216,35 @@ func (s *Server) inbox(w http.ResponseWriter, r *http.Request, who Agent) {
 	}
 	tasks, err := Inbox(r.Context(), s.DB, agent)
 	if err != nil {
-		writeError(w, http.StatusInternalServerError, err.Error(), nil)
+		s.internal(w, r, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"agentId": agent, "tasks": tasks})
 }
 
 // caseFor reads the case and checks that the agent may see it; it writes the error
-// response and returns nil when not.
-func (s *Server) caseFor(ctx context.Context, w http.ResponseWriter, id string, who Agent) *contract.Status {
+// response and returns nil when not. "No such case" and "not yours" get one answer, so
+// that nobody learns which accounts have a case.
+func (s *Server) caseFor(w http.ResponseWriter, r *http.Request, id string, who Agent) *contract.Status {
+	notFound := func() *contract.Status {
+		writeError(w, http.StatusNotFound, fmt.Sprintf("no case %s among the cases of %s", id, who.ID), nil)
+		return nil
+	}
+	if _, err := contract.AccountFromWorkflowID(id); err != nil || len(id) > 200 {
+		return notFound()
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), s.CallTimeout)
+	defer cancel()
 	st, err := backoffice.Status(ctx, s.TC, id)
-	var notFound *serviceerror.NotFound
-	if errors.As(err, &notFound) || !strings.HasPrefix(id, "case-") {
-		writeError(w, http.StatusNotFound, fmt.Sprintf("no case %s", id), nil)
+	var missing *serviceerror.NotFound
+	switch {
+	case errors.As(err, &missing):
+		return notFound()
+	case err != nil:
+		s.temporalError(w, r, id, err)
 		return nil
-	}
-	if err != nil {
-		writeError(w, http.StatusBadGateway, err.Error(), nil)
-		return nil
-	}
-	if !mayAccess(st, who) {
-		writeError(w, http.StatusForbidden, fmt.Sprintf("%s is not assigned to %s", who.ID, id), nil)
-		return nil
+	case !mayAccess(st, who):
+		return notFound()
 	}
 	return st
 }
@@ -162,9 +263,102 @@ func mayAccess(st *contract.Status, who Agent) bool {
 }
 
 func (s *Server) status(w http.ResponseWriter, r *http.Request, who Agent) {
-	if st := s.caseFor(r.Context(), w, r.PathValue("case"), who); st != nil {
+	if st := s.caseFor(w, r, r.PathValue("case"), who); st != nil {
 		writeJSON(w, http.StatusOK, st)
 	}
+}
+
+// Contact is the answer of the contact check: whether the agent may start a call or a
+// visit now, and if not, from when (absent: not at all for now) and why.
+type Contact struct {
+	CaseID  string            `json:"caseId"`
+	Channel string            `json:"channel"`
+	Allowed bool              `json:"allowed"`
+	From    *time.Time        `json:"from,omitempty"`
+	Reason  string            `json:"reason,omitempty"`
+	Pending *contract.Pending `json:"pending,omitempty"`
+}
+
+// contactCheck asks the guardrails before a contact (?channel=call or visit).
+func (s *Server) contactCheck(w http.ResponseWriter, r *http.Request, who Agent) {
+	channel := r.URL.Query().Get("channel")
+	if channel != "call" && channel != "visit" {
+		writeError(w, http.StatusBadRequest, fmt.Sprintf("channel %q: want call or visit", channel), []*contract.FieldError{contract.Invalid("channel", "must be call or visit")})
+		return
+	}
+	st := s.caseFor(w, r, r.PathValue("case"), who)
+	if st == nil {
+		return
+	}
+	now := time.Now()
+	at, why, err := rules.ContactAllowed(st, who.ID, channel, now)
+	if err != nil {
+		writeError(w, http.StatusForbidden, err.Error(), nil)
+		return
+	}
+	c := Contact{CaseID: st.CaseID, Channel: channel, Allowed: !at.IsZero() && !at.After(now), Reason: why, Pending: st.Pending}
+	if !at.IsZero() {
+		c.From = &at
+	}
+	writeJSON(w, http.StatusOK, c)
+}
+
+// recordContact records an address or a phone an agent found for the case's account and
+// answers its id: personal data stays in PostgreSQL, the case gets the id.
+func (s *Server) recordContact(record func(context.Context, *pgxpool.Pool, string, string, string) (string, error), field, idField string) handler {
+	return func(w http.ResponseWriter, r *http.Request, who Agent) {
+		id := r.PathValue("case")
+		var body map[string]string
+		if !s.readJSON(w, r, &body) {
+			return
+		}
+		text := body[field]
+		if err := contract.ValidText(field, text, 500); err != nil || strings.TrimSpace(text) == "" || len(body) != 1 {
+			writeError(w, http.StatusUnprocessableEntity, fmt.Sprintf("want {%q: \"...\"}: at most 500 bytes of text", field), []*contract.FieldError{contract.Invalid(field, "is required: one line of text, at most 500 bytes, no control characters")})
+			return
+		}
+		if s.caseFor(w, r, id, who) == nil {
+			return
+		}
+		account, _ := contract.AccountFromWorkflowID(id)
+		rid, err := record(r.Context(), s.DB, account, text, who.ID)
+		if err != nil {
+			writeError(w, http.StatusUnprocessableEntity, err.Error(), []*contract.FieldError{contract.Invalid(field, "%v", err)})
+			return
+		}
+		writeJSON(w, http.StatusCreated, map[string]string{idField: rid})
+	}
+}
+
+// readJSON reads a small JSON body into v; it answers 413 or 400 and returns false when it
+// cannot.
+func (s *Server) readJSON(w http.ResponseWriter, r *http.Request, v any) bool {
+	body, ok := readBody(w, r)
+	if !ok {
+		return false
+	}
+	dec := json.NewDecoder(strings.NewReader(string(body)))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		writeError(w, http.StatusBadRequest, "the body is not the JSON object expected: "+err.Error(), []*contract.FieldError{contract.Invalid("payload", "not the JSON object expected")})
+		return false
+	}
+	return true
+}
+
+// readBody reads the body, refusing one over MaxBody with 413.
+func readBody(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
+	body, err := io.ReadAll(r.Body)
+	var tooBig *http.MaxBytesError
+	if errors.As(err, &tooBig) {
+		writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("the body is larger than %d bytes", MaxBody), nil)
+		return nil, false
+	}
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "read the body: "+err.Error(), nil)
+		return nil, false
+	}
+	return body, true
 }
 
 // actor is who a payload says acts: it must be the token's agent.
@@ -188,16 +382,21 @@ func actor(v any) []string {
 	return nil // payment-received names no agent
 }
 
-// act sends one human action to the case as an update.
+// act sends one human action to the case as an update. An Idempotency-Key header (at most
+// 64 printable characters) becomes the update's id: a retried request is applied once.
 func (s *Server) act(w http.ResponseWriter, r *http.Request, who Agent) {
 	id, action := r.PathValue("case"), r.PathValue("action")
 	if !slices.Contains(contract.Actions, action) {
 		writeError(w, http.StatusNotFound, fmt.Sprintf("no action %q (want one of %s)", action, strings.Join(contract.Actions, ", ")), nil)
 		return
 	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
-	if err != nil {
-		writeError(w, http.StatusBadRequest, fmt.Sprintf("read body: %v", err), nil)
+	updateID := r.Header.Get("Idempotency-Key")
+	if err := contract.ValidText("Idempotency-Key", updateID, 64); err != nil || strings.ContainsAny(updateID, " \n\t") {
+		writeError(w, http.StatusBadRequest, "Idempotency-Key: at most 64 printable characters without spaces", nil)
+		return
+	}
+	body, ok := readBody(w, r)
+	if !ok {
 		return
 	}
 	v, err := contract.Decode(action, body)
@@ -221,25 +420,32 @@ func (s *Server) act(w http.ResponseWriter, r *http.Request, who Agent) {
 		writeError(w, http.StatusForbidden, fmt.Sprintf("%s may only send %s in their own name", who.ID, action), nil)
 		return
 	}
-	if s.caseFor(r.Context(), w, id, who) == nil {
+	if s.caseFor(w, r, id, who) == nil {
 		return
 	}
-	h, err := s.TC.UpdateWorkflow(r.Context(), client.UpdateWorkflowOptions{
-		WorkflowID: id, UpdateName: action, Args: []any{json.RawMessage(body)}, WaitForStage: client.WorkflowUpdateStageCompleted,
+	ctx, cancel := context.WithTimeout(r.Context(), s.CallTimeout)
+	defer cancel()
+	h, err := s.TC.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
+		UpdateID: updateID, WorkflowID: id, UpdateName: action, Args: []any{json.RawMessage(body)}, WaitForStage: client.WorkflowUpdateStageCompleted,
 	})
 	var res map[string]any
 	if err == nil {
-		err = h.Get(r.Context(), &res)
+		err = h.Get(ctx, &res)
 	}
 	var app *temporal.ApplicationError
 	if errors.As(err, &app) && app.Type() == "ValidationError" {
 		var fields []*contract.FieldError
-		_ = app.Details(&fields)
+		_ = app.Details(&fields) // a rejection without fields still has its message
 		writeError(w, http.StatusUnprocessableEntity, app.Message(), fields)
 		return
 	}
+	var gone *serviceerror.NotFound
+	if errors.As(err, &gone) { // the workflow ended between the status and the update
+		writeError(w, http.StatusUnprocessableEntity, fmt.Sprintf("%s is closed", id), []*contract.FieldError{contract.Invalid("case", "is closed")})
+		return
+	}
 	if err != nil {
-		writeError(w, http.StatusBadGateway, fmt.Sprintf("%s to %s: %v", action, id, err), nil)
+		s.temporalError(w, r, id, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, res)

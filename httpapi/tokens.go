@@ -1,6 +1,8 @@
-// Package httpapi is the HTTP JSON API for agents' mobile and web tools: an agent's inbox,
-// a case's status and every human action, each request authenticated with the agent's
-// token. An agent reads and acts only on the cases assigned to them; a supervisor on all.
+// Package httpapi is the agents' HTTP JSON API, the only way agents and supervisors act
+// on cases: an agent's inbox, a case's status, the contact check, recording a new address
+// or phone, every human action, and tokens. Every request is authenticated with the
+// person's own token, which expires and can be revoked; an agent reads and acts only on
+// the cases assigned to them, a supervisor on all.
 package httpapi
 
 import (
@@ -10,67 +12,67 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"net/http"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"go.uber.org/zap"
 
 	"github.com/casework/casework/contract"
 )
 
+// Token lifetimes.
+const (
+	DefaultTokenTTL = 12 * time.Hour // a working day and some
+	MaxTokenTTL     = 30 * 24 * time.Hour
+)
+
 // Agent is who a token belongs to.
 type Agent struct {
-	ID   string `json:"agentId"`
-	Role string `json:"role"`
+	ID        string    `json:"agentId"`
+	Role      string    `json:"role"`
+	ExpiresAt time.Time `json:"expiresAt"`
 }
 
-// ErrUnauthenticated is a missing, unknown or revoked token.
-var ErrUnauthenticated = errors.New("a valid agent token is required (Authorization: Bearer <token>)")
+// ErrUnauthenticated is a missing, unknown, expired or revoked token.
+var ErrUnauthenticated = errors.New("a valid agent token is required (Authorization: Bearer <token>): missing, unknown, expired or revoked")
 
 func hash(token string) string {
 	sum := sha256.Sum256([]byte(token))
 	return hex.EncodeToString(sum[:])
 }
 
-// supervisor checks that by is an active supervisor.
-func supervisor(ctx context.Context, db *pgxpool.Pool, by string) error {
-	var role string
-	err := db.QueryRow(ctx, `SELECT role FROM agents WHERE agent_id = $1 AND active`, by).Scan(&role)
-	if errors.Is(err, pgx.ErrNoRows) || (err == nil && role != contract.RoleSupervisor) {
-		return fmt.Errorf("%s is not an active supervisor", by)
+// Issue gives the agent a new token for ttl (DefaultTokenTTL when zero, at most
+// MaxTokenTTL), issued by issuedBy: a supervisor through the API, or operations (bin/starter
+// token issue) for a first supervisor. The token is returned once; only its hash is kept.
+func Issue(ctx context.Context, db *pgxpool.Pool, issuedBy, agent string, ttl time.Duration) (string, time.Time, error) {
+	if ttl == 0 {
+		ttl = DefaultTokenTTL
 	}
-	if err != nil {
-		return fmt.Errorf("check supervisor %s: %w", by, err)
-	}
-	return nil
-}
-
-// Issue gives the agent a new token, issued by a supervisor. The token is returned once;
-// only its hash is kept.
-func Issue(ctx context.Context, db *pgxpool.Pool, by, agent string) (string, error) {
-	if err := supervisor(ctx, db, by); err != nil {
-		return "", err
+	if ttl < time.Minute || ttl > MaxTokenTTL {
+		return "", time.Time{}, fmt.Errorf("issue token: ttl %s: want 1m to %s", ttl, MaxTokenTTL)
 	}
 	b := make([]byte, 24)
 	if _, err := rand.Read(b); err != nil {
-		return "", fmt.Errorf("issue token: %w", err)
+		return "", time.Time{}, fmt.Errorf("issue token: %w", err)
 	}
 	token := "cw_" + hex.EncodeToString(b)
-	tag, err := db.Exec(ctx, `INSERT INTO agent_tokens (token_hash, agent_id, issued_by)
-		SELECT $1, agent_id, $3 FROM agents WHERE agent_id = $2 AND active`, hash(token), agent, by)
+	var expires time.Time
+	err := db.QueryRow(ctx, `INSERT INTO agent_tokens (token_hash, agent_id, issued_by, expires_at)
+		SELECT $1, agent_id, $3, now() + make_interval(secs => $4) FROM agents WHERE agent_id = $2 AND active
+		RETURNING expires_at`, hash(token), agent, issuedBy, ttl.Seconds()).Scan(&expires)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", time.Time{}, fmt.Errorf("issue token: %s is not an active agent", agent)
+	}
 	if err != nil {
-		return "", fmt.Errorf("issue token for %s: %w", agent, err)
+		return "", time.Time{}, fmt.Errorf("issue token for %s: %w", agent, err)
 	}
-	if tag.RowsAffected() == 0 {
-		return "", fmt.Errorf("issue token: %s is not an active agent", agent)
-	}
-	return token, nil
+	return token, expires, nil
 }
 
 // Revoke revokes every token of the agent and returns how many.
 func Revoke(ctx context.Context, db *pgxpool.Pool, by, agent string) (int64, error) {
-	if err := supervisor(ctx, db, by); err != nil {
-		return 0, err
-	}
 	tag, err := db.Exec(ctx, `UPDATE agent_tokens SET revoked_by = $2, revoked_at = now() WHERE agent_id = $1 AND revoked_at IS NULL`, agent, by)
 	if err != nil {
 		return 0, fmt.Errorf("revoke tokens of %s: %w", agent, err)
@@ -78,14 +80,14 @@ func Revoke(ctx context.Context, db *pgxpool.Pool, by, agent string) (int64, err
 	return tag.RowsAffected(), nil
 }
 
-// Authenticate finds the active agent of a token.
+// Authenticate finds the active agent of a token that has neither expired nor been revoked.
 func Authenticate(ctx context.Context, db *pgxpool.Pool, token string) (Agent, error) {
 	var a Agent
-	if token == "" {
+	if token == "" || len(token) > 100 {
 		return a, ErrUnauthenticated
 	}
-	err := db.QueryRow(ctx, `SELECT g.agent_id, g.role FROM agent_tokens t JOIN agents g USING (agent_id)
-		WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND g.active`, hash(token)).Scan(&a.ID, &a.Role)
+	err := db.QueryRow(ctx, `SELECT g.agent_id, g.role, t.expires_at FROM agent_tokens t JOIN agents g USING (agent_id)
+		WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND t.expires_at > now() AND g.active`, hash(token)).Scan(&a.ID, &a.Role, &a.ExpiresAt)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return a, ErrUnauthenticated
 	}
@@ -93,4 +95,69 @@ func Authenticate(ctx context.Context, db *pgxpool.Pool, token string) (Agent, e
 		return a, fmt.Errorf("authenticate: %w", err)
 	}
 	return a, nil
+}
+
+// IssueRequest asks for a token for an agent.
+type IssueRequest struct {
+	AgentID string `json:"agentId"`
+	TTL     string `json:"ttl,omitempty"` // a Go duration such as "12h"; DefaultTokenTTL when empty
+}
+
+// Issued is a new token: shown once.
+type Issued struct {
+	AgentID   string    `json:"agentId"`
+	Token     string    `json:"token"`
+	ExpiresAt time.Time `json:"expiresAt"`
+}
+
+// issueToken: a supervisor issues a token for an agent, in their own name.
+func (s *Server) issueToken(w http.ResponseWriter, r *http.Request, who Agent) {
+	if who.Role != contract.RoleSupervisor {
+		writeError(w, http.StatusForbidden, fmt.Sprintf("%s is not a supervisor: only supervisors issue tokens", who.ID), nil)
+		return
+	}
+	var req IssueRequest
+	if !s.readJSON(w, r, &req) {
+		return
+	}
+	var ttl time.Duration
+	if req.TTL != "" {
+		var err error
+		if ttl, err = time.ParseDuration(req.TTL); err != nil {
+			writeError(w, http.StatusUnprocessableEntity, "ttl: "+err.Error(), []*contract.FieldError{contract.Invalid("ttl", "must be a duration such as 12h")})
+			return
+		}
+	}
+	if err := contract.ValidText("agentId", req.AgentID, 128); err != nil || req.AgentID == "" {
+		writeError(w, http.StatusUnprocessableEntity, "agentId is required", []*contract.FieldError{contract.Invalid("agentId", "is required")})
+		return
+	}
+	// a supervisor issues tokens for phone and field agents only: a supervisor's own token
+	// comes from operations, so no supervisor can take another's (or their own second) name
+	var role string
+	if err := s.DB.QueryRow(r.Context(), `SELECT role FROM agents WHERE agent_id = $1 AND active`, req.AgentID).Scan(&role); err == nil && role == contract.RoleSupervisor {
+		writeError(w, http.StatusForbidden, "a supervisor's token is issued by operations (bin/starter token issue), not through the API", nil)
+		return
+	}
+	s.Logger.Info("token issued", zap.String("by", who.ID), zap.String("agent", req.AgentID))
+	token, expires, err := Issue(r.Context(), s.DB, who.ID, req.AgentID, ttl)
+	if err != nil {
+		writeError(w, http.StatusUnprocessableEntity, err.Error(), nil)
+		return
+	}
+	writeJSON(w, http.StatusCreated, Issued{AgentID: req.AgentID, Token: token, ExpiresAt: expires})
+}
+
+// revokeTokens: a supervisor revokes every token of an agent.
+func (s *Server) revokeTokens(w http.ResponseWriter, r *http.Request, who Agent) {
+	if who.Role != contract.RoleSupervisor {
+		writeError(w, http.StatusForbidden, fmt.Sprintf("%s is not a supervisor: only supervisors revoke tokens", who.ID), nil)
+		return
+	}
+	n, err := Revoke(r.Context(), s.DB, who.ID, r.PathValue("agent"))
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"agentId": r.PathValue("agent"), "revoked": n})
 }

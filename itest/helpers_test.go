@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"os"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -157,4 +158,8 @@ func result(t *testing.T, caseID string) *contract.Status {
 	return &st
 }
 
-func migrate(ctx context.Context) ([]int, error) { return store.Migrate(ctx, stack.db) }
+// migrate migrates as the owner, granting the runtime role named by CASEWORK_RUNTIME_ROLE
+// (casework_app when unset).
+func migrate(ctx context.Context) ([]int, error) {
+	return store.MigrateAs(ctx, stack.owner, os.Getenv("CASEWORK_RUNTIME_ROLE"))
+}

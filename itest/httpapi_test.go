@@ -4,11 +4,17 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
+
+	"go.temporal.io/sdk/client"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/casework/casework/contract"
 	"github.com/casework/casework/httpapi"
@@ -28,21 +34,15 @@ func TestHTTPAPI(t *testing.T) {
 	if other == mine {
 		other = "phone-north-2"
 	}
-	token := func(agent string) string {
-		tok, err := httpapi.Issue(ctx, stack.db, "sup-1", agent)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return tok
-	}
-	otherTok, supTok := token(other), token("sup-2")
-	revoked := token(mine)
+	otherTok, supTok := token(t, other), token(t, "sup-2")
+	revoked := token(t, mine)
 	if _, err := httpapi.Revoke(ctx, stack.db, "sup-1", mine); err != nil {
 		t.Fatal(err)
 	}
-	agentTok := token(mine) // a fresh one after the revocation
-	if _, err := httpapi.Issue(ctx, stack.db, mine, other); err == nil {
-		t.Error("an agent issued a token: only supervisors may")
+	agentTok := token(t, mine) // a fresh one after the revocation
+	expired := token(t, mine)
+	if _, err := stack.db.Exec(ctx, `UPDATE agent_tokens SET expires_at = now() - interval '1 second' WHERE token_hash = encode(sha256($1::bytea), 'hex')`, expired); err != nil {
+		t.Fatal(err)
 	}
 	call := func(method, path, tok, body string) (int, string) {
 		t.Helper()
@@ -70,21 +70,35 @@ func TestHTTPAPI(t *testing.T) {
 		{"no token", "GET", "/v1/inbox", "", "", 401, "token"},
 		{"unknown token", "GET", "/v1/inbox", "cw_nope", "", 401, "token"},
 		{"revoked token", "GET", "/v1/cases/" + caseID, revoked, "", 401, "token"},
-		{"another agent's case", "GET", "/v1/cases/" + caseID, otherTok, "", 403, "not assigned"},
+		{"expired token", "GET", "/v1/me", expired, "", 401, "expired"},
+		{"another agent's case: the same answer as no case", "GET", "/v1/cases/" + caseID, otherTok, "", 404, "no case " + caseID},
 		{"another agent's inbox", "GET", "/v1/inbox?agent=" + mine, otherTok, "", 403, "own inbox"},
 		{"acting on another agent's case", "POST", "/v1/cases/" + caseID + "/actions/phone-verified", otherTok,
-			`{"agentId":"` + other + `","calledAt":"` + nowRFC() + `","outcome":"confirmed"}`, 403, "not assigned"},
+			`{"agentId":"` + other + `","calledAt":"` + nowRFC() + `","outcome":"confirmed"}`, 404, "no case"},
+		{"a body over the limit", "POST", "/v1/cases/" + caseID + "/actions/phone-verified", agentTok,
+			`{"agentId":"` + mine + `","note":"` + strings.Repeat("x", httpapi.MaxBody) + `"}`, 413, "larger than"},
+		{"a note with a NUL", "POST", "/v1/cases/" + caseID + "/actions/phone-verified", agentTok, strings.Replace(good, `}`, `,"note":"a\u0000b"}`, 1), 422, `"field":"note"`},
+		{"an agent issues a token", "POST", "/v1/tokens", agentTok, `{"agentId":"` + other + `"}`, 403, "only supervisors"},
+		{"an agent revokes tokens", "DELETE", "/v1/agents/" + other + "/tokens", agentTok, "", 403, "only supervisors"},
+		{"another debtor's address recorded through my case", "POST", "/v1/cases/" + caseID + "/addresses", otherTok, `{"address":"No. 9 Elsewhere"}`, 404, "no case"},
+		{"an address with a control character", "POST", "/v1/cases/" + caseID + "/addresses", agentTok, `{"address":"No. 9\u001b[2J"}`, 422, `"field":"address"`},
 		{"acting in another's name", "POST", "/v1/cases/" + caseID + "/actions/phone-verified", otherTok, good, 403, "own name"},
 		{"malformed body", "POST", "/v1/cases/" + caseID + "/actions/phone-verified", agentTok, `{"agentId":`, 400, `"field":"payload"`},
 		{"unknown field", "POST", "/v1/cases/" + caseID + "/actions/phone-verified", agentTok, strings.Replace(good, `}`, `,"mood":1}`, 1), 422, `"field":"mood"`},
 		{"bad value", "POST", "/v1/cases/" + caseID + "/actions/phone-verified", agentTok, strings.Replace(good, "confirmed", "maybe", 1), 422, `"field":"outcome"`},
 		{"rule of the case", "POST", "/v1/cases/" + caseID + "/actions/pause", agentTok, `{"by":"` + mine + `","reason":"x"}`, 422, "not a supervisor"},
 		{"unknown case", "GET", "/v1/cases/case-nobody", supTok, "", 404, "no case"},
+		{"not a case id", "GET", "/v1/cases/nobody", supTok, "", 404, "no case"},
+		{"who am I", "GET", "/v1/me", agentTok, "", 200, `"agentId":"` + mine},
+		{"the contact check", "GET", "/v1/cases/" + caseID + "/contact?channel=call", agentTok, "", 200, `"allowed":true`},
+		{"a new address of the case's account", "POST", "/v1/cases/" + caseID + "/addresses", agentTok, `{"address":"No. 7 Synthetic Road (synthetic)"}`, 201, `"addressId":"adr-`},
 		{"unknown action", "POST", "/v1/cases/" + caseID + "/actions/dance", agentTok, "{}", 404, "no action"},
 		{"my inbox", "GET", "/v1/inbox", agentTok, "", 200, caseID},
 		{"a supervisor reads any case", "GET", "/v1/cases/" + caseID, supTok, "", 200, `"caseId":"` + caseID},
 		{"accepted", "POST", "/v1/cases/" + caseID + "/actions/phone-verified", agentTok, good, 200, `"accepted":true`},
 		{"openapi", "GET", "/openapi.json", "", "", 200, `"openapi"`},
+		{"a supervisor issues a token", "POST", "/v1/tokens", supTok, `{"agentId":"` + other + `","ttl":"1h"}`, 201, `"token":"cw_`},
+		{"a supervisor issues a supervisor's token", "POST", "/v1/tokens", supTok, `{"agentId":"sup-1"}`, 403, "issued by operations"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -106,4 +120,97 @@ func TestHTTPAPI(t *testing.T) {
 		t.Errorf("openapi.json: %v", err)
 	}
 	mustUpdate(t, caseID, contract.ActionClose, contract.SupervisorAction{By: "sup-1", Reason: "test over"})
+}
+
+// token issues a token for the agent, as operations would for a first supervisor.
+func token(t *testing.T, agent string) string {
+	t.Helper()
+	tok, _, err := httpapi.Issue(context.Background(), stack.db, "itest", agent, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok
+}
+
+// apiCall calls the API at url with a token and returns the status and the body.
+func apiCall(t *testing.T, method, url, tok, body string) (int, string, http.Header) {
+	t.Helper()
+	req, err := http.NewRequestWithContext(context.Background(), method, url, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tok != "" {
+		req.Header.Set("Authorization", "Bearer "+tok)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b), resp.Header
+}
+
+// The API's limits: a token's request rate (429 with Retry-After), a case that does not
+// answer in time because no worker serves it (503 with a reason, never a hang), and an
+// access log that names the agent but holds no token and no body.
+func TestHTTPAPILimits(t *testing.T) {
+	need(t)
+	core, logs := observer.New(zap.InfoLevel)
+	api := &httpapi.Server{DB: stack.db, TC: stack.tc, Logger: zap.New(core), CallTimeout: 2 * time.Second, Limit: httpapi.Rate{PerSecond: 1, Burst: 3}}
+	srv := httptest.NewServer(api.Handler())
+	defer srv.Close()
+	sup := token(t, "sup-1")
+
+	codes := map[int]int{}
+	var retry string
+	for range 6 {
+		code, _, h := apiCall(t, "GET", srv.URL+"/v1/me", sup, "")
+		codes[code]++
+		if code == http.StatusTooManyRequests {
+			retry = h.Get("Retry-After")
+		}
+	}
+	if codes[200] < 3 || codes[429] == 0 || retry == "" {
+		t.Errorf("six quick requests: %v (Retry-After %q), want the burst of 3 served and the rest 429 with Retry-After", codes, retry)
+	}
+
+	// guessing tokens: after a burst of failures, the address is slowed down
+	var slowed bool
+	for i := range 15 {
+		code, _, _ := apiCall(t, "GET", srv.URL+"/v1/me", fmt.Sprintf("cw_guess%d", i), "")
+		slowed = slowed || code == http.StatusTooManyRequests
+	}
+	if !slowed {
+		t.Error("15 bad tokens in a row from one address: never slowed down (429)")
+	}
+
+	// a case on a task queue no worker serves: its status cannot be answered
+	account := newAccount(t)
+	orphan := contract.WorkflowID(account)
+	if _, err := stack.tc.ExecuteWorkflow(context.Background(), client.StartWorkflowOptions{ID: orphan, TaskQueue: "nobody-serves-this"},
+		contract.WorkflowType, contract.CaseInput{AccountID: account}); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = stack.tc.TerminateWorkflow(context.Background(), orphan, "", "test over") }()
+	time.Sleep(3 * time.Second) // the bucket refills
+	start := time.Now()
+	code, body, h := apiCall(t, "GET", srv.URL+"/v1/cases/"+orphan, sup, "")
+	if code != http.StatusServiceUnavailable || !strings.Contains(body, "worker may be down") || h.Get("Retry-After") == "" || time.Since(start) > 10*time.Second {
+		t.Errorf("status of a case nobody serves: %d %s after %s, want 503 with a reason within the call timeout", code, body, time.Since(start))
+	}
+
+	for _, e := range logs.All() {
+		line := fmt.Sprint(e.Message, e.ContextMap())
+		if strings.Contains(line, sup) || strings.Contains(line, "Bearer") {
+			t.Fatalf("the access log holds the token: %s", line)
+		}
+	}
+	var named bool
+	for _, e := range logs.FilterMessage("http").All() {
+		named = named || (e.ContextMap()["agent"] == "sup-1" && e.ContextMap()["route"] == "GET /v1/me")
+	}
+	if !named {
+		t.Error("the access log does not name the agent and the route")
+	}
 }

@@ -26,7 +26,8 @@ import (
 var stack struct {
 	ready    bool
 	reason   string
-	db       *pgxpool.Pool // the tests' own connections
+	db       *pgxpool.Pool // the tests' own connections, as the runtime role (DATABASE_URL)
+	owner    *pgxpool.Pool // the owner's (MIGRATION_DATABASE_URL, else DATABASE_URL): migrations and seeds
 	workerDB *pgxpool.Pool // the worker's, named so a test can cut them
 	tc       client.Client
 	sent     *countingNotifier
@@ -78,13 +79,20 @@ func setUp() error {
 	}
 	ctx := context.Background()
 	var err error
+	ownerURL := os.Getenv("MIGRATION_DATABASE_URL")
+	if ownerURL == "" {
+		ownerURL = url
+	}
+	if stack.owner, err = store.Open(ctx, ownerURL); err != nil {
+		return fmt.Errorf("the owner's connection (MIGRATION_DATABASE_URL): %w", err)
+	}
+	if _, err := migrate(ctx); err != nil {
+		return err
+	}
+	if _, err := demo.SeedAgents(ctx, stack.owner); err != nil {
+		return err
+	}
 	if stack.db, err = store.Open(ctx, url); err != nil {
-		return err
-	}
-	if _, err := store.Migrate(ctx, stack.db); err != nil {
-		return err
-	}
-	if _, err := demo.SeedAgents(ctx, stack.db); err != nil {
 		return err
 	}
 	sep := "?"
@@ -129,7 +137,7 @@ func tearDown() {
 	if stack.metrics != nil {
 		_ = stack.metrics.Close()
 	}
-	for _, p := range []*pgxpool.Pool{stack.db, stack.workerDB} {
+	for _, p := range []*pgxpool.Pool{stack.db, stack.workerDB, stack.owner} {
 		if p != nil {
 			p.Close()
 		}

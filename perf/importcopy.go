@@ -31,6 +31,14 @@ const scratch = "casework_bench_import"
 // a table of text columns, the least PostgreSQL can do with the rows.
 func ImportAgainstCopy(ctx context.Context, db *pgxpool.Pool, file string) (ImportResult, error) {
 	var r ImportResult
+	if u := os.Getenv("MIGRATION_DATABASE_URL"); u != "" { // the scratch schema is made and migrated by the owner
+		owner, err := store.Open(ctx, u)
+		if err != nil {
+			return r, fmt.Errorf("bench import: %w", err)
+		}
+		defer owner.Close()
+		db = owner
+	}
 	cfg := db.Config().Copy()
 	cfg.ConnConfig.RuntimeParams["search_path"] = scratch
 	cfg.MaxConns = 4

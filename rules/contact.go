@@ -155,3 +155,36 @@ func callsIn(calls []time.Time, from, to time.Time) int {
 	}
 	return n
 }
+
+// ContactAllowed says when agent may start a contact of the channel ("call" or "visit")
+// on the case: at (now or later) and why not earlier; a zero time when no time is allowed
+// (a closed case, a dispute hold). It is an error for an agent who is not on the case.
+func ContactAllowed(st *contract.Status, agent, channel string, now time.Time) (time.Time, string, error) {
+	if st.Stage == contract.StageClosed {
+		return time.Time{}, "the case is closed", nil
+	}
+	role := contract.RolePhone
+	if channel == "visit" {
+		role = contract.RoleField
+	}
+	if !slices.Contains(st.Assigned[role], agent) && !slices.Contains(st.Supervisors, agent) {
+		return time.Time{}, "", fmt.Errorf("%s is not the %s agent of %s", agent, role, st.CaseID)
+	}
+	clock, err := NewClock(st.Epoch, st.Policy.DayLength.D(), st.Timezone)
+	if err != nil {
+		return time.Time{}, "", err
+	}
+	k := ContactsOf(st)
+	if channel == "call" {
+		at, why := NextCall(now, k, st.Policy, clock)
+		return at, why, nil
+	}
+	if k.Hold {
+		return time.Time{}, ReasonHold, nil
+	}
+	w := WindowOf(st.Policy)
+	if at := clock.NextInWindow(now, w); at.After(now) {
+		return at, ReasonWindow + " " + w.String(), nil
+	}
+	return now, "", nil
+}

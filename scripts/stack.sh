@@ -139,7 +139,7 @@ server_schema() {
 }
 
 server_config() {
-  local port; port=$(cat "$pg_dir/port")
+  local port; port=$(cat "$pg_dir/port") certs="$dev/certs"
   local p=$server_port conf="$dev/temporal-server/config"
   mkdir -p "$conf/dynamicconfig"
   cp "$root/deploy/temporal/dynamicconfig/casework.yaml" "$conf/dynamicconfig/casework.yaml"
@@ -184,6 +184,17 @@ global:
   membership:
     maxJoinDuration: 30s
     broadcastAddress: 127.0.0.1
+  tls: # mutual TLS everywhere: a client without a certificate of the development CA is refused
+    internode:
+      server: {certFile: "$certs/server.pem", keyFile: "$certs/server-key.pem", requireClientAuth: true, clientCaFiles: ["$certs/ca.pem"]}
+      client: {serverName: 127.0.0.1, rootCaFiles: ["$certs/ca.pem"]}
+    frontend:
+      server: {certFile: "$certs/server.pem", keyFile: "$certs/server-key.pem", requireClientAuth: true, clientCaFiles: ["$certs/ca.pem"]}
+      client: {serverName: 127.0.0.1, rootCaFiles: ["$certs/ca.pem"]}
+    systemWorker:
+      certFile: "$certs/client.pem"
+      keyFile: "$certs/client-key.pem"
+      client: {serverName: 127.0.0.1, rootCaFiles: ["$certs/ca.pem"]}
   metrics:
     prometheus:
       framework: tally
@@ -215,12 +226,32 @@ YAML
   } >"$conf/casework.yaml"
 }
 
+# Development certificates of the production topology's mutual TLS (deploy/gencerts): a
+# CA, the server's certificate for 127.0.0.1 and localhost, and the programs' client
+# certificate; the clients find them through the SDK's and the CLI's TEMPORAL_TLS_*.
+make_certs() {
+  if [ ! -s "$dev/certs/client.pem" ]; then
+    log "generating development certificates for mTLS in .dev/certs"
+    (cd "$root" && go run ./deploy/gencerts -out "$dev/certs" -hosts 127.0.0.1,localhost -days 365 >/dev/null)
+  fi
+  export TEMPORAL_TLS_CLIENT_CERT_PATH="$dev/certs/client.pem" TEMPORAL_TLS_CLIENT_KEY_PATH="$dev/certs/client-key.pem"
+  export TEMPORAL_TLS_SERVER_CA_CERT_PATH="$dev/certs/ca.pem" TEMPORAL_TLS_SERVER_NAME=127.0.0.1
+}
+
+tls_env() {
+  echo "export TEMPORAL_TLS_CLIENT_CERT_PATH='$dev/certs/client.pem'"
+  echo "export TEMPORAL_TLS_CLIENT_KEY_PATH='$dev/certs/client-key.pem'"
+  echo "export TEMPORAL_TLS_SERVER_CA_CERT_PATH='$dev/certs/ca.pem'"
+  echo "export TEMPORAL_TLS_SERVER_NAME=127.0.0.1"
+}
+
 start_server() {
   if [ -n "${DATABASE_URL:-}" ] && [ "${CASEWORK_PRIVATE_PG:-}" != 1 ]; then
     log "up-server runs on the private PostgreSQL cluster: unset DATABASE_URL"; exit 1
   fi
   install_temporal # its CLI registers the namespaces
   install_server
+  make_certs
   local s="$dev/temporal-server"
   mkdir -p "$s"
   if ! listening "$server_port"; then
@@ -272,16 +303,73 @@ start_postgres() {
     pg_run "$pg_bin/pg_ctl" -D "$pg_dir/data" -l "$pg_dir/server.log" -w -t 60 \
       -o "-c listen_addresses=127.0.0.1 -p $port -k $pg_dir/run -c max_connections=200 -c fsync=off -c synchronous_commit=off" start >/dev/null
   fi
+  casework_roles "$port"
   for db in casework casework_test casework_servertest casework_bench; do
     if ! pg_run "$pg_bin/psql" -h 127.0.0.1 -p "$port" -U postgres -tAc "SELECT 1 FROM pg_database WHERE datname = '$db'" | grep -q 1; then
-      pg_run "$pg_bin/createdb" -h 127.0.0.1 -p "$port" -U postgres "$db"
+      pg_run "$pg_bin/createdb" -h 127.0.0.1 -p "$port" -U postgres -O casework_owner "$db"
     fi
+    casework_owns "$port" "$db"
   done
+}
+
+# The database's two roles (DESIGN.md "Who may do what"): casework_owner owns Casework's
+# databases and runs the migrations (MIGRATION_DATABASE_URL); casework_app is the programs'
+# runtime role (DATABASE_URL), granted by the migrations what it needs (store/grants.sql).
+# Neither is a superuser. No passwords: the private cluster trusts the loopback;
+# production gives its roles passwords, in its URLs. Temporal's databases are not touched.
+casework_roles() {
+  pg_run "$pg_bin/psql" -h 127.0.0.1 -p "$1" -U postgres -d postgres -v ON_ERROR_STOP=1 -qtA >/dev/null <<'SQL'
+DO $$
+DECLARE r text;
+BEGIN
+  FOREACH r IN ARRAY ARRAY['casework_owner', 'casework_app'] LOOP
+    IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = r) THEN
+      EXECUTE format('CREATE ROLE %I', r);
+    END IF;
+    EXECUTE format('ALTER ROLE %I LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS', r);
+  END LOOP;
+END
+$$;
+SQL
+}
+
+# A Casework database owned by casework_owner, and all in its schema public: databases made
+# before the two roles had their tables, sequences, views and functions owned by postgres.
+casework_owns() {
+  local port=$1 db=$2
+  pg_run "$pg_bin/psql" -h 127.0.0.1 -p "$port" -U postgres -d "$db" -v ON_ERROR_STOP=1 -qtA >/dev/null <<SQL
+ALTER DATABASE "$db" OWNER TO casework_owner;
+ALTER SCHEMA public OWNER TO casework_owner;
+DO \$\$
+DECLARE r record;
+BEGIN
+  -- tables first: their indexes and the sequences of their serial columns go with them
+  FOR r IN SELECT c.oid::regclass AS name FROM pg_class c
+           WHERE c.relnamespace = 'public'::regnamespace AND c.relkind IN ('r', 'p', 'f')
+             AND c.relowner = 'postgres'::regrole LOOP
+    EXECUTE format('ALTER TABLE %s OWNER TO casework_owner', r.name);
+  END LOOP;
+  FOR r IN SELECT c.oid::regclass AS name, CASE c.relkind WHEN 'S' THEN 'SEQUENCE' WHEN 'v' THEN 'VIEW'
+             ELSE 'MATERIALIZED VIEW' END AS kind FROM pg_class c
+           WHERE c.relnamespace = 'public'::regnamespace AND c.relkind IN ('S', 'v', 'm')
+             AND c.relowner = 'postgres'::regrole LOOP
+    EXECUTE format('ALTER %s %s OWNER TO casework_owner', r.kind, r.name);
+  END LOOP;
+  FOR r IN SELECT p.oid::regprocedure AS name FROM pg_proc p
+           WHERE p.pronamespace = 'public'::regnamespace AND p.proowner = 'postgres'::regrole LOOP
+    EXECUTE format('ALTER ROUTINE %s OWNER TO casework_owner', r.name);
+  END LOOP;
+END
+\$\$;
+SQL
 }
 
 stop_all() {
   if [ -s "$dev/worker.pid" ] && kill -0 "$(cat "$dev/worker.pid")" 2>/dev/null; then
     kill "$(cat "$dev/worker.pid")"; log "stopped the worker"
+  fi
+  if [ -s "$dev/api.pid" ] && kill -0 "$(cat "$dev/api.pid")" 2>/dev/null; then
+    kill "$(cat "$dev/api.pid")"; log "stopped the API"
   fi
   if [ -s "$dev/temporal/pid" ] && kill -0 "$(cat "$dev/temporal/pid")" 2>/dev/null; then
     kill "$(cat "$dev/temporal/pid")"; log "stopped the Temporal dev server"
@@ -298,8 +386,10 @@ print_env() {
   local db=${1:-casework} ns=${2:-default} port=${3:-$temporal_port}
   if [ -n "${DATABASE_URL:-}" ] && [ "${CASEWORK_PRIVATE_PG:-}" != 1 ]; then
     echo "export DATABASE_URL='$DATABASE_URL'"
-  else
-    echo "export DATABASE_URL='postgres://postgres@127.0.0.1:$(cat "$pg_dir/port")/$db?sslmode=disable'"
+    echo "export MIGRATION_DATABASE_URL='${MIGRATION_DATABASE_URL:-$DATABASE_URL}'"
+  else # the programs connect as the runtime role, the migrations as the owner
+    echo "export DATABASE_URL='postgres://casework_app@127.0.0.1:$(cat "$pg_dir/port")/$db?sslmode=disable'"
+    echo "export MIGRATION_DATABASE_URL='postgres://casework_owner@127.0.0.1:$(cat "$pg_dir/port")/$db?sslmode=disable'"
   fi
   echo "export TEMPORAL_ADDRESS='${TEMPORAL_ADDRESS:-127.0.0.1:$port}'"
   echo "export TEMPORAL_NAMESPACE='${TEMPORAL_NAMESPACE:-$ns}'"
@@ -332,13 +422,14 @@ case "${1:-up}" in
     print_env casework_servertest "$test_namespace" "$server_port" >"$dev/server-test-env"
     print_env casework_bench "$bench_namespace" "$server_port" >"$dev/server-bench-env"
     echo "export CASEWORK_TOPOLOGY=server" >>"$dev/server-bench-env"
+    for f in server-env server-test-env server-bench-env; do tls_env >>"$dev/$f"; done
     printf "export CASEWORK_TOPOLOGY=server\nexport CASEWORK_UI_PORT=none\n" >>"$dev/server-test-env"
     log "ready: source .dev/server-env (the Temporal server on :$server_port)"
     ;;
   reset-db) # a fresh, empty database (the benchmarks': each run takes accounts without a case)
     db=${2:?database name}; port=$(cat "$pg_dir/port")
     pg_run "$pg_bin/dropdb" -h 127.0.0.1 -p "$port" -U postgres --if-exists --force "$db"
-    pg_run "$pg_bin/createdb" -h 127.0.0.1 -p "$port" -U postgres "$db"
+    pg_run "$pg_bin/createdb" -h 127.0.0.1 -p "$port" -U postgres -O casework_owner "$db"
     ;;
   restart-pg) # the fault run: PostgreSQL restarted (fast shutdown: connections cut)
     pg_run "$pg_bin/pg_ctl" -D "$pg_dir/data" -m fast -w -t 60 restart \

@@ -34,7 +34,7 @@ func rootCmd() *cobra.Command {
 		Use:   "starter",
 		Short: "Casework back office: migrate, import, screen, start, report",
 	}
-	root.AddCommand(migrateCmd(), importCmd(), screenCmd(), startCmd(), reportCmd(), demoBookCmd(), seedAgentsCmd(), demoCmd())
+	root.AddCommand(migrateCmd(), importCmd(), screenCmd(), startCmd(), reportCmd(), demoBookCmd(), seedAgentsCmd(), demoCmd(), tokenCmd())
 	return root
 }
 
@@ -77,9 +77,20 @@ func command(c *cobra.Command, n needs, run func(ctx context.Context, b *backOff
 }
 
 func migrateCmd() *cobra.Command {
-	return command(&cobra.Command{Use: "migrate", Short: "Apply the database migrations not yet applied", Args: cobra.NoArgs}, database,
-		func(ctx context.Context, b *backOffice, _ []string) error {
-			applied, err := store.Migrate(ctx, b.db)
+	return command(&cobra.Command{Use: "migrate", Short: "Apply the database migrations not yet applied",
+		Long: "Apply the database migrations not yet applied, as the database's owner (MIGRATION_DATABASE_URL, else DATABASE_URL),\n" +
+			"and grant the programs' runtime role (CASEWORK_RUNTIME_ROLE, default casework_app) its privileges.", Args: cobra.NoArgs}, needs{},
+		func(ctx context.Context, _ *backOffice, _ []string) error {
+			url := os.Getenv("MIGRATION_DATABASE_URL")
+			if url == "" {
+				url = os.Getenv("DATABASE_URL")
+			}
+			db, err := store.Open(ctx, url)
+			if err != nil {
+				return err
+			}
+			defer db.Close()
+			applied, err := store.MigrateAs(ctx, db, os.Getenv("CASEWORK_RUNTIME_ROLE"))
 			if err != nil {
 				return err
 			}

@@ -1,4 +1,10 @@
 // Package store opens Casework's PostgreSQL database and applies its versioned migrations.
+//
+// The database has two roles (DESIGN.md "Who may do what"): the owner, which runs the
+// migrations and owns every table, and the runtime role of the programs (casework_app
+// unless told otherwise), which is no superuser and may read and write rows but not change,
+// remove or truncate those of the audit log and of the voided-records list. Migrate grants
+// the runtime role its privileges (grants.sql) after the migrations, every time.
 package store
 
 import (
@@ -16,6 +22,15 @@ import (
 
 //go:embed migrations/*.sql
 var migrations embed.FS
+
+// grantsSQL is the runtime role's privileges, applied after the migrations.
+//
+//go:embed grants.sql
+var grantsSQL string
+
+// DefaultRuntimeRole is the runtime role's name when none is given (the programs' callers
+// read CASEWORK_RUNTIME_ROLE).
+const DefaultRuntimeRole = "casework_app"
 
 // Open connects a pool to the database at url.
 func Open(ctx context.Context, url string) (*pgxpool.Pool, error) {
@@ -73,9 +88,34 @@ func Migrations() ([]Migration, error) {
 // migrateLock is the advisory lock key that serialises concurrent migrators.
 const migrateLock = 7_202_611
 
-// Migrate applies the migrations not yet applied, each in its own transaction, and
-// returns the versions it applied. Concurrent callers wait for each other.
+// Migrate is MigrateAs with the default runtime role.
 func Migrate(ctx context.Context, pool *pgxpool.Pool) ([]int, error) {
+	return MigrateAs(ctx, pool, DefaultRuntimeRole)
+}
+
+// MigrateWithOwner migrates as the owner at ownerURL (MIGRATION_DATABASE_URL) when it is
+// set, else through pool: for programs that hold the runtime role's pool and migrate
+// before they start. An empty runtimeRole is the default one.
+func MigrateWithOwner(ctx context.Context, ownerURL string, pool *pgxpool.Pool, runtimeRole string) ([]int, error) {
+	if ownerURL == "" {
+		return MigrateAs(ctx, pool, runtimeRole)
+	}
+	owner, err := Open(ctx, ownerURL)
+	if err != nil {
+		return nil, fmt.Errorf("migrate: the owner's connection (MIGRATION_DATABASE_URL): %w", err)
+	}
+	defer owner.Close()
+	return MigrateAs(ctx, owner, runtimeRole)
+}
+
+// MigrateAs applies the migrations not yet applied, each in its own transaction, then
+// grants runtimeRole (the default one when empty) its privileges afresh (grants.sql), and
+// returns the versions it applied. The pool must connect as the database's owner, not as
+// the runtime role, which must exist. Concurrent callers wait for each other.
+func MigrateAs(ctx context.Context, pool *pgxpool.Pool, runtimeRole string) ([]int, error) {
+	if runtimeRole == "" {
+		runtimeRole = DefaultRuntimeRole
+	}
 	ms, err := Migrations()
 	if err != nil {
 		return nil, err
@@ -89,6 +129,9 @@ func Migrate(ctx context.Context, pool *pgxpool.Pool) ([]int, error) {
 		return nil, fmt.Errorf("migrate: lock: %w", err)
 	}
 	defer func() { _, _ = conn.Exec(context.Background(), `SELECT pg_advisory_unlock($1)`, migrateLock) }()
+	if err := checkRoles(ctx, conn.Conn(), runtimeRole); err != nil {
+		return nil, err
+	}
 	if _, err := conn.Exec(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
 		version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`); err != nil {
 		return nil, fmt.Errorf("migrate: create schema_migrations: %w", err)
@@ -114,5 +157,86 @@ func Migrate(ctx context.Context, pool *pgxpool.Pool) ([]int, error) {
 		}
 		applied = append(applied, m.Version)
 	}
+	if err := grant(ctx, conn.Conn(), runtimeRole); err != nil {
+		return applied, err
+	}
 	return applied, nil
 }
+
+// checkRoles refuses to migrate as the runtime role, or for a runtime role that is missing
+// or could lift its own limits (a superuser, or one that may create roles).
+func checkRoles(ctx context.Context, conn *pgx.Conn, runtimeRole string) error {
+	var me string
+	var exists, super, createRole bool
+	err := conn.QueryRow(ctx, `SELECT current_user, r.rolname IS NOT NULL, coalesce(r.rolsuper, false), coalesce(r.rolcreaterole, false)
+		FROM (SELECT 1) one LEFT JOIN pg_roles r ON r.rolname = $1`, runtimeRole).Scan(&me, &exists, &super, &createRole)
+	if err != nil {
+		return fmt.Errorf("migrate: check the runtime role: %w", err)
+	}
+	id := pgx.Identifier{runtimeRole}.Sanitize()
+	switch {
+	case !exists:
+		return fmt.Errorf("migrate: the runtime role %q does not exist: create it (as a superuser, or a role with CREATEROLE): "+
+			"CREATE ROLE %s LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE PASSWORD '...' (scripts/stack.sh up does, for the development cluster), "+
+			"or name the programs' role in CASEWORK_RUNTIME_ROLE", runtimeRole, id)
+	case me == runtimeRole:
+		return fmt.Errorf("migrate: connected as the runtime role %q: the migrations are run by the database's owner "+
+			"(set MIGRATION_DATABASE_URL to the owner's URL)", runtimeRole)
+	case super || createRole:
+		return fmt.Errorf("migrate: the runtime role %q is a superuser or may create roles, and could lift the audit log's protection: "+
+			"ALTER ROLE %s NOSUPERUSER NOCREATEROLE", runtimeRole, id)
+	}
+	return nil
+}
+
+// grant applies grants.sql for the runtime role, then checks that it took: the runtime
+// role reads every table and uses every sequence, cannot change, remove or truncate rows
+// of the audit log and of the voided-records list, creates nothing in the schema, and is
+// none of the tables' owners (nor a member of one). GRANT by a role that does not own a
+// table only warns: the check turns that into an error.
+func grant(ctx context.Context, conn *pgx.Conn, runtimeRole string) error {
+	var problems []string
+	err := pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `SELECT set_config('casework.runtime_role', $1, true)`, runtimeRole); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, grantsSQL); err != nil {
+			return err
+		}
+		rows, err := tx.Query(ctx, grantsCheck, runtimeRole)
+		if err != nil {
+			return err
+		}
+		if problems, err = pgx.CollectRows(rows, pgx.RowTo[string]); err != nil {
+			return err
+		}
+		if len(problems) > 0 {
+			return fmt.Errorf("the runtime role %q: %s (are the tables owned by the migrating role, and is it not the runtime role?)",
+				runtimeRole, strings.Join(problems, "; "))
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("migrate: grants: %w", err)
+	}
+	return nil
+}
+
+// grantsCheck lists what is wrong with the runtime role's ($1) privileges, if anything.
+const grantsCheck = `WITH rel AS (
+	SELECT c.oid, c.relname, c.relkind, c.relowner FROM pg_class c
+	WHERE c.relnamespace = current_schema()::regnamespace AND c.relkind IN ('r', 'p', 'v', 'm', 'S'))
+SELECT format('owns %s or is a member of its owner', relname) FROM rel WHERE pg_has_role($1::name, relowner, 'MEMBER')
+UNION ALL
+SELECT format('cannot read %s', relname) FROM rel WHERE relkind <> 'S' AND NOT has_table_privilege($1::name, oid, 'SELECT')
+UNION ALL
+SELECT format('cannot use sequence %s', relname) FROM rel
+	WHERE CASE WHEN relkind = 'S' THEN NOT has_sequence_privilege($1::name, oid, 'USAGE') ELSE false END
+UNION ALL
+SELECT format('may %s %s', p, relname) FROM rel, unnest(ARRAY['UPDATE', 'DELETE', 'TRUNCATE', 'REFERENCES', 'TRIGGER']) p
+	WHERE relname IN ('audit_log', 'voided_records') AND has_table_privilege($1::name, oid, p)
+UNION ALL
+SELECT format('may %s %s', p, relname) FROM rel, unnest(ARRAY['INSERT', 'UPDATE', 'DELETE', 'TRUNCATE']) p
+	WHERE relname = 'schema_migrations' AND has_table_privilege($1::name, oid, p)
+UNION ALL
+SELECT format('may create objects in schema %s', current_schema()) WHERE has_schema_privilege($1::name, current_schema(), 'CREATE')`

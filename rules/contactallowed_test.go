@@ -1,4 +1,4 @@
-package main
+package rules_test
 
 import (
 	"strings"
@@ -6,8 +6,11 @@ import (
 	"time"
 
 	"github.com/casework/casework/contract"
+	"github.com/casework/casework/rules"
 )
 
+// The contact check an agent's tool asks before a call or a visit (the API's
+// /v1/cases/{case}/contact answers with it).
 func TestContactAllowed(t *testing.T) {
 	day := time.Date(2026, 3, 2, 2, 0, 0, 0, time.UTC)    // 10:00 in Taipei
 	night := time.Date(2026, 3, 2, 15, 0, 0, 0, time.UTC) // 23:00 in Taipei
@@ -42,7 +45,7 @@ func TestContactAllowed(t *testing.T) {
 			if tc.mod != nil {
 				tc.mod(st)
 			}
-			at, why, err := contactAllowed(st, tc.agent, tc.channel, tc.now)
+			at, why, err := rules.ContactAllowed(st, tc.agent, tc.channel, tc.now)
 			if tc.err != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.err) {
 					t.Fatalf("err = %v, want %q", err, tc.err)
