@@ -16,6 +16,7 @@ import (
 	"github.com/spf13/cobra"
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
 	"go.uber.org/zap"
@@ -112,6 +113,8 @@ func speedCmd() *cobra.Command {
 	c.Flags().DurationVar(&cfg.DayLength, "day", time.Second, "a case day in real time (long enough for the simulated agents to make their deadlines)")
 	c.Flags().IntVar(&cfg.Starts, "starts", 300, "workflows started by each of the back office and a plain loop")
 	c.Flags().BoolVar(&cfg.OnlyStarts, "only-starts", false, "measure the start rates alone (no results written)")
+	var withoutCodec bool
+	c.Flags().BoolVar(&withoutCodec, "codec-cost", true, "run the cases again with the payload codec off, to measure its cost")
 	c.RunE = func(cmd *cobra.Command, _ []string) error {
 		ctx := cmd.Context()
 		ss, err := openSession(cmd)
@@ -127,6 +130,12 @@ func speedCmd() *cobra.Command {
 			return fmt.Errorf("bench: %w", err)
 		}
 		cfg.Floor = []string{self, "floor-worker"}
+		if withoutCodec {
+			if cfg.Plain, err = platform.DialTemporalWith(svc.Logger, nil, converter.GetDefaultDataConverter()); err != nil {
+				return err
+			}
+			defer cfg.Plain.Close()
+		}
 		res, err := perf.Speed(ctx, svc.DB, svc.TC, cfg)
 		if err != nil || cfg.OnlyStarts {
 			return err

@@ -19,6 +19,7 @@ import (
 	"github.com/casework/casework/contract"
 	"github.com/casework/casework/demo"
 	"github.com/casework/casework/perf/floor"
+	"github.com/casework/casework/platform"
 )
 
 // SpeedConfig says what the speed benchmark runs.
@@ -34,6 +35,9 @@ type SpeedConfig struct {
 	Out       io.Writer
 	// OnlyStarts measures the start rates alone (to work on them), and writes no results.
 	OnlyStarts bool
+	// Plain, when set, is a client without the payload codec: the cases run a second time
+	// with the codec off in the worker and the simulated agents, to measure its cost.
+	Plain client.Client
 }
 
 // Quantiles are a latency's p50, p95 and p99 in milliseconds.
@@ -91,6 +95,7 @@ type SpeedResult struct {
 	DayLength     string             `json:"dayLength"`
 	InFlight      int                `json:"inFlight"`
 	Cases         Run                `json:"cases"`
+	CasesNoCodec  *Run               `json:"casesWithoutCodec,omitempty"` // the same cases, payloads in the clear
 	Floor         Run                `json:"floor"`
 	Ratio         float64            `json:"caseToFloorRatio"`
 	Shape         Shape              `json:"shape"`
@@ -115,16 +120,25 @@ func Speed(ctx context.Context, db *pgxpool.Pool, tc client.Client, cfg SpeedCon
 	if err != nil {
 		return nil, err
 	}
-	accounts, err := backoffice.Selected(ctx, db, policy, backoffice.Filter{Limit: cfg.Cases + cfg.Starts})
+	plainCases := 0
+	if cfg.Plain != nil {
+		plainCases = cfg.Cases
+	}
+	need := cfg.Cases + plainCases + cfg.Starts
+	accounts, err := backoffice.Selected(ctx, db, policy, backoffice.Filter{Limit: need})
 	if err != nil {
 		return nil, err
 	}
-	if len(accounts) < cfg.Cases+cfg.Starts {
-		return nil, fmt.Errorf("bench: only %d accounts without a case are left, %d needed: reset the database (scripts/stack.sh down; rm -rf .dev/pg)", len(accounts), cfg.Cases+cfg.Starts)
+	if len(accounts) < need {
+		return nil, fmt.Errorf("bench: only %d accounts without a case are left, %d needed: reset the database (scripts/stack.sh down; rm -rf .dev/pg)", len(accounts), need)
 	}
 	ids := make([]string, cfg.Cases)
 	for i, a := range accounts[:cfg.Cases] {
 		ids[i] = contract.WorkflowID(a)
+	}
+	plainIDs := make([]string, plainCases)
+	for i, a := range accounts[cfg.Cases : cfg.Cases+plainCases] {
+		plainIDs[i] = contract.WorkflowID(a)
 	}
 
 	if cfg.OnlyStarts {
@@ -135,41 +149,12 @@ func Speed(ctx context.Context, db *pgxpool.Pool, tc client.Client, cfg SpeedCon
 
 	// 1. The cases.
 	fmt.Fprintf(out, "\n1. %d cases end to end, %d in flight, %s days, simulated agents\n", cfg.Cases, cfg.InFlight, cfg.DayLength)
-	w, err := StartProc(ctx, "case worker", filepath.Join(cfg.Dir, "bench-worker.log"), nil, cfg.Worker[0], cfg.Worker[1:]...)
-	if err != nil {
+	var sim *demo.Sim
+	if res.Cases, sim, err = driveCases(ctx, db, tc, ids, cfg, nil, "bench-worker.log"); err != nil {
 		return nil, err
 	}
-	watch, stopWatch := context.WithCancel(ctx)
-	w.Watch(watch, time.Second)
-	sim := &demo.Sim{DB: db, TC: tc}
-	var started atomic.Int64
-	fed := make(chan error, 1)
-	t0 := time.Now()
-	go func() { fed <- demo.Feed(ctx, db, tc, ids, cfg.InFlight, demo.Policy(cfg.DayLength), &started) }()
-	last := time.Now()
-	err = sim.Run(ctx, ids, func(closed int) {
-		if time.Since(last) > 10*time.Second {
-			last = time.Now()
-			fmt.Fprintf(out, "   %4.0fs  %d of %d closed\n", time.Since(t0).Seconds(), closed, len(ids))
-		}
-	})
-	caseTime := time.Since(t0)
-	stopWatch()
-	if err == nil {
-		err = <-fed
-	}
-	if stopErr := w.Stop(); err == nil {
-		err = stopErr
-	}
-	if err != nil {
-		return nil, fmt.Errorf("the cases: %w", err)
-	}
-	peak, _ := w.Peak()
-	res.Cases = Run{Workflows: len(ids), Seconds: caseTime.Seconds(), PerSecond: float64(len(ids)) / caseTime.Seconds(),
-		Updates: quantiles(sim.Latencies()), UpdatesSent: sim.Accepted.Load() + sim.Rejected.Load(),
-		WorkerRSSMiB: mib(peak.RSSBytes), WorkerRoutines: peak.Goroutines}
 	res.Rejected = sim.Rejected.Load()
-	fmt.Fprintf(out, "   %d cases closed in %.1f s: %.2f cases/s\n", len(ids), caseTime.Seconds(), res.Cases.PerSecond)
+	fmt.Fprintf(out, "   %d cases closed in %.1f s: %.2f cases/s\n", len(ids), res.Cases.Seconds, res.Cases.PerSecond)
 	vs, err := demo.Verdicts(ctx, db, ids)
 	if err != nil {
 		return nil, err
@@ -194,13 +179,25 @@ func Speed(ctx context.Context, db *pgxpool.Pool, tc client.Client, cfg SpeedCon
 		return nil, err
 	}
 
+	// 1b. The same cases with the payload codec off, in the same run: its cost.
+	if cfg.Plain != nil {
+		fmt.Fprintf(out, "\n1b. %d more cases with the payload codec off (payloads in the clear), to measure its cost\n", len(plainIDs))
+		plain, _, err := driveCases(ctx, db, cfg.Plain, plainIDs, cfg, []string{platform.EnvCodecOff + "=1"}, "bench-worker-nocodec.log")
+		if err != nil {
+			return nil, fmt.Errorf("the cases without the codec: %w", err)
+		}
+		res.CasesNoCodec = &plain
+		fmt.Fprintf(out, "   %d cases closed in %.1f s: %.2f cases/s (with the codec %.2f); update p95 %.0f ms (with the codec %.0f)\n",
+			len(plainIDs), plain.Seconds, plain.PerSecond, res.Cases.PerSecond, plain.Updates.P95, res.Cases.Updates.P95)
+	}
+
 	// 2. The floor: each case's shape again, with nothing in its activities and handlers.
 	fmt.Fprintf(out, "\n2. the Temporal floor: %d workflows of the cases' shapes, activities and handlers doing nothing\n", len(shapes))
 	fw, err := StartProc(ctx, "floor worker", filepath.Join(cfg.Dir, "bench-floor-worker.log"), nil, cfg.Floor[0], cfg.Floor[1:]...)
 	if err != nil {
 		return nil, err
 	}
-	watch, stopWatch = context.WithCancel(ctx)
+	watch, stopWatch := context.WithCancel(ctx)
 	fw.Watch(watch, time.Second)
 	floorIDs, floorTime, floorLat, sent, err := runFloor(ctx, tc, shapes, cfg.InFlight)
 	stopWatch()
@@ -210,7 +207,7 @@ func Speed(ctx context.Context, db *pgxpool.Pool, tc client.Client, cfg SpeedCon
 	if err != nil {
 		return nil, fmt.Errorf("the floor: %w", err)
 	}
-	peak, _ = fw.Peak()
+	peak, _ := fw.Peak()
 	res.Floor = Run{Workflows: len(floorIDs), Seconds: floorTime.Seconds(), PerSecond: float64(len(floorIDs)) / floorTime.Seconds(),
 		Updates: quantiles(floorLat), UpdatesSent: sent, WorkerRSSMiB: mib(peak.RSSBytes), WorkerRoutines: peak.Goroutines}
 	floorShapes, err := Shapes(ctx, tc, floorIDs)
@@ -235,6 +232,45 @@ func Speed(ctx context.Context, db *pgxpool.Pool, tc client.Client, cfg SpeedCon
 	}
 	fmt.Fprintf(out, "   %d rows: import %.2f s, COPY %.2f s (%.1f×)\n", res.Import.Rows, res.Import.ImportSeconds, res.Import.CopySeconds, res.Import.ImportSeconds/res.Import.CopySeconds)
 	return res, nil
+}
+
+// driveCases runs the cases end to end with the simulated agents, on a case worker started
+// with env added to its environment, and measures them.
+func driveCases(ctx context.Context, db *pgxpool.Pool, tc client.Client, ids []string, cfg SpeedConfig, env []string, log string) (Run, *demo.Sim, error) {
+	out := cfg.Out
+	w, err := StartProc(ctx, "case worker", filepath.Join(cfg.Dir, log), env, cfg.Worker[0], cfg.Worker[1:]...)
+	if err != nil {
+		return Run{}, nil, err
+	}
+	watch, stopWatch := context.WithCancel(ctx)
+	w.Watch(watch, time.Second)
+	sim := &demo.Sim{DB: db, TC: tc}
+	var started atomic.Int64
+	fed := make(chan error, 1)
+	t0 := time.Now()
+	go func() { fed <- demo.Feed(ctx, db, tc, ids, cfg.InFlight, demo.Policy(cfg.DayLength), &started) }()
+	last := time.Now()
+	err = sim.Run(ctx, ids, func(closed int) {
+		if time.Since(last) > 10*time.Second {
+			last = time.Now()
+			fmt.Fprintf(out, "   %4.0fs  %d of %d closed\n", time.Since(t0).Seconds(), closed, len(ids))
+		}
+	})
+	caseTime := time.Since(t0)
+	stopWatch()
+	if err == nil {
+		err = <-fed
+	}
+	if stopErr := w.Stop(); err == nil {
+		err = stopErr
+	}
+	if err != nil {
+		return Run{}, nil, fmt.Errorf("the cases: %w", err)
+	}
+	peak, _ := w.Peak()
+	return Run{Workflows: len(ids), Seconds: caseTime.Seconds(), PerSecond: float64(len(ids)) / caseTime.Seconds(),
+		Updates: quantiles(sim.Latencies()), UpdatesSent: sim.Accepted.Load() + sim.Rejected.Load(),
+		WorkerRSSMiB: mib(peak.RSSBytes), WorkerRoutines: peak.Goroutines}, sim, nil
 }
 
 func meanShape(shapes []CaseShape) (Shape, float64, int) {

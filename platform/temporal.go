@@ -22,16 +22,22 @@ func DialTemporal(logger *zap.Logger) (client.Client, error) {
 
 // DialTemporalWithMetrics is DialTemporal with the SDK's metrics going to metrics.
 func DialTemporalWithMetrics(logger *zap.Logger, metrics client.MetricsHandler) (client.Client, error) {
+	dc, err := DataConverter(logger)
+	if err != nil {
+		return nil, err
+	}
+	return DialTemporalWith(logger, metrics, dc)
+}
+
+// DialTemporalWith connects with the data converter dc: the benchmark's client with the
+// codec off (converter.GetDefaultDataConverter()) is its only other use.
+func DialTemporalWith(logger *zap.Logger, metrics client.MetricsHandler, dc converter.DataConverter) (client.Client, error) {
 	opts, err := envconfig.LoadDefaultClientOptions()
 	if err != nil {
 		return nil, fmt.Errorf("temporal client settings: %w", err)
 	}
 	opts.Logger = TemporalLogger(logger)
 	opts.MetricsHandler = metrics
-	dc, err := DataConverter(logger)
-	if err != nil {
-		return nil, err
-	}
 	opts.DataConverter = dc
 	c, err := client.Dial(opts)
 	if err != nil {
