@@ -32,6 +32,7 @@ func keepHistory(t *testing.T, caseID, name string) {
 	if err != nil {
 		t.Fatalf("history of %s: %v", caseID, err)
 	}
+	name += os.Getenv("CASEWORK_RECORD_SUFFIX") // a new version's histories beside the older ones
 	if err := os.WriteFile(filepath.Join(dir, name+".json"), b, 0o644); err != nil {
 		t.Fatalf("write history: %v", err)
 	}

@@ -12,6 +12,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/casework/casework/activities"
+	"github.com/casework/casework/codec"
 	"github.com/casework/casework/contract"
 )
 
@@ -40,17 +41,35 @@ func replay(t *testing.T, file string) {
 	hist := readHistory(t, file)
 	var in contract.CaseInput
 	start := hist.GetEvents()[0].GetWorkflowExecutionStartedEventAttributes()
-	if err := converter.GetDefaultDataConverter().FromPayloads(start.GetInput(), &in); err != nil {
+	if err := testConverter(t).FromPayloads(start.GetInput(), &in); err != nil {
 		t.Fatalf("%s: read the start input: %v", file, err)
 	}
-	r := worker.NewWorkflowReplayer()
+	r, err := worker.NewWorkflowReplayerWithOptions(worker.WorkflowReplayerOptions{DataConverter: testConverter(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
 	r.RegisterWorkflow(CaseWorkflow)
-	err := r.ReplayWorkflowHistoryWithOptions(nil, hist, worker.ReplayWorkflowHistoryOptions{
+	err = r.ReplayWorkflowHistoryWithOptions(nil, hist, worker.ReplayWorkflowHistoryOptions{
 		OriginalExecution: workflow.Execution{ID: contract.WorkflowID(in.AccountID), RunID: "replay"},
 	})
 	if err != nil {
 		t.Fatalf("replay %s: %v", file, err)
 	}
+}
+
+// testConverter decodes the recorded histories: those recorded since the payload codec
+// were encrypted with the test-only key kept beside them (older ones pass through).
+func testConverter(t *testing.T) converter.DataConverter {
+	t.Helper()
+	b, err := os.ReadFile("testdata/histories/test-codec-keys")
+	if err != nil {
+		t.Fatal(err)
+	}
+	k, err := codec.ParseKeys(string(b)) // comment lines are skipped
+	if err != nil {
+		t.Fatal(err)
+	}
+	return codec.NewDataConverter(k)
 }
 
 func readHistory(t *testing.T, file string) *historypb.History {
@@ -82,21 +101,55 @@ func TestPlanConfirmationIsVersioned(t *testing.T) {
 	}
 }
 
+// The trust boundary came with version 1 of "trust-boundary" (ids checked against
+// PostgreSQL in a local activity, contacts during a hold recorded): the histories recorded
+// since carry its marker, and their payloads are encrypted (the test-only key decodes
+// them); the older ones replay without either (above).
+func TestTrustBoundaryHistoriesAreVersionedAndEncrypted(t *testing.T) {
+	files, err := filepath.Glob("testdata/histories/*-trust-boundary.json")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no histories recorded since the trust boundary (%v): run scripts/record-histories.sh with CASEWORK_RECORD_SUFFIX=-trust-boundary", err)
+	}
+	for _, f := range files {
+		facts := versionsIn(t, f)
+		if !facts.changes[trustBoundary] || facts.refChecks == 0 {
+			t.Errorf("%s: version markers %v, %d reference checks; want %s and its checks", f, facts.changes, facts.refChecks, trustBoundary)
+		}
+		hist := readHistory(t, f)
+		in := hist.GetEvents()[0].GetWorkflowExecutionStartedEventAttributes().GetInput().GetPayloads()[0]
+		if enc := string(in.GetMetadata()[converter.MetadataEncoding]); enc != codec.MetadataEncodingEncrypted {
+			t.Errorf("%s: the start input is %q, want encrypted", f, enc)
+		}
+	}
+	if old := versionsIn(t, "testdata/histories/plan-completed-by-updates.json"); old.changes[trustBoundary] {
+		t.Error("the old history has the trust-boundary marker: it was recorded again?")
+	}
+}
+
 type historyFacts struct {
 	changes                  map[string]bool // GetVersion change ids
 	reminders, confirmations int             // SendReminder activities, of which confirmations
+	refChecks                int             // CheckRefs local activities
 }
 
 func versionsIn(t *testing.T, file string) historyFacts {
 	t.Helper()
 	hist := readHistory(t, file)
 	facts := historyFacts{changes: map[string]bool{}}
-	dc := converter.GetDefaultDataConverter()
+	dc := testConverter(t)
 	for _, ev := range hist.GetEvents() {
 		if m := ev.GetMarkerRecordedEventAttributes(); m != nil && m.GetMarkerName() == "Version" {
 			var id string
 			if err := dc.FromPayloads(m.GetDetails()["change-id"], &id); err == nil {
 				facts.changes[id] = true
+			}
+		}
+		if m := ev.GetMarkerRecordedEventAttributes(); m != nil && m.GetMarkerName() == "LocalActivity" {
+			var la struct {
+				ActivityType string
+			}
+			if err := dc.FromPayloads(m.GetDetails()["data"], &la); err == nil && la.ActivityType == "CheckRefs" {
+				facts.refChecks++
 			}
 		}
 		if a := ev.GetActivityTaskScheduledEventAttributes(); a != nil && a.GetActivityType().GetName() == "SendReminder" {

@@ -1,6 +1,7 @@
 #!/bin/sh
 # Creates the namespace and Casework's search attributes (run by temporal-setup in
-# docker-compose.yml, with the admin-tools image). Safe to run again.
+# docker-compose.yml, with the admin-tools image, over mTLS: the temporal CLI takes the
+# address and the client certificate from the environment). Safe to run again.
 set -eu
 ns=${NAMESPACE:-default}
 temporal operator namespace describe -n "$ns" >/dev/null 2>&1 || temporal operator namespace create -n "$ns" --retention 30d

@@ -1,2 +1,0 @@
--- Casework's own database beside Temporal's, on the same PostgreSQL server.
-CREATE DATABASE casework;
