@@ -406,6 +406,16 @@ func (s *Server) act(w http.ResponseWriter, r *http.Request, who Agent) {
 		if len(ve.Fields) == 1 && ve.Fields[0].Field == "payload" {
 			code = http.StatusBadRequest // not JSON, or not an object
 		}
+		if contactActions[action] { // the contact happened: its refused report is kept
+			st := s.caseFor(w, r, id, who)
+			if st == nil {
+				return
+			}
+			if err := s.recordRefused(r.Context(), st, action, who, updateID, ve.Error()); err != nil {
+				s.internal(w, r, err)
+				return
+			}
+		}
 		writeError(w, code, ve.Error(), ve.Fields)
 		return
 	}
@@ -420,7 +430,8 @@ func (s *Server) act(w http.ResponseWriter, r *http.Request, who Agent) {
 		writeError(w, http.StatusForbidden, fmt.Sprintf("%s may only send %s in their own name", who.ID, action), nil)
 		return
 	}
-	if s.caseFor(w, r, id, who) == nil {
+	st := s.caseFor(w, r, id, who)
+	if st == nil {
 		return
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), s.CallTimeout)
@@ -435,7 +446,14 @@ func (s *Server) act(w http.ResponseWriter, r *http.Request, who Agent) {
 	var app *temporal.ApplicationError
 	if errors.As(err, &app) && app.Type() == "ValidationError" {
 		var fields []*contract.FieldError
-		_ = app.Details(&fields) // a rejection without fields still has its message
+		var recorded bool                   // refused after it entered history: the case recorded it
+		_ = app.Details(&fields, &recorded) // a rejection without fields still has its message
+		if contactActions[action] && !recorded {
+			if err := s.recordRefused(r.Context(), st, action, who, updateID, app.Message()); err != nil {
+				s.internal(w, r, err)
+				return
+			}
+		}
 		writeError(w, http.StatusUnprocessableEntity, app.Message(), fields)
 		return
 	}
@@ -449,4 +467,36 @@ func (s *Server) act(w http.ResponseWriter, r *http.Request, who Agent) {
 		return
 	}
 	writeJSON(w, http.StatusOK, res)
+}
+
+// contactActions are the reports of a contact with the debtor: refused, they are still
+// written to the audit log, so that no contact vanishes.
+var contactActions = map[string]bool{
+	contract.ActionPhoneVerified: true, contract.ActionVisitReport: true,
+	contract.ActionNegotiationResult: true, contract.ActionSurveyResult: true,
+}
+
+// recordRefused writes a contact report the case refused before it entered history (its
+// shape, or a rule of the case) to the audit log: who reported it, when and why it was
+// refused. The case's own records of the same update cannot collide (their keys are the
+// case's sequence numbers).
+func (s *Server) recordRefused(ctx context.Context, st *contract.Status, action string, who Agent, updateID, reason string) error {
+	key := updateID
+	if key == "" {
+		key = newRef() + newRef()
+	}
+	if len(reason) > 1000 {
+		reason = reason[:1000]
+	}
+	caseKey := st.CaseKey
+	if caseKey == "" {
+		caseKey = st.CaseID
+	}
+	_, err := s.DB.Exec(ctx, `INSERT INTO audit_log (record_key, case_id, at, kind, actor, accepted, reason, contact)
+		VALUES ($1, $2, now(), $3, $4, false, $5, true) ON CONFLICT (record_key) DO NOTHING`,
+		"api/"+caseKey+"/"+key, caseKey, action, who.ID, "refused report: "+strings.ToValidUTF8(reason, "?"))
+	if err != nil {
+		return fmt.Errorf("record the refused %s of %s: %w", action, st.CaseID, err)
+	}
+	return nil
 }

@@ -114,6 +114,16 @@ func TestHTTPAPI(t *testing.T) {
 			}
 		})
 	}
+	// a refused report of a contact is still in the audit log (the call happened); one for a
+	// case the caller cannot see leaves nothing there
+	var mineRefused, otherRows int
+	if err := stack.db.QueryRow(ctx, `SELECT count(*) FILTER (WHERE actor = $2 AND contact AND NOT accepted AND reason LIKE 'refused report:%'),
+		count(*) FILTER (WHERE actor = $3) FROM audit_log WHERE case_id = $1`, caseID, mine, other).Scan(&mineRefused, &otherRows); err != nil {
+		t.Fatal(err)
+	}
+	if mineRefused < 4 || otherRows != 0 {
+		t.Errorf("audit: %d refused reports of %s (want the malformed, unknown-field, bad-value and NUL ones), %d rows by %s (want none)", mineRefused, mine, otherRows, other)
+	}
 	var doc map[string]any
 	_, body := call("GET", "/openapi.json", "", "")
 	if err := json.Unmarshal([]byte(body), &doc); err != nil || doc["paths"] == nil {

@@ -145,7 +145,7 @@ func register[T any](c *caseRun, signals map[string]signalHandler, h humanAction
 			func(ctx workflow.Context, p *T) (ActionResult, error) {
 				if err := admit(ctx, p); err != nil {
 					c.rejectAdmitted(h.name, h.by(p), h.contact, err)
-					return ActionResult{}, rejection(err)
+					return ActionResult{}, recordedRejection(err)
 				}
 				c.countAction(h.name, "update", true)
 				msg := h.apply(p)
@@ -223,6 +223,18 @@ func rejection(err error) error {
 	}
 	return temporal.NewApplicationErrorWithOptions(ve.Error(), "ValidationError",
 		temporal.ApplicationErrorOptions{NonRetryable: true, Details: []any{ve.Fields}})
+}
+
+// recordedRejection is rejection for an update refused after it entered history: its
+// second detail (true) tells the caller that the case recorded the refusal in its audit
+// log, so that a tool does not record it again.
+func recordedRejection(err error) error {
+	var ve *contract.ValidationError
+	if err == nil || !errors.As(err, &ve) {
+		return err
+	}
+	return temporal.NewApplicationErrorWithOptions(ve.Error(), "ValidationError",
+		temporal.ApplicationErrorOptions{NonRetryable: true, Details: []any{ve.Fields, true}})
 }
 
 // receiveSignals handles the signals for the life of the run. It only peeks at the
