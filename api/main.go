@@ -16,8 +16,10 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"os"
 	"strings"
@@ -55,32 +57,43 @@ func run(ctx context.Context) error {
 		return err
 	}
 	api.Codec, api.Ops = codecServer, ops
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", addr, err)
+	}
+	scheme := "http"
+	if cert != "" {
+		scheme = "https"
+	}
+	logger.Info("agent API listening", zap.String("url", scheme+"://"+addr), zap.String("openapi", scheme+"://"+addr+"/openapi.json"),
+		zap.Bool("codecServer", codecServer != nil))
+	return serve(ctx, ln, api.Handler(), cert, key)
+}
+
+// serve serves h on ln until ctx ends, with the server's timeouts, over TLS when given a
+// certificate and its key, then shuts down cleanly.
+func serve(ctx context.Context, ln net.Listener, h http.Handler, cert, key string) error {
+	if (cert == "") != (key == "") {
+		return errors.New("CASEWORK_API_TLS_CERT and CASEWORK_API_TLS_KEY go together")
+	}
 	srv := &http.Server{
-		Addr: addr, Handler: api.Handler(),
+		Handler:           h,
 		ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 30 * time.Second,
 		WriteTimeout: httpapi.DefaultCallTimeout + 20*time.Second, IdleTimeout: 2 * time.Minute,
 		MaxHeaderBytes: 16 << 10,
-	}
-	scheme := "http"
-	if cert != "" || key != "" {
-		if cert == "" || key == "" {
-			return errors.New("CASEWORK_API_TLS_CERT and CASEWORK_API_TLS_KEY go together")
-		}
-		scheme = "https"
+		TLSConfig:      &tls.Config{MinVersion: tls.VersionTLS12},
 	}
 	errs := make(chan error, 1)
 	go func() {
-		if scheme == "https" {
-			errs <- srv.ListenAndServeTLS(cert, key)
+		if cert != "" {
+			errs <- srv.ServeTLS(ln, cert, key)
 			return
 		}
-		errs <- srv.ListenAndServe()
+		errs <- srv.Serve(ln)
 	}()
-	logger.Info("agent API listening", zap.String("url", scheme+"://"+addr), zap.String("openapi", scheme+"://"+addr+"/openapi.json"),
-		zap.Bool("codecServer", codecServer != nil))
 	select {
 	case err := <-errs:
-		return fmt.Errorf("serve %s: %w", addr, err)
+		return fmt.Errorf("serve %s: %w", ln.Addr(), err)
 	case <-ctx.Done():
 	}
 	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
