@@ -28,7 +28,7 @@ Try:        source .dev/env
             temporal workflow list --query 'CaseStage = "closed" AND Region = "north"'
             temporal workflow show -w case-UCI-... (payloads decoded by the codec server in bin/api)
             bin/starter report
-Agents:     export CASEWORK_TOKEN=$(bin/starter token issue --agent sup-1)   # operations: a supervisor's token
+Agents:     export CASEWORK_TOKEN=\$(bin/starter token issue --agent sup-1)   # operations: a supervisor's token
             bin/agent token issue --agent phone-central-1                          # the supervisor, through the API
 Web UI payloads: sign in at $CASEWORK_API_URL/codec/login with the operations credential (.dev/ops-secret)
 MSG
