@@ -98,7 +98,7 @@ func TestChain(t *testing.T) {
 	server := readCert(t, filepath.Join(dir, ServerFile))
 	client := readCert(t, filepath.Join(dir, ClientFile))
 	for _, c := range []*x509.Certificate{ca, server, client} {
-		if got := c.NotAfter.Sub(time.Now()); got < 6*24*time.Hour || got > 7*24*time.Hour+time.Minute {
+		if got := time.Until(c.NotAfter); got < 6*24*time.Hour || got > 7*24*time.Hour+time.Minute {
 			t.Errorf("%s: valid for another %v, want 7 days", c.Subject.CommonName, got)
 		}
 	}
