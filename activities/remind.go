@@ -36,6 +36,10 @@ var errHandOverInProgress = errors.New("another attempt is handing this reminder
 // returned as a non-retryable error.
 func (a *Activities) SendReminder(ctx context.Context, req ReminderRequest) (ReminderResult, error) {
 	res, err := a.sendReminder(ctx, req)
+	var app *temporal.ApplicationError
+	if errors.As(err, &app) {
+		return res, err // as it is: the server reads non-retryable on the error itself
+	}
 	if err != nil {
 		return res, fmt.Errorf("reminder %s: %w", req.Key, err)
 	}
@@ -52,10 +56,10 @@ func (a *Activities) sendReminder(ctx context.Context, req ReminderRequest) (Rem
 		req.Key, caseKey, req.AccountID, req.PhoneID, req.Channel, req.Installment, req.DueDate, req.Amount, req.Currency, req.ScheduledAt); err != nil {
 		return ReminderResult{}, fmt.Errorf("outbox insert: %w", err)
 	}
-	var sentAt, skippedAt, failedAt *time.Time
+	var sentAt, skippedAt, failedAt, handedAt *time.Time
 	var skipReason, failure string
-	if err := a.DB.QueryRow(ctx, `SELECT sent_at, skipped_at, skip_reason, failed_at, error FROM outbox WHERE message_key = $1`, req.Key).
-		Scan(&sentAt, &skippedAt, &skipReason, &failedAt, &failure); err != nil {
+	if err := a.DB.QueryRow(ctx, `SELECT sent_at, skipped_at, skip_reason, failed_at, error, handed_at FROM outbox WHERE message_key = $1`, req.Key).
+		Scan(&sentAt, &skippedAt, &skipReason, &failedAt, &failure, &handedAt); err != nil {
 		return ReminderResult{}, fmt.Errorf("outbox read: %w", err)
 	}
 	switch {
@@ -71,11 +75,22 @@ func (a *Activities) sendReminder(ctx context.Context, req ReminderRequest) (Rem
 	if err != nil {
 		return ReminderResult{}, err
 	}
-	if why != "" {
-		if _, err := a.DB.Exec(ctx, `UPDATE outbox SET skipped_at = $2, skip_reason = $3 WHERE message_key = $1 AND sent_at IS NULL`, req.Key, now, why); err != nil {
+	// a reminder once handed to the channel may have reached the debtor: it is never
+	// recorded as skipped; it is handed over again, with the same idempotency key
+	if why != "" && handedAt == nil {
+		tag, err := a.DB.Exec(ctx, `UPDATE outbox SET skipped_at = $2, skip_reason = $3 WHERE message_key = $1 AND sent_at IS NULL AND handed_at IS NULL`, req.Key, now, why)
+		if err != nil {
 			return ReminderResult{}, fmt.Errorf("outbox mark skipped: %w", err)
 		}
-		return ReminderResult{Skipped: true, Reason: why}, nil
+		if tag.RowsAffected() == 1 {
+			return ReminderResult{Skipped: true, Reason: why}, nil
+		}
+		return ReminderResult{}, errHandOverInProgress // another attempt handed it over meanwhile
+	}
+	if number == "" { // handed over before: the number is still the account's
+		if number, err = a.numberOf(ctx, req); err != nil {
+			return ReminderResult{}, err
+		}
 	}
 	// the hand-off is claimed for a lease longer than an attempt may run: a concurrent
 	// attempt (one that timed out but still runs) does not hand it over a second time
@@ -150,15 +165,26 @@ func (a *Activities) mayHandOver(ctx context.Context, caseKey string, req Remind
 	case owed <= 0:
 		return "", "nothing is owed", nil
 	}
-	// the number must be one recorded for this case's account: never a stranger's
-	err = a.DB.QueryRow(ctx, `SELECT number FROM phones WHERE phone_id = $1 AND account_id = $2`, req.PhoneID, req.AccountID).Scan(&number)
+	number, err = a.numberOf(ctx, req)
+	var app *temporal.ApplicationError
+	if errors.As(err, &app) {
+		return "", app.Message(), nil
+	}
+	return number, "", err
+}
+
+// numberOf reads the reminder's number: one recorded for the case's account, never a
+// stranger's (a non-retryable error when there is none).
+func (a *Activities) numberOf(ctx context.Context, req ReminderRequest) (string, error) {
+	var number string
+	err := a.DB.QueryRow(ctx, `SELECT number FROM phones WHERE phone_id = $1 AND account_id = $2`, req.PhoneID, req.AccountID).Scan(&number)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return "", fmt.Sprintf("no phone %q on file for the account", req.PhoneID), nil
+		return "", temporal.NewNonRetryableApplicationError(fmt.Sprintf("no phone %q on file for the account", req.PhoneID), ErrTypePermanentSend, nil)
 	}
 	if err != nil {
-		return "", "", fmt.Errorf("read phone %s: %w", req.PhoneID, err)
+		return "", fmt.Errorf("read phone %s: %w", req.PhoneID, err)
 	}
-	return number, "", nil
+	return number, nil
 }
 
 // reminderText is the message. It names no debt detail beyond what the account holder

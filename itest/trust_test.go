@@ -2,11 +2,12 @@ package itest
 
 import (
 	"context"
-	"errors"
 	"strings"
 	"testing"
 	"time"
 
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/casework/casework/activities"
@@ -145,6 +146,21 @@ func TestReminderCheckedAtHandOver(t *testing.T) {
 		t.Errorf("the notifier was called %d times, want never", n.n.Load())
 	}
 
+	// handed over before a crash (the lease has run out), then the case went on hold: the
+	// debtor may have it already, so it is not recorded as skipped: it goes again, same key
+	crashed := base
+	crashed.Key = base.CaseID + "/plan-1/installment-1/reminder-crashed"
+	if _, err := stack.db.Exec(ctx, `INSERT INTO outbox (message_key, case_id, account_id, phone_id, channel, installment, due_date, amount, currency, scheduled_at, handed_at, attempts)
+		VALUES ($1, $2, $3, $4, 'sms', 1, '2026-12-24', 1000, 'TWD', now(), now() - interval '2 minutes', 1)`, crashed.Key, crashed.CaseID, account, phone); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := stack.db.Exec(ctx, `UPDATE cases SET hold = true, stage = 'repayment' WHERE case_id = $1`, base.CaseID); err != nil {
+		t.Fatal(err)
+	}
+	if res, err := acts.SendReminder(ctx, crashed); err != nil || !res.Sent || n.n.Load() != 1 {
+		t.Errorf("a reminder handed over before the hold: %+v %v (notifier calls %d), want handed over again with its key, not skipped", res, err, n.n.Load())
+	}
+
 	openRepayingCase(t, account)
 	perm := &permanentNotifier{}
 	acts.Notifier = perm
@@ -152,9 +168,9 @@ func TestReminderCheckedAtHandOver(t *testing.T) {
 	req.Key = base.CaseID + "/plan-1/installment-1/reminder-permanent"
 	for range 2 {
 		_, err := acts.SendReminder(ctx, req)
-		var app *temporal.ApplicationError
-		if !errors.As(err, &app) || !app.NonRetryable() || app.Type() != activities.ErrTypePermanentSend {
-			t.Fatalf("permanent refusal: %v, want a non-retryable %s", err, activities.ErrTypePermanentSend)
+		app, ok := err.(*temporal.ApplicationError) // itself, not wrapped: the server reads retryability there
+		if !ok || !app.NonRetryable() || app.Type() != activities.ErrTypePermanentSend {
+			t.Fatalf("permanent refusal: %#v, want a non-retryable %s as the error itself", err, activities.ErrTypePermanentSend)
 		}
 	}
 	if perm.calls != 1 {
@@ -191,5 +207,42 @@ func TestPersistSetsAsideWhatTheDatabaseRefuses(t *testing.T) {
 	}
 	if audit != 2 || asideRows != 1 || alerts != 1 || !strings.HasPrefix(sqlstate, "22") {
 		t.Errorf("audit rows %d (want 2), set aside %d (want 1, SQLSTATE 22..., got %q), alerts %d (want 1)", audit, asideRows, sqlstate, alerts)
+	}
+}
+
+// A case is no cron workflow: a cron run's input is the client's, yet Temporal would mark
+// the next runs as continuations (where a carried state is honoured). Refused at once.
+func TestCronStartIsRefused(t *testing.T) {
+	need(t)
+	ctx := context.Background()
+	account := newAccount(t)
+	run, err := stack.tc.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: contract.WorkflowID(account), TaskQueue: contract.TaskQueue, CronSchedule: "* * * * *"},
+		contract.WorkflowType, contract.CaseInput{AccountID: account, State: &contract.Status{CaseID: contract.WorkflowID(account), AccountID: account,
+			Stage: contract.StageRepayment, Supervisors: []string{"mallory"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = stack.tc.TerminateWorkflow(ctx, run.GetID(), "", "test over") }()
+	// the first run starts at the next minute; its close event says why it ended
+	deadline := time.Now().Add(90 * time.Second)
+	for {
+		it := stack.tc.GetWorkflowHistory(ctx, run.GetID(), run.GetRunID(), false, enumspb.HISTORY_EVENT_FILTER_TYPE_CLOSE_EVENT)
+		if it.HasNext() {
+			ev, err := it.Next()
+			// a failed cron run closes as continued-as-new to the next, with its failure
+			if can := ev.GetWorkflowExecutionContinuedAsNewEventAttributes(); err == nil && can.GetFailure() != nil {
+				if msg := can.GetFailure().GetMessage(); !strings.Contains(msg, "not a cron workflow") {
+					t.Fatalf("the cron run failed with %q, want refused as no cron workflow", msg)
+				}
+				return
+			}
+			if err == nil {
+				t.Fatalf("the cron run ended with %v, want refused", ev.GetEventType())
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the cron run did not end within 90 s")
+		}
+		time.Sleep(time.Second)
 	}
 }

@@ -33,7 +33,16 @@ type humanAction[T any] struct {
 	apply   func(*T) string
 	refs    func(*T) activities.RefCheck
 	contact bool
+	// barred records a contact reported during a hold or pause (it counts, as any
+	// contact does) and returns what of it goes to the audit log; nil: the payload.
+	barred func(*T) any
 }
+
+// barredContact is the refusal of a contact reported during a hold or pause: recorded as
+// a violation already, so it is not recorded again as a plain rejection.
+type barredContact struct{ *contract.ValidationError }
+
+func (b barredContact) Unwrap() error { return b.ValidationError }
 
 // signalHandler decodes and handles one action arriving as a signal.
 type signalHandler func(ctx workflow.Context, raw []byte)
@@ -52,16 +61,16 @@ func (c *caseRun) trustVersion(ctx workflow.Context) workflow.Version {
 func (c *caseRun) registerActions() error {
 	signals := map[string]signalHandler{}
 	regs := []func() error{
-		register(c, signals, humanAction[contract.PhoneVerified]{contract.ActionPhoneVerified, func(p *contract.PhoneVerified) string { return p.AgentID }, c.checkPhoneVerified, c.applyPhoneVerified, c.refsPhoneVerified, true}),
-		register(c, signals, humanAction[contract.VisitReport]{contract.ActionVisitReport, func(p *contract.VisitReport) string { return first(p.AgentIDs) }, c.checkVisitReport, c.applyVisitReport, c.refsVisitReport, true}),
-		register(c, signals, humanAction[contract.NegotiationResult]{contract.ActionNegotiationResult, func(p *contract.NegotiationResult) string { return p.AgentID }, c.checkNegotiation, c.applyNegotiation, c.refsNegotiation, true}),
-		register(c, signals, humanAction[contract.PaymentReceived]{contract.ActionPaymentReceived, func(p *contract.PaymentReceived) string { return "payments:" + p.Channel }, c.checkPayment, c.applyPayment, nil, false}),
-		register(c, signals, humanAction[contract.AnomalyReport]{contract.ActionAnomaly, func(p *contract.AnomalyReport) string { return p.ReportedBy }, c.checkAnomaly, c.applyAnomaly, c.refsAnomaly, false}),
-		register(c, signals, humanAction[contract.SurveyResult]{contract.ActionSurveyResult, func(p *contract.SurveyResult) string { return p.AgentID }, c.checkSurvey, c.applySurvey, c.refsSurvey, false}),
-		register(c, signals, humanAction[contract.SupervisorAction]{contract.ActionPause, bySupervisor, c.checkPause, c.applyPause, c.refsSupervisor, false}),
-		register(c, signals, humanAction[contract.SupervisorAction]{contract.ActionResume, bySupervisor, c.checkResume, c.applyResume, c.refsSupervisor, false}),
-		register(c, signals, humanAction[contract.Reassign]{contract.ActionReassign, func(p *contract.Reassign) string { return p.By }, c.checkReassign, c.applyReassign, c.refsReassign, false}),
-		register(c, signals, humanAction[contract.SupervisorAction]{contract.ActionClose, bySupervisor, c.checkClose, c.applyClose, c.refsSupervisor, false}),
+		register(c, signals, humanAction[contract.PhoneVerified]{contract.ActionPhoneVerified, func(p *contract.PhoneVerified) string { return p.AgentID }, c.checkPhoneVerified, c.applyPhoneVerified, c.refsPhoneVerified, true, c.barredCall}),
+		register(c, signals, humanAction[contract.VisitReport]{contract.ActionVisitReport, func(p *contract.VisitReport) string { return first(p.AgentIDs) }, c.checkVisitReport, c.applyVisitReport, c.refsVisitReport, true, nil}),
+		register(c, signals, humanAction[contract.NegotiationResult]{contract.ActionNegotiationResult, func(p *contract.NegotiationResult) string { return p.AgentID }, c.checkNegotiation, c.applyNegotiation, c.refsNegotiation, true, nil}),
+		register(c, signals, humanAction[contract.PaymentReceived]{contract.ActionPaymentReceived, func(p *contract.PaymentReceived) string { return "payments:" + p.Channel }, c.checkPayment, c.applyPayment, nil, false, nil}),
+		register(c, signals, humanAction[contract.AnomalyReport]{contract.ActionAnomaly, func(p *contract.AnomalyReport) string { return p.ReportedBy }, c.checkAnomaly, c.applyAnomaly, c.refsAnomaly, false, nil}),
+		register(c, signals, humanAction[contract.SurveyResult]{contract.ActionSurveyResult, func(p *contract.SurveyResult) string { return p.AgentID }, c.checkSurvey, c.applySurvey, c.refsSurvey, false, nil}),
+		register(c, signals, humanAction[contract.SupervisorAction]{contract.ActionPause, bySupervisor, c.checkPause, c.applyPause, c.refsSupervisor, false, nil}),
+		register(c, signals, humanAction[contract.SupervisorAction]{contract.ActionResume, bySupervisor, c.checkResume, c.applyResume, c.refsSupervisor, false, nil}),
+		register(c, signals, humanAction[contract.Reassign]{contract.ActionReassign, func(p *contract.Reassign) string { return p.By }, c.checkReassign, c.applyReassign, c.refsReassign, false, nil}),
+		register(c, signals, humanAction[contract.SupervisorAction]{contract.ActionClose, bySupervisor, c.checkClose, c.applyClose, c.refsSupervisor, false, nil}),
 	}
 	for _, r := range regs {
 		if err := r(); err != nil {
@@ -108,17 +117,24 @@ func register[T any](c *caseRun, signals map[string]signalHandler, h humanAction
 			return nil
 		}
 		if h.refs != nil {
-			if err := c.checkRefs(ctx, h.name, h.refs(p)); err != nil {
+			c.admitting++ // the run neither continues as new nor ends while an action is checked
+			err := c.checkRefs(ctx, h.name, h.refs(p))
+			c.admitting--
+			if err != nil {
 				return err
 			}
 		}
 		if err := validate(p); err != nil {
 			return err
 		}
-		if err := c.contactBarred(h.name); h.contact && err != nil {
+		if why := c.barReason(); h.contact && why != "" {
+			var detail any = p
+			if h.barred != nil {
+				detail = h.barred(p)
+			}
 			c.st.Contacts++
-			c.event(h.name, h.by(p), false, err.Error(), "contact reported during a "+c.barReason(), true, p)
-			return contract.Reject(h.name, "case", "%s; the contact was recorded as a guardrail violation", c.barReason())
+			c.event(h.name, h.by(p), false, "refused: the case "+why, "contact reported while the case "+why, true, detail)
+			return barredContact{contract.Reject(h.name, "case", "%s; the contact was recorded as a guardrail violation", why).(*contract.ValidationError)}
 		}
 		return nil
 	}
@@ -134,6 +150,10 @@ func register[T any](c *caseRun, signals map[string]signalHandler, h humanAction
 			return
 		}
 		if err := admit(ctx, p); err != nil {
+			if errors.As(err, new(barredContact)) { // recorded as a violation
+				c.countAction(h.name, "signal", false)
+				return
+			}
 			c.rejectSignal(h.name, raw, err)
 			return
 		}
@@ -171,11 +191,23 @@ func register[T any](c *caseRun, signals map[string]signalHandler, h humanAction
 // recorded as a violation already).
 func (c *caseRun) rejectAdmitted(name, by string, contact bool, err error) {
 	c.countAction(name, "update", false)
-	var ve *contract.ValidationError
-	if errors.As(err, &ve) && len(ve.Fields) == 1 && ve.Fields[0].Field == "case" && contact && c.barReason() != "" {
+	if errors.As(err, new(barredContact)) {
 		return // recorded as a violation by admit
 	}
 	c.event(name, by, false, err.Error(), "", contact, nil)
+}
+
+// barredCall counts a call reported during a hold or pause like any call (the call cap
+// and the pause after a conversation see it) and keeps nothing about a wrong party.
+func (c *caseRun) barredCall(p *contract.PhoneVerified) any {
+	if at, err := contract.ParseTime("calledAt", p.CalledAt); err == nil {
+		c.st.Calls = append(c.st.Calls, at)
+	}
+	detail := *p
+	if p.Outcome == contract.PhoneWrongParty {
+		detail.Note = ""
+	}
+	return detail
 }
 
 // checkRefs asks PostgreSQL whether the ids an action names are this case's account's

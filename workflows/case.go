@@ -57,8 +57,11 @@ func checkStart(ctx workflow.Context, in contract.CaseInput) error {
 	if in.AccountID != account {
 		return refuse("accountId %q is not the account of workflow %s (%q)", in.AccountID, info.WorkflowExecution.ID, account)
 	}
+	if info.CronSchedule != "" {
+		return refuse("a case is not a cron workflow")
+	}
 	if in.State != nil {
-		if info.ContinuedExecutionRunID == "" {
+		if info.ContinuedExecutionRunID == "" || info.Attempt > 1 { // a retry's input is the client's
 			return refuse("state is carried only by a continued run: a start takes accountId and policy")
 		}
 		if in.State.CaseID != info.WorkflowExecution.ID || in.State.AccountID != account {
@@ -92,6 +95,9 @@ type caseRun struct {
 	lastRow *activities.CaseRow // last case row written by this run
 	log     log.Logger
 	signals map[string]signalHandler
+	// admitting counts the actions being checked against PostgreSQL (an update's handler
+	// or a signal taken off its channel): the run waits for them before it ends.
+	admitting int
 }
 
 func newCase(ctx workflow.Context, in contract.CaseInput) *caseRun {

@@ -26,6 +26,11 @@ func (c *caseRun) closeCase(outcome contract.Outcome, by, reason string) {
 
 // finish writes the case summary for reporting and the final search attributes.
 func (c *caseRun) finish() error {
+	// actions still being checked finish first (refused now: the case is closed), so
+	// that their records are in the summary's batch
+	if err := workflow.Await(c.ctx, func() bool { return workflow.AllHandlersFinished(c.ctx) && c.admitting == 0 }); err != nil {
+		return fmt.Errorf("finish handlers before closing: %w", err)
+	}
 	now := c.now()
 	c.endPending("cancelled")
 	c.st.ClosedAt = now

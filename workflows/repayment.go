@@ -103,7 +103,23 @@ func (c *caseRun) handOverBy(now, due time.Time) time.Time {
 // goes on.
 func (c *caseRun) handOver(kind string, req activities.ReminderRequest) (sent bool, err error) {
 	var res activities.ReminderResult
-	err = workflow.ExecuteActivity(c.ctx, a.SendReminder, req).Get(c.ctx, &res)
+	fut := workflow.ExecuteActivity(c.ctx, a.SendReminder, req)
+	if c.trustVersion(c.ctx) != workflow.DefaultVersion {
+		// while the channel works (or its gateway is down and the hand-off is retried),
+		// what the handlers change (a dispute hold, a pause, a payment) is written to
+		// PostgreSQL, where each try of the hand-off checks it again
+		for !fut.IsReady() {
+			if err := workflow.Await(c.ctx, func() bool { return fut.IsReady() || len(c.records) > 0 }); err != nil {
+				return false, err
+			}
+			if !fut.IsReady() {
+				if err := c.sync(); err != nil {
+					return false, err
+				}
+			}
+		}
+	}
+	err = fut.Get(c.ctx, &res)
 	var app *temporal.ApplicationError
 	switch {
 	case errors.As(err, &app) && app.Type() == activities.ErrTypePermanentSend:

@@ -23,18 +23,19 @@ func TestStartIsRefusedUnlessItsAccountIsItsID(t *testing.T) {
 	for _, tc := range []struct {
 		name string
 		id   string
+		cron string
 		in   contract.CaseInput
 		want string
 	}{
-		{"another account", "case-A1", contract.CaseInput{AccountID: "A2"}, `accountId "A2" is not the account of workflow case-A1`},
-		{"not a case id", "A1", contract.CaseInput{AccountID: "A1"}, "not a case id"},
-		{"state on a fresh start", "case-A1", contract.CaseInput{AccountID: "A1", State: &contract.Status{
+		{"another account", "case-A1", "", contract.CaseInput{AccountID: "A2"}, `accountId "A2" is not the account of workflow case-A1`},
+		{"not a case id", "A1", "", contract.CaseInput{AccountID: "A1"}, "not a case id"},
+		{"state on a fresh start", "case-A1", "", contract.CaseInput{AccountID: "A1", State: &contract.Status{
 			CaseID: "case-A1", AccountID: "A1", Stage: contract.StageRepayment, Supervisors: []string{"mallory"},
 		}}, "state is carried only by a continued run"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			h := newHarness(t)
-			h.env.SetStartWorkflowOptions(client.StartWorkflowOptions{ID: tc.id})
+			h.env.SetStartWorkflowOptions(client.StartWorkflowOptions{ID: tc.id, CronSchedule: tc.cron})
 			h.env.ExecuteWorkflow(CaseWorkflow, tc.in)
 			err := h.env.GetWorkflowError()
 			var app *temporal.ApplicationError
@@ -120,19 +121,30 @@ func TestContactDuringHoldIsRecordedAsViolation(t *testing.T) {
 		h.reject(contract.ActionPhoneVerified, h.confirmed(), "dispute hold", "recorded as a guardrail violation")
 	})
 	h.at(3*time.Minute, func() {
-		h.signal(contract.ActionPhoneVerified, h.confirmed()) // the same by signal
+		p := h.confirmed() // the same by signal, reaching a third party
+		p.Outcome, p.Note = contract.PhoneWrongParty, "THIRD-PARTY-DETAIL"
+		h.signal(contract.ActionPhoneVerified, p)
 	})
 	h.closeAt(4 * time.Minute)
 	h.run(contract.CaseInput{})
 	s := h.result()
-	if s.Violations != 2 || s.Contacts != 2 || s.VerifiedAddressID != "" {
-		t.Errorf("violations %d contacts %d verified %q: want 2 violations, 2 contacts, nothing verified", s.Violations, s.Contacts, s.VerifiedAddressID)
+	if s.Violations != 2 || s.Contacts != 2 || len(s.Calls) != 2 || s.VerifiedAddressID != "" {
+		t.Errorf("violations %d contacts %d calls %d verified %q: want 2 violations, 2 contacts and calls (the cap counts them), nothing verified",
+			s.Violations, s.Contacts, len(s.Calls), s.VerifiedAddressID)
+	}
+	for _, e := range h.audit("") {
+		if strings.Contains(string(e.Detail), "THIRD-PARTY-DETAIL") {
+			t.Errorf("the audit log keeps a wrong party's note: %s", e.Detail)
+		}
 	}
 	var flagged int
 	for _, e := range h.audit(contract.ActionPhoneVerified) {
 		if !e.Accepted && e.Contact && strings.Contains(e.Violation, "dispute hold") {
 			flagged++
 		}
+	}
+	if n := len(h.audit(contract.ActionPhoneVerified)); n != 2 {
+		t.Errorf("%d audit rows of the calls, want 2 (each recorded once)", n)
 	}
 	if flagged != 2 {
 		t.Errorf("audit: %d calls during the hold flagged, want 2 (update and signal): %+v", flagged, h.audit(contract.ActionPhoneVerified))
@@ -223,5 +235,52 @@ func TestPolicyOverridesOnlyTighten(t *testing.T) {
 				t.Errorf("refusals %v, want one naming %s", refusals, tc.refused)
 			}
 		})
+	}
+}
+
+// A reminder whose hand-off is retried (the gateway is down) is checked again at each try
+// against what PostgreSQL holds: a dispute raised meanwhile is written there while the
+// hand-off waits, so the next try skips the reminder instead of sending it during the hold.
+func TestReminderWaitingForTheGatewaySeesADisputeRaisedMeanwhile(t *testing.T) {
+	h := newHarness(t)
+	held := func() bool { // the case row the hand-off would read
+		h.mu.Lock() // send is called with the lock held
+		defer h.mu.Unlock()
+		hold := false
+		for _, r := range h.records {
+			if r.Kind == activities.RecordCase {
+				hold = r.Case.Hold
+			}
+		}
+		return hold
+	}
+	tries := 0
+	h.send = func(req activities.ReminderRequest) (activities.ReminderResult, error) {
+		if req.Kind == "confirmation" {
+			return activities.ReminderResult{Sent: true}, nil
+		}
+		tries++
+		h.mu.Unlock()
+		defer h.mu.Lock()
+		if held() {
+			return activities.ReminderResult{Skipped: true, Reason: "the case is on dispute hold: no collection contact"}, nil
+		}
+		return activities.ReminderResult{}, errors.New("gateway down")
+	}
+	at := h.driveTo(contract.StageRepayment)
+	// the first reminder goes at 10:00 three days before its due date, day 10: 7 days after
+	// the start (10:00); the dispute comes a minute after, while its hand-off is retried
+	h.at(7*contract.Day+time.Minute, func() {
+		h.accept(contract.ActionAnomaly, contract.AnomalyReport{Kind: contract.AnomalyDispute, ReportedBy: "phone-1"})
+	})
+	h.closeAt(at + 8*contract.Day)
+	h.run(contract.CaseInput{})
+	h.result()
+	var skipped bool
+	for _, e := range h.audit("reminder-sms") {
+		skipped = skipped || (!e.Accepted && strings.Contains(e.Reason, "skipped at the hand-off: the case is on dispute hold"))
+	}
+	if !skipped || tries < 2 {
+		t.Errorf("hand-off tries %d, skipped for the hold %t: want the dispute written while the hand-off waited, and the reminder skipped", tries, skipped)
 	}
 }
