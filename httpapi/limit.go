@@ -120,21 +120,6 @@ func contextWith(r *http.Request, h *agentHolder) context.Context {
 // anyway) and bad requests cannot hammer the database.
 var FailedAuthRate = Rate{PerSecond: 0.5, Burst: 10}
 
-// peek reports whether the key's bucket has a request left, without taking it.
-func (l *limiter) peek(key string, now time.Time) (time.Duration, bool) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	b := l.buckets[key]
-	if b == nil {
-		return 0, true
-	}
-	tokens := min(l.rate.Burst, b.tokens+now.Sub(b.at).Seconds()*l.rate.PerSecond)
-	if tokens < 1 {
-		return time.Duration((1 - tokens) / l.rate.PerSecond * float64(time.Second)), false
-	}
-	return 0, true
-}
-
 // clientAddress is the request's remote host (no proxy headers are trusted).
 func clientAddress(r *http.Request) string {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)

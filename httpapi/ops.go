@@ -20,15 +20,16 @@ import (
 // cookie a browser gets by typing the credential at /codec/login (the Web UI, with
 // "include cross-origin credentials" on in its codec server settings).
 type OpsAuth struct {
-	secret string
-	bearer codec.Authorizer
-	secure bool
+	secret   string
+	bearer   codec.Authorizer
+	secure   bool
+	attempts *limiter // sign-in attempts per client address
 }
 
 // NewOpsAuth returns the authenticator of the operations credential secret; secure marks
 // its cookie Secure (under TLS).
 func NewOpsAuth(secret string, secure bool) *OpsAuth {
-	return &OpsAuth{secret: secret, bearer: codec.BearerToken(secret), secure: secure}
+	return &OpsAuth{secret: secret, bearer: codec.BearerToken(secret), secure: secure, attempts: newLimiter(FailedAuthRate)}
 }
 
 const opsCookie = "cw_ops"
@@ -84,6 +85,12 @@ func (o *OpsAuth) Login() http.Handler {
 		case http.MethodGet:
 			_ = loginPage.Execute(w, "")
 		case http.MethodPost:
+			if wait, ok := o.attempts.allow(clientAddress(r), time.Now()); !ok {
+				w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
+				w.WriteHeader(http.StatusTooManyRequests)
+				_ = loginPage.Execute(w, "Too many sign-in attempts from this address: try again later.")
+				return
+			}
 			given := sha256.Sum256([]byte(r.PostFormValue("secret")))
 			want := sha256.Sum256([]byte(o.secret))
 			if o.secret == "" || subtle.ConstantTimeCompare(given[:], want[:]) != 1 {

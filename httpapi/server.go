@@ -109,17 +109,18 @@ type handler func(w http.ResponseWriter, r *http.Request, who Agent)
 // before h.
 func (s *Server) authed(h handler) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		client := clientAddress(r)
-		if wait, ok := s.failures.peek(client, time.Now()); !ok {
-			w.Header().Set("Retry-After", fmt.Sprint(int(wait.Seconds())+1))
-			writeError(w, http.StatusTooManyRequests, "too many failed sign-ins from this address: try again later", nil)
-			return
-		}
 		token, _ := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 		who, err := Authenticate(r.Context(), s.DB, strings.TrimSpace(token))
 		if errors.Is(err, ErrUnauthenticated) {
-			s.failures.allow(client, time.Now()) // counts against the address: guessing tokens is slow
+			// failures count against the address (guessing tokens is slow); a valid token
+			// is never refused for its neighbours' failures
+			client := clientAddress(r)
 			s.Logger.Warn("unauthenticated request", zap.String("client", client), zap.String("route", r.Pattern))
+			if wait, ok := s.failures.allow(client, time.Now()); !ok {
+				w.Header().Set("Retry-After", fmt.Sprint(int(wait.Seconds())+1))
+				writeError(w, http.StatusTooManyRequests, "too many failed sign-ins from this address: try again later", nil)
+				return
+			}
 			w.Header().Set("WWW-Authenticate", `Bearer realm="casework"`)
 			writeError(w, http.StatusUnauthorized, err.Error(), nil)
 			return
@@ -232,6 +233,20 @@ func (s *Server) caseFor(w http.ResponseWriter, r *http.Request, id string, who 
 	}
 	if _, err := contract.AccountFromWorkflowID(id); err != nil || len(id) > 200 {
 		return notFound()
+	}
+	if who.Role != contract.RoleSupervisor {
+		// an agent's cases are the ones with a task of theirs: asked of PostgreSQL first,
+		// so that a case that is not theirs answers as fast as one that does not exist
+		var theirs bool
+		if err := s.DB.QueryRow(r.Context(), `SELECT EXISTS (SELECT 1 FROM tasks
+			WHERE (case_id = $1 OR (case_id > $1 || '#' AND case_id < $1 || '$')) AND assignees @> ARRAY[$2] AND status <> 'void')`,
+			id, who.ID).Scan(&theirs); err != nil {
+			s.internal(w, r, err)
+			return nil
+		}
+		if !theirs {
+			return notFound()
+		}
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), s.CallTimeout)
 	defer cancel()
@@ -436,8 +451,12 @@ func (s *Server) act(w http.ResponseWriter, r *http.Request, who Agent) {
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), s.CallTimeout)
 	defer cancel()
+	scoped := "" // a caller's key is theirs: scoped by the agent and the action
+	if updateID != "" {
+		scoped = "api:" + who.ID + ":" + action + ":" + updateID
+	}
 	h, err := s.TC.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
-		UpdateID: updateID, WorkflowID: id, UpdateName: action, Args: []any{json.RawMessage(body)}, WaitForStage: client.WorkflowUpdateStageCompleted,
+		UpdateID: scoped, WorkflowID: id, UpdateName: action, Args: []any{json.RawMessage(body)}, WaitForStage: client.WorkflowUpdateStageCompleted,
 	})
 	var res map[string]any
 	if err == nil {
@@ -481,8 +500,8 @@ var contactActions = map[string]bool{
 // refused. The case's own records of the same update cannot collide (their keys are the
 // case's sequence numbers).
 func (s *Server) recordRefused(ctx context.Context, st *contract.Status, action string, who Agent, updateID, reason string) error {
-	key := updateID
-	if key == "" {
+	key := who.ID + ":" + updateID
+	if updateID == "" {
 		key = newRef() + newRef()
 	}
 	if len(reason) > 1000 {

@@ -154,6 +154,12 @@ func (s *Server) revokeTokens(w http.ResponseWriter, r *http.Request, who Agent)
 		writeError(w, http.StatusForbidden, fmt.Sprintf("%s is not a supervisor: only supervisors revoke tokens", who.ID), nil)
 		return
 	}
+	var role string
+	if err := s.DB.QueryRow(r.Context(), `SELECT role FROM agents WHERE agent_id = $1`, r.PathValue("agent")).Scan(&role); err == nil && role == contract.RoleSupervisor {
+		writeError(w, http.StatusForbidden, "a supervisor's tokens are revoked by operations (bin/starter token revoke), not through the API", nil)
+		return
+	}
+	s.Logger.Info("tokens revoked", zap.String("by", who.ID), zap.String("agent", r.PathValue("agent")))
 	n, err := Revoke(r.Context(), s.DB, who.ID, r.PathValue("agent"))
 	if err != nil {
 		s.internal(w, r, err)

@@ -71,10 +71,19 @@ func TestPayloadsAreEncryptedInTemporal(t *testing.T) {
 	st := waitPending(t, caseID, contract.ActionPhoneVerified)
 	mustUpdate(t, caseID, contract.ActionPhoneVerified, contract.PhoneVerified{AgentID: st.Pending.Assignees[0], CalledAt: nowRFC(),
 		Outcome: contract.PhoneWrongParty, Note: note})
+	// refused once in history (a stranger's address): the failure's message is encrypted too
+	stranger := addressOf(t, newAccount(t))
+	if err := update(t, caseID, contract.ActionPhoneVerified, contract.PhoneVerified{AgentID: st.Pending.Assignees[0], CalledAt: nowRFC(),
+		Outcome: contract.PhoneAddressChanged, AddressID: stranger}); err == nil || !strings.Contains(err.Error(), stranger) {
+		t.Fatalf("a stranger's address: %v, want refused naming it (the client decodes the failure)", err)
+	}
 	mustUpdate(t, caseID, contract.ActionClose, contract.SupervisorAction{By: "sup-1", Reason: "test over: " + note})
 	result(t, caseID)
 
 	raw, payloads := rawHistory(t, caseID)
+	if strings.Contains(string(raw), stranger) {
+		t.Errorf("the raw history holds the refused address id %s (a failure message in the clear)", stranger)
+	}
 	for _, secret := range []string{note, "NOTE-" + stack.run, "Synthetic Person " + account, "+886 900 000001", "Synthetic Lane"} {
 		if strings.Contains(string(raw), secret) {
 			t.Errorf("the raw history holds %q", secret)
@@ -191,6 +200,18 @@ func TestCodecServerDecodesForOperationsOnly(t *testing.T) {
 		if resp.StatusCode != tc.code {
 			t.Errorf("sign in with %q: %d, want %d", tc.secret, resp.StatusCode, tc.code)
 		}
+	}
+	var throttled bool // guessing the credential at the sign-in page is slowed down
+	for range 12 {
+		resp, err := http.PostForm(srv.URL+"/codec/login", url.Values{"secret": {"guess"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		throttled = throttled || resp.StatusCode == http.StatusTooManyRequests
+	}
+	if !throttled {
+		t.Error("12 sign-in attempts in a row: never slowed down (429)")
 	}
 	code, _, h := decode(browser, "", ui)
 	if code != http.StatusOK || h.Get("Access-Control-Allow-Origin") != ui {

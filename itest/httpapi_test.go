@@ -194,6 +194,10 @@ func TestHTTPAPILimits(t *testing.T) {
 	if !slowed {
 		t.Error("15 bad tokens in a row from one address: never slowed down (429)")
 	}
+	time.Sleep(time.Second) // the token's own bucket refills
+	if code, body, _ := apiCall(t, "GET", srv.URL+"/v1/me", sup, ""); code != http.StatusOK {
+		t.Errorf("a valid token from the throttled address: %d %s, want served (its neighbours' failures are not its own)", code, body)
+	}
 
 	// a case on a task queue no worker serves: its status cannot be answered
 	account := newAccount(t)
@@ -208,6 +212,15 @@ func TestHTTPAPILimits(t *testing.T) {
 	code, body, h := apiCall(t, "GET", srv.URL+"/v1/cases/"+orphan, sup, "")
 	if code != http.StatusServiceUnavailable || !strings.Contains(body, "worker may be down") || h.Get("Retry-After") == "" || time.Since(start) > 10*time.Second {
 		t.Errorf("status of a case nobody serves: %d %s after %s, want 503 with a reason within the call timeout", code, body, time.Since(start))
+	}
+
+	// an agent asking for that case, which is not theirs, is told "no case" by PostgreSQL at
+	// once: no Temporal call, so no difference in time or answer from a case that does not exist
+	agent := token(t, "phone-north-1")
+	start = time.Now()
+	code, body, _ = apiCall(t, "GET", srv.URL+"/v1/cases/"+orphan, agent, "")
+	if code != http.StatusNotFound || time.Since(start) > time.Second {
+		t.Errorf("an agent asking for a case not theirs: %d %s after %s, want 404 at once", code, body, time.Since(start))
 	}
 
 	for _, e := range logs.All() {

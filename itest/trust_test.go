@@ -9,10 +9,12 @@ import (
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
+	"go.uber.org/zap"
 
 	"github.com/casework/casework/activities"
 	"github.com/casework/casework/contract"
 	"github.com/casework/casework/notify"
+	"github.com/casework/casework/platform"
 )
 
 // The trust boundary on the real database (DESIGN.md "Who may do what"): each attack is
@@ -231,7 +233,11 @@ func TestCronStartIsRefused(t *testing.T) {
 			ev, err := it.Next()
 			// a failed cron run closes as continued-as-new to the next, with its failure
 			if can := ev.GetWorkflowExecutionContinuedAsNewEventAttributes(); err == nil && can.GetFailure() != nil {
-				if msg := can.GetFailure().GetMessage(); !strings.Contains(msg, "not a cron workflow") {
+				dc, err := platform.DataConverter(zap.NewNop())
+				if err != nil {
+					t.Fatal(err)
+				}
+				if msg := platform.FailureConverter(dc).FailureToError(can.GetFailure()).Error(); !strings.Contains(msg, "not a cron workflow") {
 					t.Fatalf("the cron run failed with %q, want refused as no cron workflow", msg)
 				}
 				return

@@ -7,6 +7,7 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/contrib/envconfig"
 	"go.temporal.io/sdk/converter"
+	"go.temporal.io/sdk/temporal"
 	"go.uber.org/zap"
 
 	"github.com/casework/casework/codec"
@@ -39,6 +40,7 @@ func DialTemporalWith(logger *zap.Logger, metrics client.MetricsHandler, dc conv
 	opts.Logger = TemporalLogger(logger)
 	opts.MetricsHandler = metrics
 	opts.DataConverter = dc
+	opts.FailureConverter = FailureConverter(dc)
 	c, err := client.Dial(opts)
 	if err != nil {
 		addr := opts.HostPort
@@ -67,6 +69,12 @@ func DataConverter(logger *zap.Logger) (converter.DataConverter, error) {
 		return nil, fmt.Errorf("payload encryption: %w (make run writes a development key to .dev/codec-keys; see the README's Security section)", err)
 	}
 	return codec.NewDataConverter(keys), nil
+}
+
+// FailureConverter keeps failures' messages and stack traces in their encoded attributes,
+// encrypted by dc like every payload: a failure's message can quote what a person wrote.
+func FailureConverter(dc converter.DataConverter) converter.FailureConverter {
+	return temporal.NewDefaultFailureConverter(temporal.DefaultFailureConverterOptions{DataConverter: dc, EncodeCommonAttributes: true})
 }
 
 // DialTemporalQuiet connects a command-line tool to Temporal: like DialTemporal, logging
