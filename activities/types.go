@@ -143,6 +143,7 @@ type Summary struct {
 	Region         string                     `json:"region"`
 	Renegotiations int                        `json:"renegotiations"`
 	Violations     int                        `json:"violations"`
+	Simulation     bool                       `json:"simulation,omitempty"` // the deployment declared a simulation
 }
 
 // Batch is the records a case writes in one transaction.

@@ -28,6 +28,7 @@ type Report struct {
 	StageSeconds  map[string]float64 `json:"avgStageSeconds"` // average time in each stage
 	Anomalies     map[string]int     `json:"anomalies"`
 	RemindersSent int                `json:"remindersSent"`
+	Simulated     int                `json:"simulatedCases"` // closed cases of a simulation (short case days)
 	Total         Figures            `json:"total"`
 	Regions       []RegionLine       `json:"regions"`
 	Agents        []AgentLine        `json:"agents"`
@@ -148,6 +149,9 @@ func BuildReport(ctx context.Context, db *pgxpool.Pool, rg Range) (Report, error
 	if r.Outcomes, err = pgx.CollectRows(rows, pgx.RowToStructByPos[OutcomeLine]); err != nil {
 		return r, fmt.Errorf("report: outcomes: %w", err)
 	}
+	if err := db.QueryRow(ctx, `SELECT count(*) FROM case_summaries WHERE simulation AND closed_at >= $1 AND closed_at < $2`, rg.From, rg.To).Scan(&r.Simulated); err != nil {
+		return r, fmt.Errorf("report: simulated cases: %w", err)
+	}
 	if err := db.QueryRow(ctx, `SELECT count(*) FROM outbox WHERE sent_at >= $1 AND sent_at < $2`, rg.From, rg.To).Scan(&r.RemindersSent); err != nil {
 		return r, fmt.Errorf("report: reminders: %w", err)
 	}
@@ -219,6 +223,9 @@ func (r Report) WriteText(w io.Writer) error {
 		from = r.From.Format(time.DateTime)
 	}
 	fmt.Fprintf(w, "cases closed from %s to %s\n\n", from, r.To.Format(time.DateTime))
+	if r.Simulated > 0 {
+		fmt.Fprintf(w, "SIMULATION: %d of these cases ran in a declared simulation (short case days, nobody contacted): not a deployment's figures\n\n", r.Simulated)
+	}
 	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "outcome\tcases\tamount due\tcollected\t")
 	for _, l := range r.Outcomes {

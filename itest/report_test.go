@@ -42,8 +42,8 @@ func TestReportFigures(t *testing.T) {
 		exec(`INSERT INTO accounts (account_id, name, region, timezone, currency, amount_due, days_past_due, status) VALUES ($1, 'R', $2, 'UTC', 'TWD', $3, 60, 'open')`, account, region, c.due)
 		exec(`INSERT INTO cases (case_id, account_id, stage, outcome, region, amount_due, amount_paid, started_at, closed_at) VALUES ($1, $2, 'closed', $3, $4, $5, $6, $7, $7)`,
 			id, account, c.outcome, region, c.due, c.paid, at)
-		exec(`INSERT INTO case_summaries (case_id, account_id, outcome, started_at, closed_at, stage_seconds, contacts, anomalies, amount_due, amount_paid, currency, region, renegotiations, violations)
-			VALUES ($1, $2, $3, $4, $4, '{"negotiate": 10}', 1, '{"missed-payment": 1}', $5, $6, 'TWD', $7, 0, 0)`, id, account, c.outcome, at, c.due, c.paid, region)
+		exec(`INSERT INTO case_summaries (case_id, account_id, outcome, started_at, closed_at, stage_seconds, contacts, anomalies, amount_due, amount_paid, currency, region, renegotiations, violations, simulation)
+			VALUES ($1, $2, $3, $4, $4, '{"negotiate": 10}', 1, '{"missed-payment": 1}', $5, $6, 'TWD', $7, 0, 0, $8)`, id, account, c.outcome, at, c.due, c.paid, region, i == 0)
 		exec(`INSERT INTO payment_plans (case_id, plan_no, agreed_at, agreed_by, total) VALUES ($1, 1, $2, $3, $4)`, id, at, agent, c.due)
 		for j := range c.kept + c.miss {
 			paid, missed := int64(1), false
@@ -98,6 +98,13 @@ func TestReportFigures(t *testing.T) {
 	}
 	if !found {
 		t.Errorf("no line for agent %s", agent)
+	}
+	if r.Simulated < 1 {
+		t.Errorf("simulated cases %d, want the one closed in a simulation counted", r.Simulated)
+	}
+	var text strings.Builder
+	if err := r.WriteText(&text); err != nil || !strings.Contains(text.String(), "SIMULATION:") {
+		t.Errorf("the text report does not say it counts simulated cases: %v", err)
 	}
 	for name, write := range map[string]func(*strings.Builder) error{
 		"text": func(b *strings.Builder) error { return r.WriteText(b) },

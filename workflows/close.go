@@ -42,7 +42,7 @@ func (c *caseRun) finish() error {
 		AccountID: c.st.AccountID, Outcome: c.st.Outcome, StartedAt: c.st.StartedAt, ClosedAt: now,
 		StageSeconds: c.st.StageSeconds, Contacts: c.st.Contacts, Anomalies: anomalies,
 		AmountDue: c.st.AmountDue, AmountPaid: c.st.AmountPaid, Currency: c.st.Currency, Region: c.st.Region,
-		Renegotiations: c.st.Renegotiations, Violations: c.st.Violations,
+		Renegotiations: c.st.Renegotiations, Violations: c.st.Violations, Simulation: c.st.Policy.Simulation,
 	}})
 	if err := c.sync(); err != nil {
 		return err
