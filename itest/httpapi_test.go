@@ -46,20 +46,8 @@ func TestHTTPAPI(t *testing.T) {
 	}
 	call := func(method, path, tok, body string) (int, string) {
 		t.Helper()
-		req, err := http.NewRequestWithContext(ctx, method, srv.URL+path, strings.NewReader(body))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if tok != "" {
-			req.Header.Set("Authorization", "Bearer "+tok)
-		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		return resp.StatusCode, string(b)
+		code, b, _ := apiCall(t, method, srv.URL+path, tok, body)
+		return code, b
 	}
 	good := `{"agentId":"` + mine + `","calledAt":"` + nowRFC() + `","outcome":"confirmed"}`
 	tests := []struct {
