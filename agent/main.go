@@ -27,29 +27,18 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"os/signal"
 	"slices"
 	"strings"
-	"syscall"
 	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/casework/casework/cli"
 	"github.com/casework/casework/contract"
 )
 
-func main() {
-	root := rootCmd()
-	root.SilenceUsage, root.SilenceErrors = true, true
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := root.ExecuteContext(ctx)
-	stop()
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "%s: %v\n", root.Name(), err)
-		os.Exit(1)
-	}
-}
+func main() { cli.Main(rootCmd()) }
 
 // options are the root's flags: where the API is and where the token comes from.
 type options struct {

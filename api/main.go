@@ -28,13 +28,14 @@ import (
 	"github.com/spf13/cobra"
 	"go.uber.org/zap"
 
+	"github.com/casework/casework/cli"
 	"github.com/casework/casework/codec"
 	"github.com/casework/casework/httpapi"
 	"github.com/casework/casework/platform"
 )
 
 func main() {
-	platform.Main(&cobra.Command{
+	cli.Main(&cobra.Command{
 		Use:   "api",
 		Short: "Serve the agents' HTTP JSON API and the codec server",
 		Args:  cobra.NoArgs,

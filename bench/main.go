@@ -21,6 +21,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 	"go.uber.org/zap"
 
+	"github.com/casework/casework/cli"
 	"github.com/casework/casework/perf"
 	"github.com/casework/casework/perf/floor"
 	"github.com/casework/casework/platform"
@@ -32,7 +33,7 @@ func main() {
 	root.PersistentFlags().String("dir", ".dev", "folder for logs and the demo book")
 	root.PersistentFlags().String("uci", "../shared/data/uci-credit-default/default-of-credit-card-clients.csv", "the UCI credit-card clients file (the demo book's source)")
 	root.AddCommand(speedCmd(), parkedCmd(), chaosCmd(), floorWorkerCmd())
-	platform.Main(root)
+	cli.Main(root)
 }
 
 // topology names the Temporal the benchmark runs on, as the server tells it.

@@ -21,13 +21,14 @@ import (
 
 	"github.com/casework/casework/backoffice"
 	"github.com/casework/casework/book"
+	"github.com/casework/casework/cli"
 	"github.com/casework/casework/demo"
 	"github.com/casework/casework/platform"
 	"github.com/casework/casework/progress"
 	"github.com/casework/casework/store"
 )
 
-func main() { platform.Main(rootCmd()) }
+func main() { cli.Main(rootCmd()) }
 
 func rootCmd() *cobra.Command {
 	root := &cobra.Command{

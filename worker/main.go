@@ -18,13 +18,14 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/casework/casework/activities"
+	"github.com/casework/casework/cli"
 	"github.com/casework/casework/contract"
 	"github.com/casework/casework/notify"
 	"github.com/casework/casework/platform"
 )
 
 func main() {
-	platform.Main(&cobra.Command{
+	cli.Main(&cobra.Command{
 		Use:   "worker",
 		Short: "Run Casework's case workflows and activities",
 		Args:  cobra.NoArgs,

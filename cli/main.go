@@ -1,4 +1,6 @@
-package platform
+// Package cli runs the programs' root commands: one way to start, stop on a signal and
+// exit with the error, for every program (bin/agent too, which needs nothing else).
+package cli
 
 import (
 	"context"
