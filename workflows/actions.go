@@ -96,6 +96,15 @@ func first(ids []string) string {
 // validator: a rejection never enters history), then the ids against PostgreSQL, the
 // case's rules again (it may have moved on meanwhile) and the hold or pause of a contact.
 func register[T any](c *caseRun, signals map[string]signalHandler, h humanAction[T]) func() error {
+	// caseRules are the rules that depend on the case now (it may have moved on while an
+	// action was checked, so admit asks again); validate adds the payload's shape, which
+	// only a validator (never replayed) or the signal path asks.
+	caseRules := func(p *T) error {
+		if c.st.Stage == contract.StageClosed {
+			return contract.Reject(h.name, "case", "is closed (%s)", c.st.Outcome)
+		}
+		return h.check(p)
+	}
 	validate := func(p *T) error {
 		if p == nil {
 			return contract.Reject(h.name, "payload", "is required")
@@ -103,10 +112,7 @@ func register[T any](c *caseRun, signals map[string]signalHandler, h humanAction
 		if err := contract.ValidatePayload(h.name, p); err != nil {
 			return err
 		}
-		if c.st.Stage == contract.StageClosed {
-			return contract.Reject(h.name, "case", "is closed (%s)", c.st.Outcome)
-		}
-		return h.check(p)
+		return caseRules(p)
 	}
 	// admit runs after validate, with the action in history: what it refuses is recorded.
 	admit := func(ctx workflow.Context, p *T) error {
@@ -124,7 +130,7 @@ func register[T any](c *caseRun, signals map[string]signalHandler, h humanAction
 				return err
 			}
 		}
-		if err := validate(p); err != nil {
+		if err := caseRules(p); err != nil { // not the shape: an accepted update replays whatever the contract says later
 			return err
 		}
 		if why := c.barReason(); h.contact && why != "" {
