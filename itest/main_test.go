@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -46,15 +47,30 @@ const workerApp = "casework-itest-worker"
 type countingNotifier struct {
 	n    atomic.Int64
 	keys chan string
+	mu   sync.Mutex
+	per  map[string]int
 }
 
 func (c *countingNotifier) Send(_ context.Context, m notify.Message) error {
 	c.n.Add(1)
+	c.mu.Lock()
+	if c.per == nil {
+		c.per = map[string]int{}
+	}
+	c.per[m.Key]++
+	c.mu.Unlock()
 	select {
 	case c.keys <- m.Key:
 	default:
 	}
 	return nil
+}
+
+// times is how often the message of key was handed to the channel.
+func (c *countingNotifier) times(key string) int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.per[key]
 }
 
 func TestMain(m *testing.M) {
