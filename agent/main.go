@@ -69,7 +69,7 @@ You act in your own name: --agent, --by and --agents default to the token's owne
 	for _, a := range actionCmds(o) {
 		root.AddCommand(a)
 	}
-	root.AddCommand(inboxCmd(o), showCmd(o), contactCmd(o), whoamiCmd(o), tokenCmd(o))
+	root.AddCommand(inboxCmd(o), alertsCmd(o), showCmd(o), contactCmd(o), whoamiCmd(o), tokenCmd(o))
 	return root
 }
 
@@ -639,4 +639,71 @@ func printStatus(w io.Writer, st *contract.Status) error {
 		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t%s\n", e.At.Local().Format(time.DateTime), e.Kind, e.By, ok, e.Reason, e.Violation)
 	}
 	return tw.Flush()
+}
+
+// alert is one entry of GET /v1/alerts.
+type alert struct {
+	Key            string     `json:"alertKey"`
+	CaseID         string     `json:"caseId"`
+	Kind           string     `json:"kind"`
+	Message        string     `json:"message"`
+	CreatedAt      time.Time  `json:"createdAt"`
+	AcknowledgedBy string     `json:"acknowledgedBy"`
+	AcknowledgedAt *time.Time `json:"acknowledgedAt"`
+}
+
+// alertsCmd lists what the cases told the supervisors, and acknowledges an alert.
+func alertsCmd(o *options) *cobra.Command {
+	var all bool
+	cmd := &cobra.Command{
+		Use:   "alerts",
+		Short: "Alerts for supervisors: missed deadlines, guardrail violations, complaints, disputes (newest first)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			c, err := o.client(cmd)
+			if err != nil {
+				return err
+			}
+			path := "/v1/alerts"
+			if all {
+				path += "?all=true"
+			}
+			var in struct {
+				Alerts []alert `json:"alerts"`
+			}
+			if err := c.do(cmd.Context(), http.MethodGet, path, nil, &in); err != nil {
+				return fmt.Errorf("alerts: %w", err)
+			}
+			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 2, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "WHEN\tCASE\tKIND\tMESSAGE\tACKNOWLEDGED\tKEY")
+			for _, a := range in.Alerts {
+				ack := ""
+				if a.AcknowledgedAt != nil {
+					ack = a.AcknowledgedBy + " " + a.AcknowledgedAt.Local().Format(time.DateTime)
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", a.CreatedAt.Local().Format(time.DateTime), a.CaseID, a.Kind, a.Message, ack, a.Key)
+			}
+			return tw.Flush()
+		},
+	}
+	cmd.Flags().BoolVar(&all, "all", false, "acknowledged alerts too")
+	ack := &cobra.Command{
+		Use:   "ack KEY",
+		Short: "Acknowledge an alert (once; written to the audit log)",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := o.client(cmd)
+			if err != nil {
+				return err
+			}
+			var a alert
+			if err := c.do(cmd.Context(), http.MethodPost, "/v1/alerts/ack", map[string]string{"alertKey": args[0]}, &a); err != nil {
+				return fmt.Errorf("acknowledge %s: %w", args[0], err)
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "alert %s (%s, %s) acknowledged by %s\n", a.Key, a.Kind, a.CaseID, a.AcknowledgedBy)
+			return nil
+		},
+	}
+	cmd.AddCommand(ack)
+	return cmd
 }

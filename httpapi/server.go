@@ -92,6 +92,8 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("POST /v1/cases/{case}/addresses", s.authed(s.recordContact(book.RecordAddress, "address", "addressId")))
 	mux.HandleFunc("POST /v1/cases/{case}/phones", s.authed(s.recordContact(book.RecordPhone, "number", "phoneId")))
 	mux.HandleFunc("POST /v1/cases/{case}/actions/{action}", s.authed(s.act))
+	mux.HandleFunc("GET /v1/alerts", s.authed(s.alerts))
+	mux.HandleFunc("POST /v1/alerts/ack", s.authed(s.acknowledge))
 	mux.HandleFunc("POST /v1/tokens", s.authed(s.issueToken))
 	mux.HandleFunc("DELETE /v1/agents/{agent}/tokens", s.authed(s.revokeTokens))
 	if s.Codec != nil {
