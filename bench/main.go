@@ -31,7 +31,7 @@ func main() {
 	root := &cobra.Command{Use: "bench", Short: "Measure Casework: speed against the Temporal floor, scale, faults"}
 	root.PersistentFlags().String("results", "results", "folder for the results (JSON and markdown)")
 	root.PersistentFlags().String("dir", ".dev", "folder for logs and the demo book")
-	root.PersistentFlags().String("uci", "../shared/data/uci-credit-default/default-of-credit-card-clients.csv", "the UCI credit-card clients file (the demo book's source)")
+	root.PersistentFlags().String("uci", "data/uci-credit-default/default-of-credit-card-clients.csv", "the UCI credit-card clients file (the demo book's source)")
 	root.AddCommand(speedCmd(), parkedCmd(), chaosCmd(), floorWorkerCmd())
 	cli.Main(root)
 }

@@ -20,7 +20,7 @@ import (
 func TestImportTheRealBookTwice(t *testing.T) {
 	need(t)
 	var csv strings.Builder
-	f, err := os.Open("../../shared/data/uci-credit-default/default-of-credit-card-clients.csv")
+	f, err := os.Open("../data/uci-credit-default/default-of-credit-card-clients.csv")
 	if err != nil {
 		t.Skipf("the UCI file is not beside the repo: %v", err)
 	}

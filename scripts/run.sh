@@ -20,7 +20,7 @@ echo $! >.dev/api.pid
 [ "${DEMO_EXIT:-0}" = 1 ] || trap 'kill $(cat .dev/worker.pid) $(cat .dev/api.pid) 2>/dev/null || true' EXIT
 echo "worker and API started (logs in .dev/worker.log, .dev/api.log; the API on $CASEWORK_API_URL)"
 bin/starter demo --cases "${DEMO_CASES:-200}" --day "${DEMO_DAY:-3s}" \
-  --uci "${CASEWORK_UCI:-../shared/data/uci-credit-default/default-of-credit-card-clients.csv}"
+  --uci "${CASEWORK_UCI:-data/uci-credit-default/default-of-credit-card-clients.csv}"
 cat <<MSG
 
 Web UI:     http://127.0.0.1:${CASEWORK_UI_PORT:-8233}/namespaces/default/workflows

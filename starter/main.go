@@ -254,7 +254,7 @@ func demoCmd() *cobra.Command {
 	cfg := demo.Config{Out: os.Stdout}
 	cmd := command(&cobra.Command{Use: "demo", Short: "Run the demo: build and import the UCI book, add agents, start cases and drive them with simulated agents", Args: cobra.NoArgs}, both,
 		func(ctx context.Context, b *backOffice, _ []string) error { return demo.Run(ctx, b.db, b.tc, cfg) })
-	cmd.Flags().StringVar(&cfg.UCIFile, "uci", "../shared/data/uci-credit-default/default-of-credit-card-clients.csv", "the UCI credit-card clients file")
+	cmd.Flags().StringVar(&cfg.UCIFile, "uci", "data/uci-credit-default/default-of-credit-card-clients.csv", "the UCI credit-card clients file")
 	cmd.Flags().StringVar(&cfg.Dir, "dir", ".dev", "where to write the demo book")
 	cmd.Flags().IntVar(&cfg.Cases, "cases", 200, "how many cases to start and drive to the end")
 	cmd.Flags().IntVar(&cfg.Parked, "parked", 12, "how many more to leave waiting at a stage for inspection")
