@@ -123,10 +123,7 @@ func register[T any](c *caseRun, signals map[string]signalHandler, h humanAction
 			return nil
 		}
 		if h.refs != nil {
-			c.admitting++ // the run neither continues as new nor ends while an action is checked
-			err := c.checkRefs(ctx, h.name, h.refs(p))
-			c.admitting--
-			if err != nil {
+			if err := c.checkRefs(ctx, h.name, h.refs(p)); err != nil {
 				return err
 			}
 		}
@@ -151,6 +148,8 @@ func register[T any](c *caseRun, signals map[string]signalHandler, h humanAction
 			return
 		}
 		p := v.(*T)
+		release := c.inTurn(ctx)
+		defer release()
 		if err := validate(p); err != nil {
 			c.rejectSignal(h.name, raw, err)
 			return
@@ -169,6 +168,8 @@ func register[T any](c *caseRun, signals map[string]signalHandler, h humanAction
 	return func() error {
 		err := workflow.SetUpdateHandlerWithOptions(c.ctx, h.name,
 			func(ctx workflow.Context, p *T) (ActionResult, error) {
+				release := c.inTurn(ctx)
+				defer release()
 				if err := admit(ctx, p); err != nil {
 					c.rejectAdmitted(h.name, h.by(p), h.contact, err)
 					return ActionResult{}, recordedRejection(err)
@@ -189,6 +190,21 @@ func register[T any](c *caseRun, signals map[string]signalHandler, h humanAction
 			return fmt.Errorf("register update %s: %w", h.name, err)
 		}
 		return nil
+	}
+}
+
+// inTurn waits until the actions that arrived before this one are done, and returns what
+// ends its turn: actions are checked and applied one at a time, in the order they arrived
+// (a check against PostgreSQL yields, and must not let a later action overtake). While
+// an action waits or runs, the run neither continues as new nor ends.
+func (c *caseRun) inTurn(ctx workflow.Context) (release func()) {
+	ticket := c.tickets
+	c.tickets++
+	c.admitting++
+	_ = workflow.Await(ctx, func() bool { return c.serving == ticket }) // canceled only as the run ends
+	return func() {
+		c.serving++
+		c.admitting--
 	}
 }
 

@@ -95,9 +95,11 @@ type caseRun struct {
 	lastRow *activities.CaseRow // last case row written by this run
 	log     log.Logger
 	signals map[string]signalHandler
-	// admitting counts the actions being checked against PostgreSQL (an update's handler
-	// or a signal taken off its channel): the run waits for them before it ends.
-	admitting int
+	// admitting counts the actions waiting for their turn or being checked and applied (an
+	// update's handler, a signal taken off its channel): the run waits for them before it
+	// ends. tickets and serving hand out the turns, in arrival order (see inTurn).
+	admitting        int
+	tickets, serving int
 }
 
 func newCase(ctx workflow.Context, in contract.CaseInput) *caseRun {
