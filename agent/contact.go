@@ -12,16 +12,6 @@ import (
 	"github.com/casework/casework/contract"
 )
 
-// contactAnswer is the API's answer to the contact check.
-type contactAnswer struct {
-	CaseID  string            `json:"caseId"`
-	Channel string            `json:"channel"`
-	Allowed bool              `json:"allowed"`
-	From    *time.Time        `json:"from"`
-	Reason  string            `json:"reason"`
-	Pending *contract.Pending `json:"pending"`
-}
-
 // contactCmd is what an agent runs before a contact: the guardrails (asked through the
 // API, for the token's owner) say whether it may start now, and if not, when and why.
 func contactCmd(o *options) *cobra.Command {
@@ -48,7 +38,7 @@ func contactCmd(o *options) *cobra.Command {
 				}
 			}
 			id := caseID(args[0])
-			var ans contactAnswer
+			var ans contract.ContactCheck
 			path := casePath(id, "contact") + "?" + url.Values{"channel": {channel}}.Encode()
 			if err := c.do(cmd.Context(), http.MethodGet, path, nil, &ans); err != nil {
 				return fmt.Errorf("%s of %s: %w", channel, id, err)

@@ -511,16 +511,6 @@ func readPayload(stdin io.Reader, jsonFile string) ([]byte, error) {
 	return b, nil
 }
 
-// task is one entry of an inbox.
-type task struct {
-	CaseID          string     `json:"caseId"`
-	Action          string     `json:"action"`
-	Deadline        time.Time  `json:"deadline"`
-	NotBefore       *time.Time `json:"notBefore"`
-	NotBeforeReason string     `json:"notBeforeReason"`
-	AddressID       string     `json:"addressId"`
-}
-
 func inboxCmd(o *options) *cobra.Command {
 	var agent string
 	cmd := &cobra.Command{
@@ -537,8 +527,8 @@ func inboxCmd(o *options) *cobra.Command {
 				path += "?" + url.Values{"agent": {agent}}.Encode()
 			}
 			var in struct {
-				AgentID string `json:"agentId"`
-				Tasks   []task `json:"tasks"`
+				AgentID string          `json:"agentId"`
+				Tasks   []contract.Task `json:"tasks"`
 			}
 			if err := c.do(cmd.Context(), http.MethodGet, path, nil, &in); err != nil {
 				return fmt.Errorf("inbox: %w", err)
@@ -641,17 +631,6 @@ func printStatus(w io.Writer, st *contract.Status) error {
 	return tw.Flush()
 }
 
-// alert is one entry of GET /v1/alerts.
-type alert struct {
-	Key            string     `json:"alertKey"`
-	CaseID         string     `json:"caseId"`
-	Kind           string     `json:"kind"`
-	Message        string     `json:"message"`
-	CreatedAt      time.Time  `json:"createdAt"`
-	AcknowledgedBy string     `json:"acknowledgedBy"`
-	AcknowledgedAt *time.Time `json:"acknowledgedAt"`
-}
-
 // alertsCmd lists what the cases told the supervisors, and acknowledges an alert.
 func alertsCmd(o *options) *cobra.Command {
 	var all bool
@@ -669,7 +648,7 @@ func alertsCmd(o *options) *cobra.Command {
 				path += "?all=true"
 			}
 			var in struct {
-				Alerts []alert `json:"alerts"`
+				Alerts []contract.Alert `json:"alerts"`
 			}
 			if err := c.do(cmd.Context(), http.MethodGet, path, nil, &in); err != nil {
 				return fmt.Errorf("alerts: %w", err)
@@ -696,7 +675,7 @@ func alertsCmd(o *options) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			var a alert
+			var a contract.Alert
 			if err := c.do(cmd.Context(), http.MethodPost, "/v1/alerts/ack", map[string]string{"alertKey": args[0]}, &a); err != nil {
 				return fmt.Errorf("acknowledge %s: %w", args[0], err)
 			}

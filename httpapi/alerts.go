@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -13,17 +12,8 @@ import (
 	"github.com/casework/casework/contract"
 )
 
-// Alert is what the case told the supervisors: a missed deadline, a guardrail violation,
-// an anomaly (a complaint, a dispute...), staffing, a record set aside.
-type Alert struct {
-	Key            string     `json:"alertKey"`
-	CaseID         string     `json:"caseId"`
-	Kind           string     `json:"kind"`
-	Message        string     `json:"message"`
-	CreatedAt      time.Time  `json:"createdAt"`
-	AcknowledgedBy string     `json:"acknowledgedBy,omitempty"`
-	AcknowledgedAt *time.Time `json:"acknowledgedAt,omitempty"`
-}
+// Alert is what a case told the supervisors.
+type Alert = contract.Alert
 
 // Alerts lists the alerts, newest first: those not yet acknowledged, or all (at most 500).
 func Alerts(ctx context.Context, db *pgxpool.Pool, all bool) ([]Alert, error) {

@@ -178,14 +178,7 @@ func (s *Server) me(w http.ResponseWriter, _ *http.Request, who Agent) {
 }
 
 // Task is one entry of an agent's inbox.
-type Task struct {
-	CaseID          string     `json:"caseId"`
-	Action          string     `json:"action"`
-	Deadline        time.Time  `json:"deadline"`
-	NotBefore       *time.Time `json:"notBefore,omitempty"`
-	NotBeforeReason string     `json:"notBeforeReason,omitempty"`
-	AddressID       string     `json:"addressId,omitempty"`
-}
+type Task = contract.Task
 
 // Inbox reads an agent's open tasks, soonest deadline first.
 func Inbox(ctx context.Context, db *pgxpool.Pool, agent string) ([]Task, error) {
@@ -285,17 +278,6 @@ func (s *Server) status(w http.ResponseWriter, r *http.Request, who Agent) {
 	}
 }
 
-// Contact is the answer of the contact check: whether the agent may start a call or a
-// visit now, and if not, from when (absent: not at all for now) and why.
-type Contact struct {
-	CaseID  string            `json:"caseId"`
-	Channel string            `json:"channel"`
-	Allowed bool              `json:"allowed"`
-	From    *time.Time        `json:"from,omitempty"`
-	Reason  string            `json:"reason,omitempty"`
-	Pending *contract.Pending `json:"pending,omitempty"`
-}
-
 // contactCheck asks the guardrails before a contact (?channel=call or visit).
 func (s *Server) contactCheck(w http.ResponseWriter, r *http.Request, who Agent) {
 	channel := r.URL.Query().Get("channel")
@@ -313,7 +295,7 @@ func (s *Server) contactCheck(w http.ResponseWriter, r *http.Request, who Agent)
 		writeError(w, http.StatusForbidden, err.Error(), nil)
 		return
 	}
-	c := Contact{CaseID: st.CaseID, Channel: channel, Allowed: !at.IsZero() && !at.After(now), Reason: why, Pending: st.Pending}
+	c := contract.ContactCheck{CaseID: st.CaseID, Channel: channel, Allowed: !at.IsZero() && !at.After(now), Reason: why, Pending: st.Pending}
 	if !at.IsZero() {
 		c.From = &at
 	}
