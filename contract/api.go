@@ -38,3 +38,12 @@ type Alert struct {
 	AcknowledgedBy string     `json:"acknowledgedBy,omitempty"`
 	AcknowledgedAt *time.Time `json:"acknowledgedAt,omitempty"`
 }
+
+// ActionResult is the answer to an accepted action (the update's result, and the API's).
+type ActionResult struct {
+	Accepted bool    `json:"accepted"`
+	Message  string  `json:"message"`
+	Stage    Stage   `json:"stage"`
+	Outcome  Outcome `json:"outcome"`
+	Paused   bool    `json:"paused"`
+}

@@ -13,35 +13,33 @@ import (
 // Decode reads the JSON payload of the named human action strictly (unknown fields, wrong
 // types and trailing data are errors) and validates its shape. It returns a pointer to the
 // action's payload type, or a *ValidationError naming every bad field.
-func Decode(action string, raw []byte) (any, error) {
-	var v interface{ Validate() error }
-	switch action {
-	case ActionPhoneVerified:
-		v = &PhoneVerified{}
-	case ActionVisitReport:
-		v = &VisitReport{}
-	case ActionNegotiationResult:
-		v = &NegotiationResult{}
-	case ActionPaymentReceived:
-		v = &PaymentReceived{}
-	case ActionAnomaly:
-		v = &AnomalyReport{}
-	case ActionSurveyResult:
-		v = &SurveyResult{}
-	case ActionPause, ActionResume, ActionClose:
-		v = &SupervisorAction{}
-	case ActionReassign:
-		v = &Reassign{}
-	default:
-		return nil, Reject(action, "action", "unknown action (want one of %s)", strings.Join(Actions, ", "))
+func Decode(action string, raw []byte) (any, error) { return Table.Decode(action, raw) }
+
+// Decode is Decode over the table's actions.
+func (t ActionTable) Decode(action string, raw []byte) (any, error) {
+	spec, ok := t.Lookup(action)
+	if !ok {
+		return nil, Reject(action, "action", "unknown action (want one of %s)", strings.Join(t.Names(), ", "))
 	}
-	if err := json.Unmarshal(raw, v); err != nil {
-		var p problems
-		p.addErr(unwrapDecode(err))
-		return nil, p.err(action)
+	v, err := spec.Unmarshal(raw)
+	if err != nil {
+		return nil, err
 	}
 	if err := ValidatePayload(action, v); err != nil {
 		return nil, err
+	}
+	return v, nil
+}
+
+// Unmarshal reads the JSON payload of the action strictly into a new payload, without
+// checking its values (the workflow's update handler: what its validator accepted
+// yesterday replays under today's rules).
+func (s *ActionSpec) Unmarshal(raw []byte) (any, error) {
+	v := s.Payload()
+	if err := json.Unmarshal(raw, v); err != nil {
+		var p problems
+		p.addErr(unwrapDecode(err))
+		return nil, p.err(s.Name)
 	}
 	return v, nil
 }

@@ -16,7 +16,8 @@ const (
 	StatusQuery  = "status"
 )
 
-// Human actions. Each is accepted as a workflow update and as a signal with the same name.
+// Human actions' names. Each is accepted as a workflow update and as a signal with the same
+// name; Table says everything else about them.
 const (
 	ActionPhoneVerified     = "phone-verified"
 	ActionVisitReport       = "visit-report"
@@ -29,12 +30,6 @@ const (
 	ActionReassign          = "reassign"
 	ActionClose             = "close"
 )
-
-// Actions lists every human action name, in DESIGN.md's order.
-var Actions = []string{
-	ActionPhoneVerified, ActionVisitReport, ActionNegotiationResult, ActionPaymentReceived,
-	ActionAnomaly, ActionSurveyResult, ActionPause, ActionResume, ActionReassign, ActionClose,
-}
 
 // Stage is where a case stands in the process.
 type Stage string

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 
 	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/temporal"
@@ -14,28 +15,52 @@ import (
 )
 
 // ActionResult is what an update returns when it is accepted.
-type ActionResult struct {
-	Accepted bool             `json:"accepted"`
-	Message  string           `json:"message"`
-	Stage    contract.Stage   `json:"stage"`
-	Outcome  contract.Outcome `json:"outcome"`
-	Paused   bool             `json:"paused"`
+type ActionResult = contract.ActionResult
+
+// behaviour is what one human action does to a case: the rules that depend on the case
+// (check), the ids it names that PostgreSQL must vouch for (refs), and what it does
+// (apply). Its name, payload, actor, roles and stages are the contract's (contract.Table).
+// A contact action reported during a dispute hold or a pause is recorded as a violation,
+// never dropped; barred records it (it counts, as any contact does) and returns what of it
+// goes to the audit log (nil: the payload).
+type behaviour struct {
+	check  func(any) error
+	apply  func(any) string
+	refs   func(any) activities.RefCheck
+	barred func(any) any
+	by     func(any) string // who the records name; nil: the contract's actor
 }
 
-// humanAction is one human action: the rules that depend on the case (check), the ids it
-// names that PostgreSQL must vouch for (refs), and what it does (apply). The payload's own
-// shape rules are contract's. A contact action reports a contact with the debtor: one
-// reported during a dispute hold or a pause is recorded as a violation, never dropped.
-type humanAction[T any] struct {
-	name    string
-	by      func(*T) string
-	check   func(*T) error
-	apply   func(*T) string
-	refs    func(*T) activities.RefCheck
-	contact bool
-	// barred records a contact reported during a hold or pause (it counts, as any
-	// contact does) and returns what of it goes to the audit log; nil: the payload.
-	barred func(*T) any
+// behave builds a behaviour from functions of the action's payload type.
+func behave[T any](check func(*T) error, apply func(*T) string, refs func(*T) activities.RefCheck) behaviour {
+	b := behaviour{
+		check: func(p any) error { return check(p.(*T)) },
+		apply: func(p any) string { return apply(p.(*T)) },
+	}
+	if refs != nil {
+		b.refs = func(p any) activities.RefCheck { return refs(p.(*T)) }
+	}
+	return b
+}
+
+// behaviours are what the actions of contract.Table do, by name.
+func (c *caseRun) behaviours() map[string]behaviour {
+	call := behave(c.checkPhoneVerified, c.applyPhoneVerified, c.refsPhoneVerified)
+	call.barred = func(p any) any { return c.barredCall(p.(*contract.PhoneVerified)) }
+	payment := behave(c.checkPayment, c.applyPayment, nil)
+	payment.by = func(p any) string { return "payments:" + p.(*contract.PaymentReceived).Channel }
+	return map[string]behaviour{
+		contract.ActionPhoneVerified:     call,
+		contract.ActionVisitReport:       behave(c.checkVisitReport, c.applyVisitReport, c.refsVisitReport),
+		contract.ActionNegotiationResult: behave(c.checkNegotiation, c.applyNegotiation, c.refsNegotiation),
+		contract.ActionPaymentReceived:   payment,
+		contract.ActionAnomaly:           behave(c.checkAnomaly, c.applyAnomaly, c.refsAnomaly),
+		contract.ActionSurveyResult:      behave(c.checkSurvey, c.applySurvey, c.refsSurvey),
+		contract.ActionPause:             behave(c.checkPause, c.applyPause, c.refsSupervisor),
+		contract.ActionResume:            behave(c.checkResume, c.applyResume, c.refsSupervisor),
+		contract.ActionReassign:          behave(c.checkReassign, c.applyReassign, c.refsReassign),
+		contract.ActionClose:             behave(c.checkClose, c.applyClose, c.refsSupervisor),
+	}
 }
 
 // barredContact is the refusal of a contact reported during a hold or pause: recorded as
@@ -56,33 +81,138 @@ func (c *caseRun) trustVersion(ctx workflow.Context) workflow.Version {
 	return workflow.GetVersion(ctx, trustBoundary, workflow.DefaultVersion, 1)
 }
 
-// registerActions registers every human action twice: as an update with a validator, and
-// as a signal that is validated the same way and recorded as rejected when bad.
+// registerActions registers every action of contract.Table twice: as an update with a
+// validator, and as a signal that is validated the same way and recorded as rejected when
+// bad.
 func (c *caseRun) registerActions() error {
-	signals := map[string]signalHandler{}
-	regs := []func() error{
-		register(c, signals, humanAction[contract.PhoneVerified]{contract.ActionPhoneVerified, func(p *contract.PhoneVerified) string { return p.AgentID }, c.checkPhoneVerified, c.applyPhoneVerified, c.refsPhoneVerified, true, c.barredCall}),
-		register(c, signals, humanAction[contract.VisitReport]{contract.ActionVisitReport, func(p *contract.VisitReport) string { return first(p.AgentIDs) }, c.checkVisitReport, c.applyVisitReport, c.refsVisitReport, true, nil}),
-		register(c, signals, humanAction[contract.NegotiationResult]{contract.ActionNegotiationResult, func(p *contract.NegotiationResult) string { return p.AgentID }, c.checkNegotiation, c.applyNegotiation, c.refsNegotiation, true, nil}),
-		register(c, signals, humanAction[contract.PaymentReceived]{contract.ActionPaymentReceived, func(p *contract.PaymentReceived) string { return "payments:" + p.Channel }, c.checkPayment, c.applyPayment, nil, false, nil}),
-		register(c, signals, humanAction[contract.AnomalyReport]{contract.ActionAnomaly, func(p *contract.AnomalyReport) string { return p.ReportedBy }, c.checkAnomaly, c.applyAnomaly, c.refsAnomaly, false, nil}),
-		register(c, signals, humanAction[contract.SurveyResult]{contract.ActionSurveyResult, func(p *contract.SurveyResult) string { return p.AgentID }, c.checkSurvey, c.applySurvey, c.refsSurvey, false, nil}),
-		register(c, signals, humanAction[contract.SupervisorAction]{contract.ActionPause, bySupervisor, c.checkPause, c.applyPause, c.refsSupervisor, false, nil}),
-		register(c, signals, humanAction[contract.SupervisorAction]{contract.ActionResume, bySupervisor, c.checkResume, c.applyResume, c.refsSupervisor, false, nil}),
-		register(c, signals, humanAction[contract.Reassign]{contract.ActionReassign, func(p *contract.Reassign) string { return p.By }, c.checkReassign, c.applyReassign, c.refsReassign, false, nil}),
-		register(c, signals, humanAction[contract.SupervisorAction]{contract.ActionClose, bySupervisor, c.checkClose, c.applyClose, c.refsSupervisor, false, nil}),
-	}
-	for _, r := range regs {
-		if err := r(); err != nil {
+	c.signals = map[string]signalHandler{}
+	does := c.behaviours()
+	for i := range contract.Table {
+		spec := &contract.Table[i]
+		b, ok := does[spec.Name]
+		if !ok {
+			return fmt.Errorf("action %s: the workflow has no behaviour for it", spec.Name)
+		}
+		if err := c.register(spec, b); err != nil {
 			return err
 		}
 	}
-	c.signals = signals
 	workflow.Go(c.ctx, c.receiveSignals)
 	return nil
 }
 
-func bySupervisor(p *contract.SupervisorAction) string { return p.By }
+// register registers one action as an update and as a signal. Both take the same path:
+// the payload's shape, the stage and the case's rules first (an update's validator: a
+// rejection never enters history), then the ids against PostgreSQL, the case's rules
+// again (it may have moved on meanwhile) and the hold or pause of a contact.
+func (c *caseRun) register(spec *contract.ActionSpec, h behaviour) error {
+	by := func(p any) string {
+		if h.by != nil {
+			return h.by(p)
+		}
+		return first(spec.ActorsOf(p))
+	}
+	// caseRules are the rules that depend on the case now (it may have moved on while an
+	// action was checked, so admit asks again); validate adds the payload's shape, which
+	// only a validator (never replayed) or the signal path asks.
+	caseRules := func(p any) error {
+		if c.st.Stage == contract.StageClosed {
+			return contract.Reject(spec.Name, "case", "is closed (%s)", c.st.Outcome)
+		}
+		if !spec.OpenIn(c.st.Stage) {
+			if c.st.Stage == contract.StageScreen {
+				return contract.Reject(spec.Name, "case", "is still being screened")
+			}
+			return contract.Reject(spec.Name, "case", "is in stage %s: %s is taken in %s", c.st.Stage, spec.Name, stageList(spec.Stages))
+		}
+		return h.check(p)
+	}
+	decode := func(raw []byte) (any, error) {
+		return contract.Decode(spec.Name, raw) //workflowcheck:ignore (decodes into plain structs)
+	}
+	// admit runs after validate, with the action in history: what it refuses is recorded.
+	admit := func(ctx workflow.Context, p any) error {
+		if c.trustVersion(ctx) == workflow.DefaultVersion {
+			if spec.Contact {
+				return c.contactBarred(spec.Name)
+			}
+			return nil
+		}
+		if h.refs != nil {
+			if err := c.checkRefs(ctx, spec.Name, h.refs(p)); err != nil {
+				return err
+			}
+		}
+		if err := caseRules(p); err != nil { // not the shape: an accepted update replays whatever the contract says later
+			return err
+		}
+		if why := c.barReason(); spec.Contact && why != "" {
+			var detail = p
+			if h.barred != nil {
+				detail = h.barred(p)
+			}
+			c.st.Contacts++
+			c.event(spec.Name, by(p), false, "refused: the case "+why, "contact reported while the case "+why, true, detail)
+			return barredContact{contract.Reject(spec.Name, "case", "%s; the contact was recorded as a guardrail violation", why).(*contract.ValidationError)}
+		}
+		return nil
+	}
+	c.signals[spec.Name] = func(ctx workflow.Context, raw []byte) {
+		p, err := decode(raw)
+		if err != nil {
+			c.rejectSignal(spec.Name, raw, err)
+			return
+		}
+		release := c.inTurn(ctx)
+		defer release()
+		if err := caseRules(p); err != nil {
+			c.rejectSignal(spec.Name, raw, err)
+			return
+		}
+		if err := admit(ctx, p); err != nil {
+			if errors.As(err, new(barredContact)) { // recorded as a violation
+				c.countAction(spec.Name, "signal", false)
+				return
+			}
+			c.rejectSignal(spec.Name, raw, err)
+			return
+		}
+		c.countAction(spec.Name, "signal", true)
+		h.apply(p)
+	}
+	err := workflow.SetUpdateHandlerWithOptions(c.ctx, spec.Name,
+		func(ctx workflow.Context, raw json.RawMessage) (ActionResult, error) {
+			p, err := spec.Unmarshal(raw) // accepted by the validator; read again as in replay, under today's rules
+			if err != nil {
+				c.rejectAdmitted(spec.Name, actorOf(raw), spec.Contact, err)
+				return ActionResult{}, recordedRejection(err)
+			}
+			release := c.inTurn(ctx)
+			defer release()
+			if err := admit(ctx, p); err != nil {
+				c.rejectAdmitted(spec.Name, by(p), spec.Contact, err)
+				return ActionResult{}, recordedRejection(err)
+			}
+			c.countAction(spec.Name, "update", true)
+			msg := h.apply(p)
+			return ActionResult{Accepted: true, Message: msg, Stage: c.st.Stage, Outcome: c.st.Outcome, Paused: c.st.Paused}, nil
+		},
+		workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, raw json.RawMessage) error {
+			p, err := decode(raw) // validators never run on replay: always today's rules
+			if err == nil {
+				err = caseRules(p)
+			}
+			if err != nil {
+				c.countAction(spec.Name, "update", false)
+			}
+			return rejection(err)
+		}},
+	)
+	if err != nil {
+		return fmt.Errorf("register update %s: %w", spec.Name, err)
+	}
+	return nil
+}
 
 func first(ids []string) string {
 	if len(ids) == 0 {
@@ -91,106 +221,13 @@ func first(ids []string) string {
 	return ids[0]
 }
 
-// register returns the registration of one action as an update and as a signal. Both
-// take the same path: the payload's shape and the case's rules first (an update's
-// validator: a rejection never enters history), then the ids against PostgreSQL, the
-// case's rules again (it may have moved on meanwhile) and the hold or pause of a contact.
-func register[T any](c *caseRun, signals map[string]signalHandler, h humanAction[T]) func() error {
-	// caseRules are the rules that depend on the case now (it may have moved on while an
-	// action was checked, so admit asks again); validate adds the payload's shape, which
-	// only a validator (never replayed) or the signal path asks.
-	caseRules := func(p *T) error {
-		if c.st.Stage == contract.StageClosed {
-			return contract.Reject(h.name, "case", "is closed (%s)", c.st.Outcome)
-		}
-		return h.check(p)
+// stageList names stages for a message.
+func stageList(stages []contract.Stage) string {
+	names := make([]string, len(stages))
+	for i, s := range stages {
+		names[i] = string(s)
 	}
-	validate := func(p *T) error {
-		if p == nil {
-			return contract.Reject(h.name, "payload", "is required")
-		}
-		if err := contract.ValidatePayload(h.name, p); err != nil {
-			return err
-		}
-		return caseRules(p)
-	}
-	// admit runs after validate, with the action in history: what it refuses is recorded.
-	admit := func(ctx workflow.Context, p *T) error {
-		if c.trustVersion(ctx) == workflow.DefaultVersion {
-			if h.contact {
-				return c.contactBarred(h.name)
-			}
-			return nil
-		}
-		if h.refs != nil {
-			if err := c.checkRefs(ctx, h.name, h.refs(p)); err != nil {
-				return err
-			}
-		}
-		if err := caseRules(p); err != nil { // not the shape: an accepted update replays whatever the contract says later
-			return err
-		}
-		if why := c.barReason(); h.contact && why != "" {
-			var detail any = p
-			if h.barred != nil {
-				detail = h.barred(p)
-			}
-			c.st.Contacts++
-			c.event(h.name, h.by(p), false, "refused: the case "+why, "contact reported while the case "+why, true, detail)
-			return barredContact{contract.Reject(h.name, "case", "%s; the contact was recorded as a guardrail violation", why).(*contract.ValidationError)}
-		}
-		return nil
-	}
-	signals[h.name] = func(ctx workflow.Context, raw []byte) {
-		v, err := contract.Decode(h.name, raw) //workflowcheck:ignore (decodes into plain structs)
-		if err != nil {
-			c.rejectSignal(h.name, raw, err)
-			return
-		}
-		p := v.(*T)
-		release := c.inTurn(ctx)
-		defer release()
-		if err := validate(p); err != nil {
-			c.rejectSignal(h.name, raw, err)
-			return
-		}
-		if err := admit(ctx, p); err != nil {
-			if errors.As(err, new(barredContact)) { // recorded as a violation
-				c.countAction(h.name, "signal", false)
-				return
-			}
-			c.rejectSignal(h.name, raw, err)
-			return
-		}
-		c.countAction(h.name, "signal", true)
-		h.apply(p)
-	}
-	return func() error {
-		err := workflow.SetUpdateHandlerWithOptions(c.ctx, h.name,
-			func(ctx workflow.Context, p *T) (ActionResult, error) {
-				release := c.inTurn(ctx)
-				defer release()
-				if err := admit(ctx, p); err != nil {
-					c.rejectAdmitted(h.name, h.by(p), h.contact, err)
-					return ActionResult{}, recordedRejection(err)
-				}
-				c.countAction(h.name, "update", true)
-				msg := h.apply(p)
-				return ActionResult{Accepted: true, Message: msg, Stage: c.st.Stage, Outcome: c.st.Outcome, Paused: c.st.Paused}, nil
-			},
-			workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, p *T) error {
-				err := validate(p) // validators never run on replay: always today's rules
-				if err != nil {
-					c.countAction(h.name, "update", false)
-				}
-				return rejection(err)
-			}},
-		)
-		if err != nil {
-			return fmt.Errorf("register update %s: %w", h.name, err)
-		}
-		return nil
-	}
+	return strings.Join(names, " or ")
 }
 
 // inTurn waits until the actions that arrived before this one are done, and returns what

@@ -65,9 +65,6 @@ func (c *caseRun) lastRoute() string {
 }
 
 func (c *caseRun) checkAnomaly(p *contract.AnomalyReport) error {
-	if c.st.Stage == contract.StageScreen {
-		return contract.Reject(contract.ActionAnomaly, "case", "is still being screened")
-	}
 	if !c.isAssigned(p.ReportedBy, contract.RolePhone, contract.RoleField) {
 		return contract.Reject(contract.ActionAnomaly, "reportedBy", "%s is not assigned to this case", p.ReportedBy)
 	}

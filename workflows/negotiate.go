@@ -26,9 +26,6 @@ func (c *caseRun) negotiate() error {
 
 func (c *caseRun) checkNegotiation(p *contract.NegotiationResult) error {
 	const action = contract.ActionNegotiationResult
-	if err := c.checkStep(action, contract.StageNegotiate); err != nil {
-		return err
-	}
 	if !c.isAssigned(p.AgentID, contract.RolePhone, contract.RoleField) {
 		return contract.Reject(action, "agentId", "%s is not assigned to this case", p.AgentID)
 	}

@@ -28,9 +28,6 @@ func (c *caseRun) nextCall(now time.Time) (time.Time, string) {
 }
 
 func (c *caseRun) checkPhoneVerified(p *contract.PhoneVerified) error {
-	if err := c.checkStep(contract.ActionPhoneVerified, contract.StagePhoneVerify); err != nil {
-		return err
-	}
 	if !c.isAssigned(p.AgentID, contract.RolePhone) {
 		return contract.Reject(contract.ActionPhoneVerified, "agentId", "%s is not the phone agent of this case (%v)", p.AgentID, c.st.Assigned[contract.RolePhone])
 	}
@@ -81,15 +78,6 @@ func (c *caseRun) applyPhoneVerified(p *contract.PhoneVerified) string {
 func (c *caseRun) conversation(at time.Time, callbackAsked bool) {
 	c.st.LastConversation = at
 	c.st.CallbackRequested = callbackAsked
-}
-
-// checkStep rejects an action that is not the one the case waits for now. (A contact
-// during a dispute hold or a pause is refused later, once it is recorded: see register.)
-func (c *caseRun) checkStep(action string, stage contract.Stage) error {
-	if c.st.Stage != stage {
-		return contract.Reject(action, "case", "is in stage %s, not %s", c.st.Stage, stage)
-	}
-	return nil
 }
 
 // clockSkew is how far a reported time may be off the workflow's clock.

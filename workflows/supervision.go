@@ -47,9 +47,6 @@ func (c *caseRun) staffing(role string, need int) error {
 }
 
 func (c *caseRun) checkSupervisor(action, by string) error {
-	if c.st.Stage == contract.StageScreen {
-		return contract.Reject(action, "case", "is still being screened")
-	}
 	if !slices.Contains(c.st.Supervisors, by) {
 		return contract.Reject(action, "by", "%s is not a supervisor", by)
 	}

@@ -26,9 +26,6 @@ func (c *caseRun) visit() error {
 
 func (c *caseRun) checkVisitReport(p *contract.VisitReport) error {
 	const action = contract.ActionVisitReport
-	if err := c.checkStep(action, contract.StageVisit); err != nil {
-		return err
-	}
 	for _, id := range p.AgentIDs {
 		if !slices.Contains(c.st.Assigned[contract.RoleField], id) {
 			return contract.Reject(action, "agentIds", "%s is not a field agent assigned to this case (%v)", id, c.st.Assigned[contract.RoleField])
