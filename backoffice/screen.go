@@ -12,6 +12,7 @@ import (
 	"go.temporal.io/sdk/client"
 	"golang.org/x/time/rate"
 
+	"github.com/casework/casework/caseclient/direct"
 	"github.com/casework/casework/contract"
 )
 
@@ -78,6 +79,7 @@ func Screen(ctx context.Context, db *pgxpool.Pool, tc client.Client, p contract.
 		limit = rate.Limit(pace.PerSecond)
 	}
 	limiter := rate.NewLimiter(limit, 1)
+	cases := &direct.Client{TC: tc, DB: db}
 	for range max(1, pace.Concurrency) {
 		wg.Add(1)
 		go func() {
@@ -86,12 +88,12 @@ func Screen(ctx context.Context, db *pgxpool.Pool, tc client.Client, p contract.
 				if err := limiter.Wait(ctx); err != nil {
 					return
 				}
-				_, err := Start(ctx, tc, id, overrides)
+				_, err := cases.Start(ctx, id, overrides)
 				mu.Lock()
 				switch {
 				case err == nil:
 					res.Started++
-				case errors.Is(err, ErrAlreadyOpen):
+				case errors.Is(err, direct.ErrAlreadyOpen):
 					res.AlreadyOpen++
 				case firstErr == nil:
 					firstErr = err

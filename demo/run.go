@@ -18,6 +18,7 @@ import (
 
 	"github.com/casework/casework/backoffice"
 	"github.com/casework/casework/book"
+	"github.com/casework/casework/caseclient/direct"
 	"github.com/casework/casework/contract"
 	"github.com/casework/casework/store"
 )
@@ -79,7 +80,7 @@ func Run(ctx context.Context, db *pgxpool.Pool, tc client.Client, cfg Config) er
 	}
 	fmt.Fprintf(out, "driving %d cases with simulated agents, at most %d at once (a case day lasts %s); parking %d for inspection\n",
 		len(cs.Driven), cfg.InFlight, cfg.DayLength, len(cs.Parked))
-	sim := &Sim{DB: db, TC: tc, Park: cs.Parked}
+	sim := &Sim{DB: db, Cases: &direct.Client{TC: tc, DB: db}, Park: cs.Parked}
 	simCtx, cancel := context.WithTimeout(ctx, cfg.Timeout)
 	defer cancel()
 	last := time.Time{}
@@ -292,11 +293,11 @@ func startNew(ctx context.Context, db *pgxpool.Pool, tc client.Client, id string
 	if err != nil {
 		return err
 	}
-	_, err = backoffice.Start(ctx, tc, account, policy)
+	_, err = (&direct.Client{TC: tc}).Start(ctx, account, policy)
 	switch {
 	case err == nil:
 		started.Add(1)
-	case !errors.Is(err, backoffice.ErrAlreadyOpen):
+	case !errors.Is(err, direct.ErrAlreadyOpen):
 		return err
 	}
 	return nil

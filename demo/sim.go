@@ -12,12 +12,10 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
-	"go.temporal.io/api/serviceerror"
-	"go.temporal.io/sdk/client"
-	"go.temporal.io/sdk/temporal"
 
-	"github.com/casework/casework/backoffice"
 	"github.com/casework/casework/book"
+	"github.com/casework/casework/caseclient"
+	"github.com/casework/casework/caseclient/direct"
 	"github.com/casework/casework/contract"
 	"github.com/casework/casework/rules"
 )
@@ -28,7 +26,9 @@ import (
 // signals), through the same client API as the agent tool.
 type Sim struct {
 	DB *pgxpool.Pool
-	TC client.Client
+	// Cases is the case client the simulated agents send through (its Retried is set to
+	// count Errors).
+	Cases *direct.Client
 	// Park lists cases to drive only as far as a stage and leave open there, for people to
 	// inspect (their policy has real 24-hour days; their reports carry daytime times).
 	Park map[string]contract.Stage
@@ -66,6 +66,9 @@ type task struct {
 // Run drives the cases until every one is closed, or ctx ends.
 func (s *Sim) Run(ctx context.Context, caseIDs []string, progress func(closed int)) error {
 	s.cases, s.handled, s.inflight, s.fixed = map[string]*simCase{}, map[string]bool{}, map[string]bool{}, map[string]*view{}
+	if s.Cases.Retried == nil {
+		s.Cases.Retried = func() { s.Errors.Add(1) }
+	}
 	ids := slices.Clone(caseIDs)
 	slices.Sort(ids)
 	i := 0
@@ -424,7 +427,8 @@ func (s *Sim) pay(ctx context.Context, caseID string) {
 	}
 }
 
-// send sends a human action as an update and waits for its result.
+// send sends a human action as an update and waits for its result; the case client
+// tries again, with the same action id, while Temporal or the worker is away.
 func (s *Sim) send(ctx context.Context, caseID, action string, payload any) {
 	t0 := time.Now()
 	defer func() {
@@ -432,34 +436,13 @@ func (s *Sim) send(ctx context.Context, caseID, action string, payload any) {
 		s.latencies = append(s.latencies, time.Since(t0))
 		s.mu.Unlock()
 	}()
-	// one update id for every attempt: an update that reached the case before its answer was
-	// lost is not applied twice
-	opts := client.UpdateWorkflowOptions{
-		UpdateID: uuid.NewString(), WorkflowID: caseID, UpdateName: action, Args: []any{payload}, WaitForStage: client.WorkflowUpdateStageCompleted,
-	}
-	var err error
-	for attempt := 0; ; attempt++ {
-		var h client.WorkflowUpdateHandle
-		h, err = s.TC.UpdateWorkflow(ctx, opts)
-		if err == nil {
-			err = h.Get(ctx, nil)
-		}
-		if err == nil || !transient(err) || attempt == 60 || ctx.Err() != nil {
-			break
-		}
-		s.Errors.Add(1)
-		select { // the server or the worker is away for a moment: try again
-		case <-ctx.Done():
-		case <-time.After(time.Second):
-		}
-	}
-	if err != nil {
+	if _, err := s.Cases.Act(ctx, caseID, action, uuid.NewString(), contract.MustJSON(payload)); err != nil {
 		s.Rejected.Add(1)
 		s.mu.Lock()
 		if s.Rejections == nil {
 			s.Rejections = map[string]int{}
 		}
-		s.Rejections[rejection(action, err)]++
+		s.Rejections[rejection(err)]++
 		s.mu.Unlock()
 		return
 	}
@@ -478,21 +461,12 @@ func (s *Sim) Latency(q float64) time.Duration {
 	return l[min(len(l)-1, int(q*float64(len(l))))]
 }
 
-// transient tells a failure to reach the case (server or worker away, timeout) from the
-// case's answer (a rejection, a closed case).
-func transient(err error) bool {
-	var app *temporal.ApplicationError
-	var notFound *serviceerror.NotFound
-	var invalid *serviceerror.InvalidArgument
-	return !errors.As(err, &app) && !errors.As(err, &notFound) && !errors.As(err, &invalid)
-}
-
-// rejection is the gist of a rejected update: the action and the workflow's reason.
-func rejection(action string, err error) string {
+// rejection is the gist of a rejected update: the case's reason.
+func rejection(err error) string {
 	msg := err.Error()
-	var app *temporal.ApplicationError
-	if errors.As(err, &app) {
-		msg = app.Message()
+	var refused *caseclient.Refused
+	if errors.As(err, &refused) {
+		msg = refused.Message
 	}
 	if len(msg) > 110 {
 		msg = msg[:110] + "…"
@@ -502,20 +476,8 @@ func rejection(action string, err error) string {
 
 // signal sends a human action as a signal (fire and forget).
 func (s *Sim) signal(ctx context.Context, caseID, action string, payload any) {
-	for attempt := 0; attempt < 60 && ctx.Err() == nil; attempt++ {
-		err := s.TC.SignalWorkflow(ctx, caseID, "", action, payload)
-		if err == nil {
-			s.Signals.Add(1)
-			return
-		}
-		if !transient(err) {
-			return
-		}
-		s.Errors.Add(1) // a second delivery of a report is rejected by the case, not applied twice
-		select {
-		case <-ctx.Done():
-		case <-time.After(time.Second):
-		}
+	if err := s.Cases.Signal(ctx, caseID, action, contract.MustJSON(payload)); err == nil {
+		s.Signals.Add(1)
 	}
 }
 
@@ -539,7 +501,7 @@ func (s *Sim) view(ctx context.Context, caseID string) (*view, error) {
 	fixed := s.fixed[caseID]
 	s.mu.Unlock()
 	if fixed == nil {
-		st, err := backoffice.Status(ctx, s.TC, caseID)
+		st, err := s.Cases.Status(ctx, caseID)
 		if err != nil {
 			return nil, err
 		}

@@ -16,11 +16,11 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
-	"go.temporal.io/sdk/temporal"
 	"go.uber.org/zap"
 
-	"github.com/casework/casework/backoffice"
 	"github.com/casework/casework/book"
+	"github.com/casework/casework/caseclient"
+	"github.com/casework/casework/caseclient/direct"
 	"github.com/casework/casework/contract"
 	"github.com/casework/casework/rules"
 )
@@ -51,6 +51,10 @@ type Server struct {
 	// with Ops's sign-in page at /codec/login.
 	Codec http.Handler
 	Ops   *OpsAuth
+	// Actions are the actions served (contract.Table when nil).
+	Actions contract.ActionTable
+
+	cases    *direct.Client
 
 	limiter  *limiter
 	failures *limiter // failed sign-ins per client address
@@ -75,6 +79,10 @@ func (s *Server) Handler() http.Handler {
 	if s.Limit.PerSecond <= 0 {
 		s.Limit = DefaultRate
 	}
+	if s.Actions == nil {
+		s.Actions = contract.Table
+	}
+	s.cases = &direct.Client{TC: s.TC, DB: s.DB, Attempts: 3}
 	s.limiter = newLimiter(s.Limit)
 	s.failures = newLimiter(FailedAuthRate)
 	mux := http.NewServeMux()
@@ -177,28 +185,6 @@ func (s *Server) me(w http.ResponseWriter, _ *http.Request, who Agent) {
 	writeJSON(w, http.StatusOK, who)
 }
 
-// Task is one entry of an agent's inbox.
-type Task = contract.Task
-
-// Inbox reads an agent's open tasks, soonest deadline first.
-func Inbox(ctx context.Context, db *pgxpool.Pool, agent string) ([]Task, error) {
-	rows, err := db.Query(ctx, `SELECT case_id, action, deadline, not_before, not_before_reason, coalesce(address_id, '')
-		FROM tasks WHERE status = 'open' AND assignees @> ARRAY[$1] ORDER BY deadline`, agent)
-	if err != nil {
-		return nil, fmt.Errorf("inbox of %s: %w", agent, err)
-	}
-	tasks, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (Task, error) {
-		var t Task
-		err := row.Scan(&t.CaseID, &t.Action, &t.Deadline, &t.NotBefore, &t.NotBeforeReason, &t.AddressID)
-		t.CaseID = contract.WorkflowIDOfCaseKey(t.CaseID) // a case key names its workflow
-		return t, err
-	})
-	if err != nil {
-		return nil, fmt.Errorf("inbox of %s: %w", agent, err)
-	}
-	return tasks, nil
-}
-
 // inbox lists the agent's open tasks, soonest deadline first; a supervisor may ask for
 // another agent's (?agent=).
 func (s *Server) inbox(w http.ResponseWriter, r *http.Request, who Agent) {
@@ -210,7 +196,7 @@ func (s *Server) inbox(w http.ResponseWriter, r *http.Request, who Agent) {
 		}
 		agent = a
 	}
-	tasks, err := Inbox(r.Context(), s.DB, agent)
+	tasks, err := s.cases.Inbox(r.Context(), agent)
 	if err != nil {
 		s.internal(w, r, err)
 		return
@@ -218,45 +204,72 @@ func (s *Server) inbox(w http.ResponseWriter, r *http.Request, who Agent) {
 	writeJSON(w, http.StatusOK, map[string]any{"agentId": agent, "tasks": tasks})
 }
 
-// caseFor reads the case and checks that the agent may see it; it writes the error
-// response and returns nil when not. "No such case" and "not yours" get one answer, so
-// that nobody learns which accounts have a case.
-func (s *Server) caseFor(w http.ResponseWriter, r *http.Request, id string, who Agent) *contract.Status {
-	notFound := func() *contract.Status {
-		writeError(w, http.StatusNotFound, fmt.Sprintf("no case %s among the cases of %s", id, who.ID), nil)
-		return nil
-	}
+// errNotFound is a case that does not exist or is not the caller's: one answer for both,
+// so that nobody learns which accounts have a case.
+var errNotFound = errors.New("not found")
+
+// access checks in PostgreSQL that the agent may act on the case and returns the case's
+// key (its records' key): a supervisor may act on every case, an agent on the cases with a
+// task of theirs. The case itself decides whether the action is theirs to take.
+func (s *Server) access(ctx context.Context, id string, who Agent) (string, error) {
 	if _, err := contract.AccountFromWorkflowID(id); err != nil || len(id) > 200 {
-		return notFound()
+		return "", errNotFound
 	}
-	if who.Role != contract.RoleSupervisor {
-		// an agent's cases are the ones with a task of theirs: asked of PostgreSQL first,
-		// so that a case that is not theirs answers as fast as one that does not exist
-		var theirs bool
-		if err := s.DB.QueryRow(r.Context(), `SELECT EXISTS (SELECT 1 FROM tasks
-			WHERE (case_id = $1 OR (case_id > $1 || '#' AND case_id < $1 || '$')) AND assignees @> ARRAY[$2] AND status <> 'void')`,
-			id, who.ID).Scan(&theirs); err != nil {
-			s.internal(w, r, err)
-			return nil
-		}
-		if !theirs {
-			return notFound()
-		}
+	var key string
+	var err error
+	if who.Role == contract.RoleSupervisor {
+		err = s.DB.QueryRow(ctx, `SELECT case_key FROM case_keys WHERE workflow_id = $1 ORDER BY case_no DESC LIMIT 1`, id).Scan(&key)
+	} else {
+		err = s.DB.QueryRow(ctx, `SELECT case_id FROM tasks
+			WHERE (case_id = $1 OR (case_id > $1 || '#' AND case_id < $1 || '$')) AND assignees @> ARRAY[$2]
+			ORDER BY created_at DESC LIMIT 1`, id, who.ID).Scan(&key)
 	}
-	ctx, cancel := context.WithTimeout(r.Context(), s.CallTimeout)
-	defer cancel()
-	st, err := backoffice.Status(ctx, s.TC, id)
-	var missing *serviceerror.NotFound
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", errNotFound
+	}
+	if err != nil {
+		return "", fmt.Errorf("access of %s to %s: %w", who.ID, id, err)
+	}
+	return key, nil
+}
+
+// notFound answers a case that does not exist or is not the caller's.
+func notFound(w http.ResponseWriter, id string, who Agent) {
+	writeError(w, http.StatusNotFound, fmt.Sprintf("no case %s among the cases of %s", id, who.ID), nil)
+}
+
+// caseFor reads the case and checks that the agent may see it (assigned to it now); it
+// writes the error response and returns nil when not.
+func (s *Server) caseFor(w http.ResponseWriter, r *http.Request, id string, who Agent) *contract.Status {
+	st, err := s.readCase(r.Context(), id, who)
 	switch {
-	case errors.As(err, &missing):
-		return notFound()
+	case errors.Is(err, errNotFound):
+		notFound(w, id, who)
+		return nil
 	case err != nil:
 		s.temporalError(w, r, id, err)
 		return nil
-	case !mayAccess(st, who):
-		return notFound()
 	}
 	return st
+}
+
+// readCase reads the case's status for the agent: errNotFound unless they may see it.
+func (s *Server) readCase(ctx context.Context, id string, who Agent) (*contract.Status, error) {
+	if _, err := s.access(ctx, id, who); err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, s.CallTimeout)
+	defer cancel()
+	st, err := s.cases.Status(ctx, id)
+	switch {
+	case errors.Is(err, caseclient.ErrNoCase):
+		return nil, errNotFound
+	case err != nil:
+		return nil, err
+	case !mayAccess(st, who):
+		return nil, errNotFound
+	}
+	return st, nil
 }
 
 // mayAccess: supervisors see every case; an agent the cases assigned to them.
@@ -360,37 +373,17 @@ func readBody(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
 	return body, true
 }
 
-// actor is who a payload says acts: it must be the token's agent.
-func actor(v any) []string {
-	switch p := v.(type) {
-	case *contract.PhoneVerified:
-		return []string{p.AgentID}
-	case *contract.VisitReport:
-		return p.AgentIDs
-	case *contract.NegotiationResult:
-		return []string{p.AgentID}
-	case *contract.AnomalyReport:
-		return []string{p.ReportedBy}
-	case *contract.SurveyResult:
-		return []string{p.AgentID}
-	case *contract.SupervisorAction:
-		return []string{p.By}
-	case *contract.Reassign:
-		return []string{p.By}
-	}
-	return nil // payment-received names no agent
-}
-
-// act sends one human action to the case as an update. An Idempotency-Key header (at most
-// 64 printable characters) becomes the update's id: a retried request is applied once.
+// act sends one human action to the case. An Idempotency-Key header (at most 64
+// printable characters) becomes the action's id: a retried request is applied once.
 func (s *Server) act(w http.ResponseWriter, r *http.Request, who Agent) {
 	id, action := r.PathValue("case"), r.PathValue("action")
-	if !slices.Contains(contract.Actions, action) {
-		writeError(w, http.StatusNotFound, fmt.Sprintf("no action %q (want one of %s)", action, strings.Join(contract.Actions, ", ")), nil)
+	spec, ok := s.Actions.Lookup(action)
+	if !ok {
+		writeError(w, http.StatusNotFound, fmt.Sprintf("no action %q (want one of %s)", action, strings.Join(s.Actions.Names(), ", ")), nil)
 		return
 	}
-	updateID := r.Header.Get("Idempotency-Key")
-	if err := contract.ValidText("Idempotency-Key", updateID, 64); err != nil || strings.ContainsAny(updateID, " \n\t") {
+	key := r.Header.Get("Idempotency-Key")
+	if err := contract.ValidText("Idempotency-Key", key, 64); err != nil || strings.ContainsAny(key, " \n\t") {
 		writeError(w, http.StatusBadRequest, "Idempotency-Key: at most 64 printable characters without spaces", nil)
 		return
 	}
@@ -398,92 +391,94 @@ func (s *Server) act(w http.ResponseWriter, r *http.Request, who Agent) {
 	if !ok {
 		return
 	}
-	v, err := contract.Decode(action, body)
+	res, err := s.send(r.Context(), spec, id, who, key, body)
+	s.answer(w, r, id, who, res, err)
+}
+
+// errForbidden is an action the caller may not send.
+type errForbidden struct{ msg string }
+
+func (e *errForbidden) Error() string { return e.msg }
+
+// send is every action's way into a case, from the API and the console alike: the shape
+// (the contract), the sender's role and name (the table), access to the case
+// (PostgreSQL), then the case itself. A refused report of a contact is still written to
+// the audit log.
+func (s *Server) send(ctx context.Context, spec *contract.ActionSpec, id string, who Agent, key string, body []byte) (*contract.ActionResult, error) {
+	v, err := s.Actions.Decode(spec.Name, body)
+	if err != nil {
+		var ve *contract.ValidationError
+		if errors.As(err, &ve) && spec.Contact { // the contact happened: its refused report is kept
+			caseKey, aerr := s.access(ctx, id, who)
+			if aerr != nil {
+				return nil, aerr
+			}
+			if err := s.recordRefused(ctx, caseKey, spec.Name, who, key, ve.Error()); err != nil {
+				return nil, err
+			}
+		}
+		return nil, err
+	}
+	// everyone acts in their own name (a supervisor too); a payment names nobody and
+	// comes from a supervisor's (or the payment system's) token
+	if !spec.AllowedRole(who.Role) {
+		return nil, &errForbidden{fmt.Sprintf("%s is a %s agent: %s is sent by %s", who.ID, who.Role, spec.Name, strings.Join(spec.Roles, " or "))}
+	}
+	if names := spec.ActorsOf(v); spec.Actor != "" && !slices.Contains(names, who.ID) {
+		return nil, &errForbidden{fmt.Sprintf("%s may only send %s in their own name (%s)", who.ID, spec.Name, spec.Actor)}
+	}
+	caseKey, err := s.access(ctx, id, who)
+	if err != nil {
+		return nil, err
+	}
+	scoped := "" // a caller's key is theirs: scoped by the agent and the action
+	if key != "" {
+		scoped = "api:" + who.ID + ":" + spec.Name + ":" + key
+	}
+	callCtx, cancel := context.WithTimeout(ctx, s.CallTimeout)
+	defer cancel()
+	res, err := s.cases.Act(callCtx, id, spec.Name, scoped, body)
+	var refused *caseclient.Refused
+	if errors.As(err, &refused) && spec.Contact && !refused.Recorded {
+		if rerr := s.recordRefused(ctx, caseKey, spec.Name, who, key, refused.Message); rerr != nil {
+			return nil, rerr
+		}
+	}
+	return res, err
+}
+
+// answer writes the JSON answer of an action.
+func (s *Server) answer(w http.ResponseWriter, r *http.Request, id string, who Agent, res *contract.ActionResult, err error) {
+	var refused *caseclient.Refused
 	var ve *contract.ValidationError
-	if errors.As(err, &ve) {
+	var forbidden *errForbidden
+	switch {
+	case err == nil:
+		writeJSON(w, http.StatusOK, res)
+	case errors.As(err, &refused):
+		writeError(w, http.StatusUnprocessableEntity, refused.Error(), refused.Fields)
+	case errors.As(err, &ve):
 		code := http.StatusUnprocessableEntity
 		if len(ve.Fields) == 1 && ve.Fields[0].Field == "payload" {
 			code = http.StatusBadRequest // not JSON, or not an object
 		}
-		if contactActions[action] { // the contact happened: its refused report is kept
-			st := s.caseFor(w, r, id, who)
-			if st == nil {
-				return
-			}
-			if err := s.recordRefused(r.Context(), st, action, who, updateID, ve.Error()); err != nil {
-				s.internal(w, r, err)
-				return
-			}
-		}
 		writeError(w, code, ve.Error(), ve.Fields)
-		return
-	}
-	if err != nil {
-		writeError(w, http.StatusBadRequest, err.Error(), nil)
-		return
-	}
-	// everyone acts in their own name (a supervisor too); a payment names nobody and
-	// comes from a supervisor's (or the payment system's) token
-	names := actor(v)
-	if (names == nil && who.Role != contract.RoleSupervisor) || (names != nil && !slices.Contains(names, who.ID)) {
-		writeError(w, http.StatusForbidden, fmt.Sprintf("%s may only send %s in their own name", who.ID, action), nil)
-		return
-	}
-	st := s.caseFor(w, r, id, who)
-	if st == nil {
-		return
-	}
-	ctx, cancel := context.WithTimeout(r.Context(), s.CallTimeout)
-	defer cancel()
-	scoped := "" // a caller's key is theirs: scoped by the agent and the action
-	if updateID != "" {
-		scoped = "api:" + who.ID + ":" + action + ":" + updateID
-	}
-	h, err := s.TC.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
-		UpdateID: scoped, WorkflowID: id, UpdateName: action, Args: []any{json.RawMessage(body)}, WaitForStage: client.WorkflowUpdateStageCompleted,
-	})
-	var res map[string]any
-	if err == nil {
-		err = h.Get(ctx, &res)
-	}
-	var app *temporal.ApplicationError
-	if errors.As(err, &app) && app.Type() == "ValidationError" {
-		var fields []*contract.FieldError
-		var recorded bool                   // refused after it entered history: the case recorded it
-		_ = app.Details(&fields, &recorded) // a rejection without fields still has its message
-		if contactActions[action] && !recorded {
-			if err := s.recordRefused(r.Context(), st, action, who, updateID, app.Message()); err != nil {
-				s.internal(w, r, err)
-				return
-			}
-		}
-		writeError(w, http.StatusUnprocessableEntity, app.Message(), fields)
-		return
-	}
-	var gone *serviceerror.NotFound
-	if errors.As(err, &gone) { // the workflow ended between the status and the update
+	case errors.As(err, &forbidden):
+		writeError(w, http.StatusForbidden, forbidden.msg, nil)
+	case errors.Is(err, errNotFound):
+		notFound(w, id, who)
+	case errors.Is(err, caseclient.ErrNoCase): // the workflow ended meanwhile
 		writeError(w, http.StatusUnprocessableEntity, fmt.Sprintf("%s is closed", id), []*contract.FieldError{contract.Invalid("case", "is closed")})
-		return
-	}
-	if err != nil {
+	default:
 		s.temporalError(w, r, id, err)
-		return
 	}
-	writeJSON(w, http.StatusOK, res)
-}
-
-// contactActions are the reports of a contact with the debtor: refused, they are still
-// written to the audit log, so that no contact vanishes.
-var contactActions = map[string]bool{
-	contract.ActionPhoneVerified: true, contract.ActionVisitReport: true,
-	contract.ActionNegotiationResult: true, contract.ActionSurveyResult: true,
 }
 
 // recordRefused writes a contact report the case refused before it entered history (its
 // shape, or a rule of the case) to the audit log: who reported it, when and why it was
 // refused. The case's own records of the same update cannot collide (their keys are the
 // case's sequence numbers).
-func (s *Server) recordRefused(ctx context.Context, st *contract.Status, action string, who Agent, updateID, reason string) error {
+func (s *Server) recordRefused(ctx context.Context, caseKey, action string, who Agent, updateID, reason string) error {
 	key := who.ID + ":" + updateID
 	if updateID == "" {
 		key = newRef() + newRef()
@@ -491,15 +486,11 @@ func (s *Server) recordRefused(ctx context.Context, st *contract.Status, action 
 	if len(reason) > 1000 {
 		reason = reason[:1000]
 	}
-	caseKey := st.CaseKey
-	if caseKey == "" {
-		caseKey = st.CaseID
-	}
 	_, err := s.DB.Exec(ctx, `INSERT INTO audit_log (record_key, case_id, at, kind, actor, accepted, reason, contact)
 		VALUES ($1, $2, now(), $3, $4, false, $5, true) ON CONFLICT (record_key) DO NOTHING`,
 		"api/"+caseKey+"/"+key, caseKey, action, who.ID, "refused report: "+strings.ToValidUTF8(reason, "?"))
 	if err != nil {
-		return fmt.Errorf("record the refused %s of %s: %w", action, st.CaseID, err)
+		return fmt.Errorf("record the refused %s of %s: %w", action, caseKey, err)
 	}
 	return nil
 }

@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/casework/casework/backoffice"
+	"github.com/casework/casework/caseclient/direct"
 	"github.com/casework/casework/contract"
 	"github.com/casework/casework/demo"
 )
@@ -22,7 +22,7 @@ func TestDemoScenariosReachTheirOutcomes(t *testing.T) {
 	ctx := context.Background()
 	var driven []string
 	for range demo.ScenarioCount() {
-		run, err := backoffice.Start(ctx, stack.tc, newAccount(t), demo.Policy(2*time.Second))
+		run, err := cases().Start(ctx, newAccount(t), demo.Policy(2*time.Second))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -31,14 +31,14 @@ func TestDemoScenariosReachTheirOutcomes(t *testing.T) {
 	parked := map[string]contract.Stage{}
 	ids := append([]string(nil), driven...)
 	for _, stage := range []contract.Stage{contract.StagePhoneVerify, contract.StageVisit, contract.StageNegotiate, contract.StageRepayment} {
-		run, err := backoffice.Start(ctx, stack.tc, newAccount(t), demo.ParkPolicy()) // real 24-hour days, any hour
+		run, err := cases().Start(ctx, newAccount(t), demo.ParkPolicy()) // real 24-hour days, any hour
 		if err != nil {
 			t.Fatal(err)
 		}
 		parked[run.GetID()] = stage
 		ids = append(ids, run.GetID())
 	}
-	sim := &demo.Sim{DB: stack.db, TC: stack.tc, Park: parked}
+	sim := &demo.Sim{DB: stack.db, Cases: &direct.Client{TC: stack.tc, DB: stack.db}, Park: parked}
 	simCtx, cancel := context.WithTimeout(ctx, 5*time.Minute)
 	defer cancel()
 	t0 := time.Now()

@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/casework/casework/backoffice"
 	"github.com/casework/casework/contract"
 )
 
@@ -25,7 +24,7 @@ func TestWebUIFilters(t *testing.T) {
 		}
 	}
 	start := func(policy string) string {
-		run, err := backoffice.Start(t.Context(), stack.tc, newAccount(t), json.RawMessage(policy))
+		run, err := cases().Start(t.Context(), newAccount(t), json.RawMessage(policy))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -10,10 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"go.temporal.io/sdk/client"
-
-	"github.com/casework/casework/backoffice"
 	"github.com/casework/casework/book"
+	"github.com/casework/casework/caseclient/direct"
 	"github.com/casework/casework/contract"
 	"github.com/casework/casework/store"
 )
@@ -40,7 +38,7 @@ func newAccount(t *testing.T) string {
 // startCase starts the account's case with the fast policy.
 func startCase(t *testing.T, account string) string {
 	t.Helper()
-	run, err := backoffice.Start(context.Background(), stack.tc, account, fastPolicy)
+	run, err := cases().Start(context.Background(), account, fastPolicy)
 	if err != nil {
 		t.Fatalf("start %s: %v", account, err)
 	}
@@ -57,7 +55,7 @@ func status(t *testing.T, caseID string) *contract.Status {
 }
 
 func tryStatus(caseID string) (*contract.Status, error) {
-	return backoffice.Status(context.Background(), stack.tc, caseID)
+	return cases().Status(context.Background(), caseID)
 }
 
 // waitFor polls the case's status until cond holds (or fails the test after a minute).
@@ -85,16 +83,14 @@ func waitPending(t *testing.T, caseID, action string) *contract.Status {
 	return waitFor(t, caseID, action, func(s *contract.Status) bool { return s.Pending != nil && s.Pending.Action == action })
 }
 
+// cases is the case client the tests use (as the API, the demo and the benchmarks do).
+func cases() *direct.Client { return &direct.Client{TC: stack.tc, DB: stack.db, Attempts: 3} }
+
 // update sends a human action as an update and returns the rejection, if any.
 func update(t *testing.T, caseID, action string, payload any) error {
 	t.Helper()
-	h, err := stack.tc.UpdateWorkflow(context.Background(), client.UpdateWorkflowOptions{
-		WorkflowID: caseID, UpdateName: action, Args: []any{payload}, WaitForStage: client.WorkflowUpdateStageCompleted,
-	})
-	if err != nil {
-		return err
-	}
-	return h.Get(context.Background(), nil)
+	_, err := cases().Act(context.Background(), caseID, action, "", contract.MustJSON(payload))
+	return err
 }
 
 func mustUpdate(t *testing.T, caseID, action string, payload any) {
@@ -106,7 +102,7 @@ func mustUpdate(t *testing.T, caseID, action string, payload any) {
 
 func signal(t *testing.T, caseID, action string, payload any) {
 	t.Helper()
-	if err := stack.tc.SignalWorkflow(context.Background(), caseID, "", action, payload); err != nil {
+	if err := cases().Signal(context.Background(), caseID, action, contract.MustJSON(payload)); err != nil {
 		t.Fatalf("signal %s to %s: %v", action, caseID, err)
 	}
 }

@@ -11,7 +11,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"go.temporal.io/api/workflowservice/v1"
 
-	"github.com/casework/casework/backoffice"
+	"github.com/casework/casework/caseclient/direct"
 	"github.com/casework/casework/contract"
 )
 
@@ -72,8 +72,8 @@ func TestDuplicateStartRefused(t *testing.T) {
 	need(t)
 	account := newAccount(t)
 	caseID := startCase(t, account)
-	_, err := backoffice.Start(context.Background(), stack.tc, account, fastPolicy)
-	if !errors.Is(err, backoffice.ErrAlreadyOpen) {
+	_, err := cases().Start(context.Background(), account, fastPolicy)
+	if !errors.Is(err, direct.ErrAlreadyOpen) {
 		t.Fatalf("second start: %v, want ErrAlreadyOpen", err)
 	}
 	waitPending(t, caseID, contract.ActionPhoneVerified)

@@ -10,7 +10,6 @@ import (
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/workflowservice/v1"
 
-	"github.com/casework/casework/backoffice"
 	"github.com/casework/casework/contract"
 )
 
@@ -26,7 +25,7 @@ func TestLongestCase(t *testing.T) {
 	}
 	ctx := context.Background()
 	policy := json.RawMessage(`{"dayLength":"400ms","contactStartHour":0,"contactEndHour":24,"surveyDelay":"24h","continueAsNewAfter":300}`)
-	run, err := backoffice.Start(ctx, stack.tc, newAccount(t), policy)
+	run, err := cases().Start(ctx, newAccount(t), policy)
 	if err != nil {
 		t.Fatal(err)
 	}

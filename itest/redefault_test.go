@@ -6,9 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/casework/casework/backoffice"
 	"github.com/casework/casework/contract"
-	"github.com/casework/casework/httpapi"
 )
 
 // An account whose case closed defaults again: its new case (the same workflow ID, a new
@@ -20,7 +18,7 @@ func TestReDefaultedAccountGetsANewCaseBesideTheOld(t *testing.T) {
 	ctx := context.Background()
 	account := newAccount(t)
 	policy := json.RawMessage(strings.Replace(string(fastPolicy), "{", `{"continueAsNewAfter": 100, `, 1))
-	run, err := backoffice.Start(ctx, stack.tc, account, policy)
+	run, err := cases().Start(ctx, account, policy)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -52,7 +50,7 @@ func TestReDefaultedAccountGetsANewCaseBesideTheOld(t *testing.T) {
 	audit1, tasks1, _ := count(caseID)
 
 	// the account defaults again
-	if _, err := backoffice.Start(ctx, stack.tc, account, fastPolicy); err != nil {
+	if _, err := cases().Start(ctx, account, fastPolicy); err != nil {
 		t.Fatal(err)
 	}
 	st := waitPending(t, caseID, contract.ActionPhoneVerified)
@@ -66,7 +64,7 @@ func TestReDefaultedAccountGetsANewCaseBesideTheOld(t *testing.T) {
 	if a, tk, _ := count(caseID); a != audit1 || tk != tasks1 {
 		t.Errorf("the first case's records changed: audit %d -> %d, tasks %d -> %d", audit1, a, tasks1, tk)
 	}
-	inbox, err := httpapi.Inbox(ctx, stack.db, st.Pending.Assignees[0])
+	inbox, err := cases().Inbox(ctx, st.Pending.Assignees[0])
 	if err != nil {
 		t.Fatal(err)
 	}

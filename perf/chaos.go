@@ -23,6 +23,7 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/casework/casework/backoffice"
+	"github.com/casework/casework/caseclient/direct"
 	"github.com/casework/casework/contract"
 	"github.com/casework/casework/demo"
 )
@@ -183,7 +184,7 @@ func Chaos(ctx context.Context, db *pgxpool.Pool, tc client.Client, cfg ChaosCon
 		injected <- nil
 	}()
 
-	sim := &demo.Sim{DB: db, TC: tc}
+	sim := &demo.Sim{DB: db, Cases: &direct.Client{TC: tc, DB: db}}
 	var started atomic.Int64
 	fed := make(chan error, 1)
 	go func() { fed <- demo.Feed(runCtx, db, tc, ids, cfg.InFlight, demo.Policy(cfg.DayLength), &started) }()

@@ -17,6 +17,7 @@ import (
 
 	"github.com/casework/casework/backoffice"
 	"github.com/casework/casework/book"
+	"github.com/casework/casework/caseclient/direct"
 	"github.com/casework/casework/contract"
 	"github.com/casework/casework/demo"
 )
@@ -223,14 +224,9 @@ func perCached(w, idle WorkerAtRest) float64 {
 	return (w.RSSMiB - idle.RSSMiB) * 1024 / float64(w.Cached)
 }
 
-// update sends one update and waits for its result.
+// update sends one action through the case client and waits for its result.
 func update(ctx context.Context, tc client.Client, id, action string, payload any) error {
-	h, err := tc.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{WorkflowID: id, UpdateName: action, Args: []any{payload},
-		WaitForStage: client.WorkflowUpdateStageCompleted})
-	if err == nil {
-		err = h.Get(ctx, nil)
-	}
-	if err != nil {
+	if _, err := (&direct.Client{TC: tc}).Act(ctx, id, action, "", contract.MustJSON(payload)); err != nil {
 		return fmt.Errorf("bench: %s %s: %w", action, id, err)
 	}
 	return nil

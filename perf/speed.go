@@ -16,6 +16,7 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/casework/casework/backoffice"
+	"github.com/casework/casework/caseclient/direct"
 	"github.com/casework/casework/contract"
 	"github.com/casework/casework/demo"
 	"github.com/casework/casework/perf/floor"
@@ -244,7 +245,7 @@ func driveCases(ctx context.Context, db *pgxpool.Pool, tc client.Client, ids []s
 	}
 	watch, stopWatch := context.WithCancel(ctx)
 	w.Watch(watch, time.Second)
-	sim := &demo.Sim{DB: db, TC: tc}
+	sim := &demo.Sim{DB: db, Cases: &direct.Client{TC: tc, DB: db}}
 	var started atomic.Int64
 	fed := make(chan error, 1)
 	t0 := time.Now()

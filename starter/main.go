@@ -21,6 +21,7 @@ import (
 
 	"github.com/casework/casework/backoffice"
 	"github.com/casework/casework/book"
+	"github.com/casework/casework/caseclient/direct"
 	"github.com/casework/casework/cli"
 	"github.com/casework/casework/demo"
 	"github.com/casework/casework/platform"
@@ -175,7 +176,7 @@ func startCmd() *cobra.Command {
 	var policy string
 	cmd := command(&cobra.Command{Use: "start ACCOUNT", Short: "Start the case of one account", Args: cobra.ExactArgs(1)}, temporal,
 		func(ctx context.Context, b *backOffice, args []string) error {
-			run, err := backoffice.Start(ctx, b.tc, args[0], json.RawMessage(policy))
+			run, err := (&direct.Client{TC: b.tc}).Start(ctx, args[0], json.RawMessage(policy))
 			if err != nil {
 				return err
 			}
