@@ -3,8 +3,6 @@ package main
 import (
 	"errors"
 	"fmt"
-	"net/http"
-	"net/url"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -24,12 +22,12 @@ func contactCmd(o *options) *cobra.Command {
 			if channel != "call" && channel != "visit" {
 				return fmt.Errorf("--channel %q: want call or visit", channel)
 			}
-			c, err := o.client(cmd)
+			remote, err := o.remote(cmd)
 			if err != nil {
 				return err
 			}
 			if agent != "" { // the check is for the token's owner: say so rather than answer for another
-				m, err := c.me(cmd.Context())
+				m, err := remote.Me(cmd.Context())
 				if err != nil {
 					return err
 				}
@@ -38,9 +36,8 @@ func contactCmd(o *options) *cobra.Command {
 				}
 			}
 			id := caseID(args[0])
-			var ans contract.ContactCheck
-			path := casePath(id, "contact") + "?" + url.Values{"channel": {channel}}.Encode()
-			if err := c.do(cmd.Context(), http.MethodGet, path, nil, &ans); err != nil {
+			ans, err := remote.ContactCheck(cmd.Context(), id, channel)
+			if err != nil {
 				return fmt.Errorf("%s of %s: %w", channel, id, err)
 			}
 			if ans.Allowed {

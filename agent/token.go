@@ -3,8 +3,6 @@ package main
 import (
 	"errors"
 	"fmt"
-	"net/http"
-	"net/url"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -35,24 +33,13 @@ A first supervisor's token comes from operations (bin/starter token issue).`,
 					return fmt.Errorf("--ttl %q: want a duration such as 12h", ttl)
 				}
 			}
-			c, err := o.client(cmd)
+			remote, err := o.remote(cmd)
 			if err != nil {
 				return err
 			}
-			var res struct {
-				AgentID   string    `json:"agentId"`
-				Token     string    `json:"token"`
-				ExpiresAt time.Time `json:"expiresAt"`
-			}
-			req := struct {
-				AgentID string `json:"agentId"`
-				TTL     string `json:"ttl,omitempty"`
-			}{agent, ttl}
-			if err := c.do(cmd.Context(), http.MethodPost, "/v1/tokens", req, &res); err != nil {
-				return fmt.Errorf("token issue: %w", err)
-			}
-			if res.Token == "" {
-				return errors.New("token issue: the answer has no token")
+			res, err := remote.IssueToken(cmd.Context(), agent, ttl)
+			if err != nil {
+				return err
 			}
 			fmt.Fprintln(cmd.OutOrStdout(), res.Token)
 			fmt.Fprintf(cmd.ErrOrStderr(), "token of %s valid until %s: shown once, keep it secret\n", res.AgentID, res.ExpiresAt.Local().Format(time.DateTime))
@@ -70,18 +57,15 @@ A first supervisor's token comes from operations (bin/starter token issue).`,
 			if revoked == "" {
 				return errors.New("token revoke: --agent is required")
 			}
-			c, err := o.client(cmd)
+			remote, err := o.remote(cmd)
 			if err != nil {
 				return err
 			}
-			var res struct {
-				AgentID string `json:"agentId"`
-				Revoked int64  `json:"revoked"`
+			n, err := remote.RevokeTokens(cmd.Context(), revoked)
+			if err != nil {
+				return err
 			}
-			if err := c.do(cmd.Context(), http.MethodDelete, "/v1/agents/"+url.PathEscape(revoked)+"/tokens", nil, &res); err != nil {
-				return fmt.Errorf("token revoke: %w", err)
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "revoked %d tokens of %s\n", res.Revoked, res.AgentID)
+			fmt.Fprintf(cmd.OutOrStdout(), "revoked %d tokens of %s\n", n, revoked)
 			return nil
 		},
 	}

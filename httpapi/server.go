@@ -54,7 +54,7 @@ type Server struct {
 	// Actions are the actions served (contract.Table when nil).
 	Actions contract.ActionTable
 
-	cases    *direct.Client
+	cases *direct.Client
 
 	limiter  *limiter
 	failures *limiter // failed sign-ins per client address
@@ -104,6 +104,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("POST /v1/alerts/ack", s.authed(s.acknowledge))
 	mux.HandleFunc("POST /v1/tokens", s.authed(s.issueToken))
 	mux.HandleFunc("DELETE /v1/agents/{agent}/tokens", s.authed(s.revokeTokens))
+	s.consoleRoutes(mux)
 	if s.Codec != nil {
 		mux.Handle("/codec/", http.StripPrefix("/codec", s.Codec))
 		if s.Ops != nil {

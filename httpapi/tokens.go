@@ -71,13 +71,26 @@ func Issue(ctx context.Context, db *pgxpool.Pool, issuedBy, agent string, ttl ti
 	return token, expires, nil
 }
 
-// Revoke revokes every token of the agent and returns how many.
+// Revoke revokes every token of the agent, ends their console sessions and voids their
+// unused sign-in codes, and returns how many tokens it revoked.
 func Revoke(ctx context.Context, db *pgxpool.Pool, by, agent string) (int64, error) {
-	tag, err := db.Exec(ctx, `UPDATE agent_tokens SET revoked_by = $2, revoked_at = now() WHERE agent_id = $1 AND revoked_at IS NULL`, agent, by)
+	var n int64
+	err := pgx.BeginFunc(ctx, db, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `UPDATE agent_tokens SET revoked_by = $2, revoked_at = now() WHERE agent_id = $1 AND revoked_at IS NULL`, agent, by)
+		if err != nil {
+			return err
+		}
+		n = tag.RowsAffected()
+		if _, err := tx.Exec(ctx, `UPDATE console_sessions SET ended_at = now() WHERE agent_id = $1 AND ended_at IS NULL`, agent); err != nil {
+			return err
+		}
+		_, err = tx.Exec(ctx, `UPDATE signin_codes SET used_at = now() WHERE agent_id = $1 AND used_at IS NULL`, agent)
+		return err
+	})
 	if err != nil {
 		return 0, fmt.Errorf("revoke tokens of %s: %w", agent, err)
 	}
-	return tag.RowsAffected(), nil
+	return n, nil
 }
 
 // Authenticate finds the active agent of a token that has neither expired nor been revoked.

@@ -235,7 +235,7 @@ func TestAgentToolGuardrailsAndNewAddress(t *testing.T) {
 	if out, errOut, code := runAgent(t, api, phoneTok, "", "contact", caseID, "--agent", "sup-1"); code != 1 || !strings.Contains(errOut, "token's owner") {
 		t.Errorf("contact for someone else: exit %d %q %q", code, out, errOut)
 	}
-	out, errOut, code := runAgent(t, api, phoneTok, "", "phone-verified", caseID, "--new-address", "No. 9 Synthetic Road, Apt 3 (synthetic)")
+	out, errOut, code := runAgent(t, api, phoneTok, "", "phone-verified", caseID, "--outcome", contract.PhoneAddressChanged, "--new-address", "No. 9 Synthetic Road, Apt 3 (synthetic)")
 	if code != 0 || !strings.Contains(out, "phone-verified accepted") {
 		t.Fatalf("phone-verified --new-address: exit %d %q %q", code, out, errOut)
 	}

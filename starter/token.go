@@ -17,7 +17,7 @@ import (
 func tokenCmd() *cobra.Command {
 	var agent string
 	var ttl time.Duration
-	root := &cobra.Command{Use: "token", Short: "Issue or revoke an agent's API token (operations; supervisors use bin/agent token)"}
+	root := &cobra.Command{Use: "token", Short: "Issue or revoke an agent's API token or console sign-in code (operations; supervisors use the console or bin/agent token)"}
 	issue := command(&cobra.Command{
 		Use:   "issue",
 		Short: "Issue a token for an agent (a supervisor, usually): printed once on standard output",
@@ -33,7 +33,7 @@ func tokenCmd() *cobra.Command {
 		fmt.Fprintf(os.Stderr, "token for %s, valid until %s\n", agent, expires.Local().Format(time.DateTime))
 		return nil
 	})
-	revoke := command(&cobra.Command{Use: "revoke", Short: "Revoke every token of an agent", Args: cobra.NoArgs}, database,
+	revoke := command(&cobra.Command{Use: "revoke", Short: "Revoke every token, console session and sign-in code of an agent", Args: cobra.NoArgs}, database,
 		func(ctx context.Context, b *backOffice, _ []string) error {
 			n, err := httpapi.Revoke(ctx, b.db, "operations", agent)
 			if err == nil {
@@ -41,8 +41,22 @@ func tokenCmd() *cobra.Command {
 			}
 			return err
 		})
+	code := command(&cobra.Command{
+		Use:     "code",
+		Short:   "Issue a one-time sign-in code for the web console (a supervisor's, usually): printed once",
+		Example: "  bin/starter token code --agent sup-1   # then sign in at " + "http://127.0.0.1:8088/login",
+		Args:    cobra.NoArgs,
+	}, database, func(ctx context.Context, b *backOffice, _ []string) error {
+		code, expires, err := httpapi.IssueCode(ctx, b.db, "operations", agent)
+		if err != nil {
+			return err
+		}
+		fmt.Println(code)
+		fmt.Fprintf(os.Stderr, "sign-in code for %s, usable once until %s\n", agent, expires.Local().Format(time.DateTime))
+		return nil
+	})
 	issue.Flags().DurationVar(&ttl, "ttl", httpapi.DefaultTokenTTL, "how long the token is valid (at most 720h)")
-	for _, c := range []*cobra.Command{issue, revoke} {
+	for _, c := range []*cobra.Command{issue, code, revoke} {
 		c.Flags().StringVar(&agent, "agent", "", "the agent")
 		_ = c.MarkFlagRequired("agent")
 		root.AddCommand(c)

@@ -182,7 +182,8 @@ func (c *caseRun) register(spec *contract.ActionSpec, h behaviour) error {
 	}
 	err := workflow.SetUpdateHandlerWithOptions(c.ctx, spec.Name,
 		func(ctx workflow.Context, raw json.RawMessage) (ActionResult, error) {
-			p, err := spec.Unmarshal(raw) // accepted by the validator; read again as in replay, under today's rules
+			// accepted by the validator; read again as in replay, under today's rules
+			p, err := spec.Unmarshal(raw) //workflowcheck:ignore (decodes into plain structs)
 			if err != nil {
 				c.rejectAdmitted(spec.Name, actorOf(raw), spec.Contact, err)
 				return ActionResult{}, recordedRejection(err)

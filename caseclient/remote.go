@@ -1,4 +1,4 @@
-package main
+package caseclient
 
 import (
 	"bytes"
@@ -20,9 +20,9 @@ import (
 	"github.com/casework/casework/contract"
 )
 
-// Settings of the client.
+// Settings of Remote.
 const (
-	// DefaultAPIURL is where `make run` serves the API.
+	// DefaultAPIURL is where `make run` serves the agents' API.
 	DefaultAPIURL = "http://127.0.0.1:8088"
 	// requestTimeout bounds each request (the server bounds its own calls to Temporal).
 	requestTimeout = 30 * time.Second
@@ -38,8 +38,10 @@ const (
 var errNoToken = errors.New("no agent token: set CASEWORK_TOKEN to your own token (or pass --token-file FILE); " +
 	"to get one, a supervisor runs `agent token issue --agent YOU`")
 
-// Client is a client of the agents' HTTP API, acting with one person's token.
-type Client struct {
+// Remote is the cases' client over the agents' HTTP API (bin/api), acting with one
+// person's token: what bin/agent uses. A write carries an idempotency key and is sent
+// again, with the same key, when the API is busy (503, 429) or unreachable.
+type Remote struct {
 	base  string // without a trailing slash
 	token string
 	http  *http.Client
@@ -50,6 +52,8 @@ type Client struct {
 	who *Me // the token's owner, once asked
 }
 
+var _ Cases = (*Remote)(nil)
+
 // Me is the token's owner (GET /v1/me).
 type Me struct {
 	AgentID   string    `json:"agentId"`
@@ -57,9 +61,14 @@ type Me struct {
 	ExpiresAt time.Time `json:"expiresAt"`
 }
 
-// newClient returns the client of the API at apiURL ($CASEWORK_API_URL when empty, else
-// DefaultAPIURL) with the token read from tokenFile, or else from $CASEWORK_TOKEN.
-func newClient(apiURL, tokenFile string, log io.Writer) (*Client, error) {
+// NewRemote returns the client of the API at apiURL ($CASEWORK_API_URL when empty, else
+// DefaultAPIURL) with the token read from tokenFile, or else from $CASEWORK_TOKEN. Retry
+// notices, and a warning when the token would travel without TLS to another host, go to
+// log.
+func NewRemote(apiURL, tokenFile string, log io.Writer) (*Remote, error) {
+	if log == nil {
+		log = io.Discard
+	}
 	if apiURL == "" {
 		apiURL = os.Getenv("CASEWORK_API_URL")
 	}
@@ -88,7 +97,7 @@ func newClient(apiURL, tokenFile string, log io.Writer) (*Client, error) {
 	if u.Scheme == "http" && !loopback(u.Hostname()) {
 		fmt.Fprintf(log, "warning: sending your token to %s without TLS\n", u.Host)
 	}
-	return &Client{
+	return &Remote{
 		base:  strings.TrimRight(u.String(), "/"),
 		token: token,
 		http:  &http.Client{Timeout: requestTimeout},
@@ -150,6 +159,22 @@ func (e *APIError) Error() string {
 	return msg
 }
 
+// noCase is a 404 answer about a case: the API's message, and errors.Is(err, ErrNoCase).
+type noCase struct{ *APIError }
+
+func (e *noCase) Is(target error) bool { return target == ErrNoCase }
+func (e *noCase) Unwrap() error        { return e.APIError }
+
+// caseError maps the API's answers about a case to the Cases errors: a 404 wraps
+// ErrNoCase (a case that does not exist or is not the caller's: one answer).
+func caseError(err error) error {
+	var api *APIError
+	if errors.As(err, &api) && api.Status == http.StatusNotFound {
+		return &noCase{api}
+	}
+	return err
+}
+
 // request is one call of the API.
 type request struct {
 	method, path string
@@ -168,42 +193,71 @@ func (r request) idempotent() bool {
 // do sends a request to the API and decodes its JSON answer into out (when not nil). An
 // error answer is an *APIError. A read is retried on 503, 429 and connection errors; a
 // write only on 429 (refused before it was handled).
-func (c *Client) do(ctx context.Context, method, path string, body, out any) error {
+func (c *Remote) do(ctx context.Context, method, path string, body, out any) error {
 	return c.send(ctx, request{method: method, path: path, body: body}, out)
 }
 
-// act sends one human action to the case with a fresh idempotency key, retried with the
-// same key on 503, 429 and connection errors: however often it is sent, it applies once.
-func (c *Client) act(ctx context.Context, caseID, action string, payload []byte) (*actionResult, error) {
-	var res actionResult
+// Status is the case's whole state (GET /v1/cases/{case}). A case that does not exist
+// or is not the caller's wraps ErrNoCase.
+func (c *Remote) Status(ctx context.Context, caseID string) (*contract.Status, error) {
+	var st contract.Status
+	if err := c.do(ctx, http.MethodGet, casePath(caseID), nil, &st); err != nil {
+		return nil, caseError(err)
+	}
+	return &st, nil
+}
+
+// Act sends one human action to the case (POST /v1/cases/{case}/actions/{action}) with
+// actionID as its idempotency key (a fresh one when empty), retried with the same key on
+// 503, 429 and connection errors: however often it is sent, it applies once. A 422 is a
+// *Refused with the API's message and fields, a 404 wraps ErrNoCase; any other error
+// answer is an *APIError.
+func (c *Remote) Act(ctx context.Context, caseID, action, actionID string, payload []byte) (*contract.ActionResult, error) {
+	if actionID == "" {
+		actionID = newKey()
+	}
+	var res contract.ActionResult
 	err := c.send(ctx, request{
 		method: http.MethodPost,
-		path:   "/v1/cases/" + url.PathEscape(caseID) + "/actions/" + url.PathEscape(action),
+		path:   casePath(caseID, "actions", url.PathEscape(action)),
 		body:   payload,
-		key:    newKey(),
+		key:    actionID,
 	}, &res)
+	var api *APIError
+	if errors.As(err, &api) && api.Status == http.StatusUnprocessableEntity {
+		return nil, &Refused{ValidationError: &contract.ValidationError{Action: action, Fields: api.Fields}, Message: api.Message}
+	}
 	if err != nil {
-		return nil, err
+		return nil, caseError(err)
 	}
 	return &res, nil
 }
 
-// actionResult is the answer of an accepted action.
-type actionResult struct {
-	Accepted bool   `json:"accepted"`
-	Message  string `json:"message"`
-	Stage    string `json:"stage"`
-	Outcome  string `json:"outcome"`
-	Paused   bool   `json:"paused"`
+// Inbox is the agent's open tasks, soonest deadline first (GET /v1/inbox?agent=ID); an
+// empty agentID is the token's owner (another's inbox is for supervisors only).
+func (c *Remote) Inbox(ctx context.Context, agentID string) ([]contract.Task, error) {
+	path := "/v1/inbox"
+	if agentID != "" {
+		path += "?" + url.Values{"agent": {agentID}}.Encode()
+	}
+	var in struct {
+		AgentID string          `json:"agentId"`
+		Tasks   []contract.Task `json:"tasks"`
+	}
+	if err := c.do(ctx, http.MethodGet, path, nil, &in); err != nil {
+		return nil, fmt.Errorf("inbox: %w", err)
+	}
+	return in.Tasks, nil
 }
 
+// newKey is a fresh idempotency key.
 func newKey() string {
 	b := make([]byte, 16)
 	_, _ = rand.Read(b) // crypto/rand never fails on supported platforms
 	return "agent-" + hex.EncodeToString(b)
 }
 
-func (c *Client) send(ctx context.Context, r request, out any) error {
+func (c *Remote) send(ctx context.Context, r request, out any) error {
 	var body []byte
 	switch b := r.body.(type) {
 	case nil:
@@ -260,14 +314,14 @@ type connError struct{ err error }
 func (e *connError) Error() string { return e.err.Error() }
 func (e *connError) Unwrap() error { return e.err }
 
-func (c *Client) once(ctx context.Context, r request, body []byte, out any) error {
+func (c *Remote) once(ctx context.Context, r request, body []byte, out any) error {
 	var rd io.Reader
 	if body != nil {
 		rd = bytes.NewReader(body)
 	}
 	req, err := http.NewRequestWithContext(ctx, r.method, c.base+r.path, rd)
 	if err != nil {
-		return err
+		return fmt.Errorf("%s %s: %w", r.method, r.path, err)
 	}
 	req.Header.Set("Authorization", "Bearer "+c.token)
 	req.Header.Set("Accept", "application/json")
@@ -337,8 +391,8 @@ func retryAfter(v string) time.Duration {
 	return 0
 }
 
-// me is the token's owner.
-func (c *Client) me(ctx context.Context) (*Me, error) {
+// Me is the token's owner (GET /v1/me), asked once.
+func (c *Remote) Me(ctx context.Context) (*Me, error) {
 	if c.who == nil {
 		var m Me
 		if err := c.do(ctx, http.MethodGet, "/v1/me", nil, &m); err != nil {
@@ -349,7 +403,7 @@ func (c *Client) me(ctx context.Context) (*Me, error) {
 	return c.who, nil
 }
 
-// casePath is the path of a case's resource.
+// casePath is the path of a case's resource (rest is already escaped).
 func casePath(caseID string, rest ...string) string {
 	p := "/v1/cases/" + url.PathEscape(caseID)
 	for _, r := range rest {
@@ -358,22 +412,112 @@ func casePath(caseID string, rest ...string) string {
 	return p
 }
 
-// recordContact records an address or a phone the agent typed in for the case's account
-// (kind "addresses" or "phones") and returns the id the case gets: the text stays in
-// PostgreSQL behind the API.
-func (c *Client) recordContact(ctx context.Context, caseID, kind, text string) (string, error) {
-	field, idField := "address", "addressId"
-	if kind == "phones" {
-		field, idField = "number", "phoneId"
+// RecordContact records an address or a phone (kind contract.KindAddress or
+// contract.KindPhone) that a person typed for the case's account and returns the id the
+// case gets: the text stays in PostgreSQL behind the API (POST
+// /v1/cases/{case}/addresses or /phones). The API answers the same id for the same text,
+// so a retry is safe.
+func (c *Remote) RecordContact(ctx context.Context, caseID string, kind contract.FieldKind, text string) (string, error) {
+	var resource, field, idField string
+	switch kind {
+	case contract.KindAddress:
+		resource, field, idField = "addresses", "address", "addressId"
+	case contract.KindPhone:
+		resource, field, idField = "phones", "number", "phoneId"
+	default:
+		return "", fmt.Errorf("record a new %s: only an address or a phone is recorded", kind)
 	}
 	var res map[string]string
-	// the API records a text once per account and answers the same id again: a retry is safe
-	r := request{method: http.MethodPost, path: casePath(caseID, kind), body: map[string]string{field: text}, repeatable: true}
+	r := request{method: http.MethodPost, path: casePath(caseID, resource), body: map[string]string{field: text}, repeatable: true}
 	if err := c.send(ctx, r, &res); err != nil {
-		return "", fmt.Errorf("record the new %s: %w", field, err)
+		return "", fmt.Errorf("record the new %s: %w", field, caseError(err))
 	}
 	if res[idField] == "" {
 		return "", fmt.Errorf("record the new %s: the answer has no %s", field, idField)
 	}
 	return res[idField], nil
+}
+
+// Record is the contract.Recorder of the case: a new address or phone typed into a form
+// is recorded for the case's account with RecordContact.
+func (c *Remote) Record(caseID string) contract.Recorder {
+	return func(ctx context.Context, kind contract.FieldKind, text string) (string, error) {
+		return c.RecordContact(ctx, caseID, kind, text)
+	}
+}
+
+// ContactCheck asks the guardrails whether the token's owner may start a contact
+// (channel "call" or "visit") with the case's debtor now, and if not, from when and why
+// (GET /v1/cases/{case}/contact).
+func (c *Remote) ContactCheck(ctx context.Context, caseID, channel string) (*contract.ContactCheck, error) {
+	var ans contract.ContactCheck
+	path := casePath(caseID, "contact") + "?" + url.Values{"channel": {channel}}.Encode()
+	if err := c.do(ctx, http.MethodGet, path, nil, &ans); err != nil {
+		return nil, caseError(err)
+	}
+	return &ans, nil
+}
+
+// Alerts lists what the cases told the supervisors, newest first (GET /v1/alerts); all
+// includes the acknowledged ones. For supervisors.
+func (c *Remote) Alerts(ctx context.Context, all bool) ([]contract.Alert, error) {
+	path := "/v1/alerts"
+	if all {
+		path += "?all=true"
+	}
+	var in struct {
+		Alerts []contract.Alert `json:"alerts"`
+	}
+	if err := c.do(ctx, http.MethodGet, path, nil, &in); err != nil {
+		return nil, fmt.Errorf("alerts: %w", err)
+	}
+	return in.Alerts, nil
+}
+
+// AckAlert acknowledges an alert by its key in the token owner's name (POST
+// /v1/alerts/ack) and returns it. For supervisors.
+func (c *Remote) AckAlert(ctx context.Context, key string) (*contract.Alert, error) {
+	var a contract.Alert
+	if err := c.do(ctx, http.MethodPost, "/v1/alerts/ack", map[string]string{"alertKey": key}, &a); err != nil {
+		return nil, fmt.Errorf("acknowledge %s: %w", key, err)
+	}
+	return &a, nil
+}
+
+// IssuedToken is a token issued for an agent: shown once.
+type IssuedToken struct {
+	AgentID   string    `json:"agentId"`
+	Token     string    `json:"token"`
+	ExpiresAt time.Time `json:"expiresAt"`
+}
+
+// IssueToken issues a token for the agent (POST /v1/tokens); ttl is a duration such as
+// "12h" (empty: the API's default). For supervisors. Not retried after it may have been
+// handled: a retry could issue a second token.
+func (c *Remote) IssueToken(ctx context.Context, agentID, ttl string) (*IssuedToken, error) {
+	req := struct {
+		AgentID string `json:"agentId"`
+		TTL     string `json:"ttl,omitempty"`
+	}{agentID, ttl}
+	var res IssuedToken
+	if err := c.do(ctx, http.MethodPost, "/v1/tokens", req, &res); err != nil {
+		return nil, fmt.Errorf("token issue: %w", err)
+	}
+	if res.Token == "" {
+		return nil, errors.New("token issue: the answer has no token")
+	}
+	return &res, nil
+}
+
+// RevokeTokens revokes every token of the agent (DELETE /v1/agents/{agent}/tokens) and
+// returns how many were revoked. For supervisors.
+func (c *Remote) RevokeTokens(ctx context.Context, agentID string) (int64, error) {
+	var res struct {
+		AgentID string `json:"agentId"`
+		Revoked int64  `json:"revoked"`
+	}
+	if err := c.do(ctx, http.MethodDelete, "/v1/agents/"+url.PathEscape(agentID)+"/tokens", nil, &res); err != nil {
+		return 0, fmt.Errorf("token revoke: %w", err)
+	}
+	return res.Revoked, nil
 }

@@ -1,0 +1,402 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/casework/casework/caseclient"
+	"github.com/casework/casework/contract"
+)
+
+// fakeAPI answers like the agents' API and records what it was sent.
+type fakeAPI struct {
+	mu       sync.Mutex
+	requests []seen
+	// answer answers a request; nil answers 404.
+	answer func(w http.ResponseWriter, r *http.Request, body []byte)
+}
+
+type seen struct {
+	method, path, key string
+	body              []byte
+}
+
+func (f *fakeAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	body, _ := io.ReadAll(r.Body)
+	f.mu.Lock()
+	f.requests = append(f.requests, seen{r.Method, r.URL.Path, r.Header.Get("Idempotency-Key"), body})
+	f.mu.Unlock()
+	if r.URL.Path == "/v1/me" {
+		writeTestJSON(w, 200, map[string]any{"agentId": "p1", "role": "phone", "expiresAt": time.Now().Add(time.Hour)})
+		return
+	}
+	if f.answer == nil {
+		writeTestJSON(w, 404, map[string]any{"error": "no such route"})
+		return
+	}
+	f.answer(w, r, body)
+}
+
+func (f *fakeAPI) sent(path string) []seen {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []seen
+	for _, s := range f.requests {
+		if s.path == path {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// last is the JSON payload last sent to the path.
+func (f *fakeAPI) last(t *testing.T, path string) map[string]any {
+	t.Helper()
+	sent := f.sent(path)
+	if len(sent) == 0 {
+		t.Fatalf("nothing sent to %s", path)
+	}
+	var p map[string]any
+	if err := json.Unmarshal(sent[len(sent)-1].body, &p); err != nil {
+		t.Fatalf("sent %s: %v", sent[len(sent)-1].body, err)
+	}
+	return p
+}
+
+func writeTestJSON(w http.ResponseWriter, code int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// accept answers every action accepted.
+func accept(w http.ResponseWriter, _ *http.Request, _ []byte) {
+	writeTestJSON(w, 200, map[string]any{"accepted": true, "message": "ok", "stage": "visit"})
+}
+
+// startFake serves f and points the tool at it with a token.
+func startFake(t *testing.T, f *fakeAPI) {
+	t.Helper()
+	srv := httptest.NewServer(f)
+	t.Cleanup(srv.Close)
+	t.Setenv("CASEWORK_API_URL", srv.URL)
+	t.Setenv("CASEWORK_TOKEN", "cw_test")
+}
+
+// runTool runs the tool's command line in-process with Casework's table.
+func runTool(t *testing.T, stdin string, args ...string) (string, error) {
+	t.Helper()
+	return runWith(t, contract.Table, stdin, args...)
+}
+
+// runWith runs the tool's command line in-process with the action table.
+func runWith(t *testing.T, table contract.ActionTable, stdin string, args ...string) (string, error) {
+	t.Helper()
+	root := rootCmd(table)
+	root.SilenceUsage, root.SilenceErrors = true, true
+	var out bytes.Buffer
+	root.SetOut(&out)
+	root.SetErr(io.Discard)
+	root.SetIn(strings.NewReader(stdin))
+	root.SetArgs(args)
+	err := root.ExecuteContext(context.Background())
+	return out.String(), err
+}
+
+func TestNoTokenSaysHowToGetOne(t *testing.T) {
+	t.Setenv("CASEWORK_TOKEN", "")
+	_, err := runTool(t, "", "inbox")
+	if err == nil || !strings.Contains(err.Error(), "CASEWORK_TOKEN") || !strings.Contains(err.Error(), "agent token issue --agent") {
+		t.Fatalf("err = %v, want the hint", err)
+	}
+}
+
+// Every field of every action of the table is a flag of its subcommand, a new address or
+// phone has its own, and the help says what each is.
+func TestFlagsComeFromTheTable(t *testing.T) {
+	root := rootCmd(contract.Table)
+	for _, spec := range contract.Table {
+		cmd, _, err := root.Find([]string{spec.Name})
+		if err != nil || cmd.Name() != spec.Name {
+			t.Fatalf("%s: no subcommand (%v)", spec.Name, err)
+		}
+		if !strings.HasPrefix(cmd.Short, spec.Title.En) || !strings.Contains(cmd.Long, spec.Help.En) {
+			t.Errorf("%s: help %q %q", spec.Name, cmd.Short, cmd.Long)
+		}
+		for _, f := range spec.Fields {
+			fl := cmd.Flags().Lookup(f.FlagName())
+			if fl == nil || !strings.HasPrefix(fl.Usage, f.Label.En) {
+				t.Errorf("%s: field %s has no flag --%s", spec.Name, f.Name, f.FlagName())
+				continue
+			}
+			for _, o := range f.Options {
+				if !strings.Contains(fl.Usage, o) {
+					t.Errorf("%s --%s: help %q does not list %s", spec.Name, f.FlagName(), fl.Usage, o)
+				}
+			}
+			if (f.Kind == contract.KindAddress || f.Kind == contract.KindPhone) && cmd.Flags().Lookup(f.NewFlagName()) == nil {
+				t.Errorf("%s: no --%s", spec.Name, f.NewFlagName())
+			}
+		}
+	}
+}
+
+// The actor is the token's owner; each invocation has its own idempotency key.
+func TestActionInTheOwnersName(t *testing.T) {
+	f := &fakeAPI{answer: func(w http.ResponseWriter, r *http.Request, _ []byte) {
+		writeTestJSON(w, 200, map[string]any{"accepted": true, "message": "paused", "stage": "phone-verify", "paused": true})
+	}}
+	startFake(t, f)
+	for _, reason := range []string{"review", "again"} {
+		out, err := runTool(t, "", "pause", "A1", "--reason", reason)
+		if err != nil || out != "pause accepted by case-A1: paused (stage phone-verify, paused)\n" {
+			t.Fatalf("out %q err %v", out, err)
+		}
+	}
+	sent := f.sent("/v1/cases/case-A1/actions/pause")
+	if len(sent) != 2 || sent[0].key == "" || sent[0].key == sent[1].key {
+		t.Fatalf("keys %q %q", sent[0].key, sent[len(sent)-1].key)
+	}
+	if p := f.last(t, "/v1/cases/case-A1/actions/pause"); p["by"] != "p1" || p["reason"] != "again" {
+		t.Errorf("payload %v: want by the token's owner", p)
+	}
+	// a payment names nobody: the tool does not ask who it is
+	if _, err := runTool(t, "", "payment-received", "A1", "--payment-id", "PAY-1", "--amount", "500", "--channel", "bank-transfer"); err != nil {
+		t.Fatal(err)
+	}
+	if p := f.last(t, "/v1/cases/case-A1/actions/payment-received"); p["amount"] != 500.0 || p["paidAt"] == "" {
+		t.Errorf("payment %v", p)
+	}
+	if n := len(f.sent("/v1/me")); n != 2 {
+		t.Errorf("asked who I am %d times, want once per pause", n)
+	}
+}
+
+func TestRejectionPrintsTheFields(t *testing.T) {
+	f := &fakeAPI{answer: func(w http.ResponseWriter, r *http.Request, _ []byte) {
+		writeTestJSON(w, 422, map[string]any{"error": "pause rejected", "fields": []map[string]string{{"field": "by", "reason": "p1 is not a supervisor"}}})
+	}}
+	startFake(t, f)
+	_, err := runTool(t, "", "pause", "A1", "--reason", "x")
+	var refused *caseclient.Refused
+	if err == nil || err.Error() != `pause rejected by case-A1: field "by": p1 is not a supervisor` || !errors.As(err, &refused) {
+		t.Fatalf("err = %v", err)
+	}
+	if n := len(f.sent("/v1/cases/case-A1/actions/pause")); n != 1 {
+		t.Errorf("a rejection sent %d times", n)
+	}
+}
+
+func TestNoCaseKeepsTheAPIsWords(t *testing.T) {
+	f := &fakeAPI{answer: func(w http.ResponseWriter, r *http.Request, _ []byte) {
+		writeTestJSON(w, 404, map[string]any{"error": "no case case-A1 among the cases of p1"})
+	}}
+	startFake(t, f)
+	_, err := runTool(t, "", "pause", "A1", "--reason", "x")
+	if !errors.Is(err, caseclient.ErrNoCase) || !strings.Contains(err.Error(), "no case case-A1 among the cases of p1") {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+// A new address is recorded only once the payload passes the shape check, and its id sent
+// in the payload; the outcome is not guessed.
+func TestNewAddressRecordedThenSent(t *testing.T) {
+	f := &fakeAPI{answer: func(w http.ResponseWriter, r *http.Request, _ []byte) {
+		if r.URL.Path == "/v1/cases/case-A1/addresses" {
+			writeTestJSON(w, 201, map[string]string{"addressId": "ADDR-9"})
+			return
+		}
+		accept(w, r, nil)
+	}}
+	startFake(t, f)
+	for _, args := range [][]string{
+		{"--new-address", "No. 9 Road"},                       // no outcome
+		{"--new-address", "No. 9 Road", "--outcome", "maybe"}, // not an outcome
+		{"--new-address", "No. 9 Road", "--address-id", "AD1", "--outcome", contract.PhoneAddressChanged},
+	} {
+		if _, err := runTool(t, "", append([]string{"phone-verified", "A1"}, args...)...); err == nil || !strings.Contains(err.Error(), `field "`) {
+			t.Errorf("%v: err = %v", args, err)
+		}
+	}
+	if n := len(f.sent("/v1/cases/case-A1/addresses")); n != 0 {
+		t.Fatalf("recorded %d addresses for payloads refused", n)
+	}
+	if _, err := runTool(t, "", "phone-verified", "A1", "--new-address", "No. 9 Road", "--outcome", contract.PhoneAddressChanged, "--callback-asked"); err != nil {
+		t.Fatal(err)
+	}
+	p := f.last(t, "/v1/cases/case-A1/actions/phone-verified")
+	if p["addressId"] != "ADDR-9" || p["outcome"] != "address-changed" || p["agentId"] != "p1" || p["debtorAskedCallback"] != true || p["calledAt"] == "" {
+		t.Errorf("sent %v", p)
+	}
+	if rec := f.sent("/v1/cases/case-A1/addresses"); len(rec) != 1 || string(bytes.TrimSpace(rec[0].body)) != `{"address":"No. 9 Road"}` {
+		t.Errorf("recorded %+v", rec)
+	}
+}
+
+// At a visit --with names the others; you are added, once.
+func TestVisitReportWith(t *testing.T) {
+	f := &fakeAPI{answer: accept}
+	startFake(t, f)
+	args := []string{"visit-report", "A1", "--badges-shown", "--address-id", "AD1", "--debtor-met", "--willingness", "high", "--monthly-capacity", "5000"}
+	for _, tc := range []struct {
+		with []string
+		want string
+	}{
+		{[]string{"--with", "f2"}, `["p1","f2"]`},
+		{[]string{"--with", "p1,f2"}, `["p1","f2"]`},
+		{[]string{"--with", "f2", "--with", "p1"}, `["f2","p1"]`},
+	} {
+		if _, err := runTool(t, "", append(args, tc.with...)...); err != nil {
+			t.Fatal(err)
+		}
+		p := f.last(t, "/v1/cases/case-A1/actions/visit-report")
+		if ids, _ := json.Marshal(p["agentIds"]); string(ids) != tc.want || p["monthlyCapacity"] != 5000.0 {
+			t.Errorf("%v: sent %v, want agentIds %s", tc.with, p, tc.want)
+		}
+	}
+	if _, err := runTool(t, "", append(args, "--agents", "f1,f2")...); err == nil {
+		t.Error("visit-report --agents accepted")
+	}
+	if _, err := runTool(t, "", append(args, "--with", "f2", "--monthly-capacity", "lots")...); err == nil || !strings.Contains(err.Error(), `field "monthlyCapacity"`) {
+		t.Errorf("not a number: %v", err)
+	}
+}
+
+func TestNegotiationInstallments(t *testing.T) {
+	f := &fakeAPI{answer: accept}
+	startFake(t, f)
+	_, err := runTool(t, "", "negotiation-result", "A1", "--outcome", "plan-agreed", "--legal-consequences-explained",
+		"--installment", "2026-12-20:250000", "--installment", "2027-01-20:250000")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := f.last(t, "/v1/cases/case-A1/actions/negotiation-result")
+	if plan, _ := json.Marshal(p["installments"]); string(plan) != `[{"amount":250000,"dueDate":"2026-12-20"},{"amount":250000,"dueDate":"2027-01-20"}]` || p["agentId"] != "p1" {
+		t.Errorf("sent %v", p)
+	}
+	if _, err := runTool(t, "", "negotiation-result", "A1", "--outcome", "plan-agreed", "--installment", "soon"); err == nil || !strings.Contains(err.Error(), `field "installments[0]"`) {
+		t.Errorf("a bad installment: %v", err)
+	}
+}
+
+func TestJSONPayloadGetsTheOwnerWhenItNamesNobody(t *testing.T) {
+	f := &fakeAPI{answer: accept}
+	startFake(t, f)
+	for _, tc := range []struct{ in, by string }{{`{"reason":"x"}`, "p1"}, {`{"by":"","reason":"x"}`, "p1"}, {`{"by":null,"reason":"x"}`, "p1"}, {`{"by":"sup-9","reason":"x"}`, "sup-9"}} {
+		if _, err := runTool(t, tc.in, "resume", "A1", "--json", "-"); err != nil {
+			t.Fatal(err)
+		}
+		if p := f.last(t, "/v1/cases/case-A1/actions/resume"); p["by"] != tc.by {
+			t.Errorf("%s sent as %v, want by %s", tc.in, p, tc.by)
+		}
+	}
+	if _, err := runTool(t, `{"reason":"x"}`, "resume", "A1", "--json", "-", "--reason", "y"); err == nil {
+		t.Error("--json with payload flags accepted")
+	}
+	if _, err := runTool(t, `[1]`, "resume", "A1", "--json", "-"); err == nil || !strings.Contains(err.Error(), `field "payload"`) {
+		t.Errorf("not an object: %v", err)
+	}
+	// a list of agents acting together gets the owner added
+	visit := `{"agentIds":%s,"badgesShown":true,"visitedAt":"2026-11-27T10:00:00+08:00","addressId":"AD1","debtorMet":true,"willingness":"low"}`
+	for in, want := range map[string]string{`["f2"]`: `["p1","f2"]`, `["f2","p1"]`: `["f2","p1"]`, `[]`: `["p1"]`} {
+		_, err := runTool(t, strings.Replace(visit, "%s", in, 1), "visit-report", "A1", "--json", "-")
+		if want == `["p1"]` {
+			if err == nil || !strings.Contains(err.Error(), `field "agentIds"`) {
+				t.Errorf("a visit of one: %v", err)
+			}
+			continue
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ids, _ := json.Marshal(f.last(t, "/v1/cases/case-A1/actions/visit-report")["agentIds"]); string(ids) != want {
+			t.Errorf("agentIds %s sent as %s, want %s", in, ids, want)
+		}
+	}
+}
+
+func TestTokenIssuePrintsOnlyTheToken(t *testing.T) {
+	f := &fakeAPI{answer: func(w http.ResponseWriter, r *http.Request, body []byte) {
+		var req map[string]string
+		_ = json.Unmarshal(body, &req)
+		if r.Method != "POST" || r.URL.Path != "/v1/tokens" || req["agentId"] != "p2" || req["ttl"] != "2h" {
+			writeTestJSON(w, 400, map[string]any{"error": "unexpected " + string(body)})
+			return
+		}
+		writeTestJSON(w, 201, map[string]any{"agentId": "p2", "token": "cw_new", "expiresAt": time.Now().Add(2 * time.Hour)})
+	}}
+	startFake(t, f)
+	out, err := runTool(t, "", "token", "issue", "--agent", "p2", "--ttl", "2h")
+	if err != nil || out != "cw_new\n" {
+		t.Errorf("out %q err %v", out, err)
+	}
+}
+
+// greeting is the payload of a made-up action.
+type greeting struct {
+	By     string   `json:"by"`
+	Mood   string   `json:"mood"`
+	Loud   bool     `json:"loud,omitempty"`
+	Others []string `json:"others,omitempty"`
+	Note   string   `json:"note,omitempty"`
+}
+
+func (g *greeting) Validate() error {
+	if g.Mood == "" {
+		return contract.Reject("greet", "mood", "is required")
+	}
+	return nil
+}
+
+// An action added to the table is a subcommand with a flag per field, without a line of
+// the tool changed.
+func TestNewActionOfTheTableIsASubcommand(t *testing.T) {
+	table := slices.Clone(contract.Table)
+	table = append(table, contract.ActionSpec{
+		Name: "greet", Title: contract.Text{En: "Greet the debtor", Zh: "问候"}, Help: contract.Text{En: "A friendly word, nothing more."},
+		Payload: func() any { return new(greeting) }, Actor: "by", Roles: []string{contract.RolePhone},
+		Stages: []contract.Stage{contract.StageNegotiate},
+		Fields: []contract.Field{
+			{Name: "by", Kind: contract.KindAgent, Label: contract.Text{En: "Greeter"}},
+			{Name: "mood", Kind: contract.KindChoice, Options: []string{"warm", "polite"}, Label: contract.Text{En: "Mood"}, Help: contract.Text{En: "How it sounded."}},
+			{Name: "loud", Flag: "out-loud", Kind: contract.KindBool, Label: contract.Text{En: "Said out loud"}},
+			{Name: "others", Kind: contract.KindAgents, Label: contract.Text{En: "Others who greeted"}},
+			{Name: "note", Kind: contract.KindNote, Label: contract.Text{En: "Note"}},
+		},
+	})
+	help, err := runWith(t, table, "", "--help")
+	if err != nil || !strings.Contains(help, "greet") || !strings.Contains(help, "Greet the debtor (phone)") {
+		t.Fatalf("the root's help does not list greet: %v\n%s", err, help)
+	}
+	help, err = runWith(t, table, "", "greet", "--help")
+	for _, want := range []string{"greet CASE", "A friendly word, nothing more.", "--by", "--mood", "Mood: How it sounded. (one of warm, polite)", "--out-loud", "--others", "--note", "--json", "negotiate"} {
+		if err != nil || !strings.Contains(help, want) {
+			t.Errorf("greet --help lacks %q (%v):\n%s", want, err, help)
+		}
+	}
+	if help, _ := runTool(t, "", "--help"); strings.Contains(help, "greet") {
+		t.Error("the made-up action leaked into Casework's table")
+	}
+
+	f := &fakeAPI{answer: accept}
+	startFake(t, f)
+	if _, err := runWith(t, table, "", "greet", "A1", "--out-loud"); err == nil || !strings.Contains(err.Error(), `field "mood": is required`) {
+		t.Errorf("without a mood: %v", err)
+	}
+	if _, err := runWith(t, table, "", "greet", "A1", "--mood", "warm", "--out-loud", "--others", "p2"); err != nil {
+		t.Fatal(err)
+	}
+	if p, _ := json.Marshal(f.last(t, "/v1/cases/case-A1/actions/greet")); string(p) != `{"by":"p1","loud":true,"mood":"warm","others":["p2"]}` {
+		t.Errorf("sent %s", p)
+	}
+}

@@ -1,0 +1,231 @@
+package itest
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/casework/casework/contract"
+	"github.com/casework/casework/httpapi"
+)
+
+// consoleUser is a browser-like client of the console: its own cookie jar, no redirects
+// followed (the tests look at them).
+type consoleUser struct {
+	t    *testing.T
+	base string
+	http *http.Client
+}
+
+func newConsoleUser(t *testing.T, base string) *consoleUser {
+	t.Helper()
+	jar, err := cookiejar.New(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &consoleUser{t: t, base: base, http: &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+}
+
+// do sends a request with the headers and returns the status, body and headers.
+func (u *consoleUser) do(method, path string, form url.Values, headers map[string]string) (int, string, http.Header) {
+	u.t.Helper()
+	var body io.Reader
+	if form != nil {
+		body = strings.NewReader(form.Encode())
+	}
+	req, err := http.NewRequest(method, u.base+path, body)
+	if err != nil {
+		u.t.Fatal(err)
+	}
+	if form != nil {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	for k, v := range headers {
+		req.Header.Set(k, v)
+	}
+	resp, err := u.http.Do(req)
+	if err != nil {
+		u.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		u.t.Fatal(err)
+	}
+	return resp.StatusCode, string(b), resp.Header
+}
+
+// signIn signs in with a fresh one-time code of the agent and returns the session
+// cookie's Set-Cookie line.
+func (u *consoleUser) signIn(agent string) string {
+	u.t.Helper()
+	code, _, err := httpapi.IssueCode(context.Background(), stack.db, "sup-1", agent)
+	if err != nil {
+		u.t.Fatal(err)
+	}
+	status, body, h := u.do("POST", "/login", url.Values{"code": {code}}, nil)
+	if status != http.StatusSeeOther {
+		u.t.Fatalf("sign in as %s: %d %s", agent, status, body)
+	}
+	return h.Get("Set-Cookie")
+}
+
+var csrfField = regexp.MustCompile(`name="csrf" value="([0-9a-f]{64})"`)
+
+// csrf reads the form token from a page.
+func (u *consoleUser) csrf(path string) string {
+	u.t.Helper()
+	status, body, _ := u.do("GET", path, nil, nil)
+	m := csrfField.FindStringSubmatch(body)
+	if status != 200 || m == nil {
+		u.t.Fatalf("GET %s: %d, no form token in the page:\n%.600s", path, status, body)
+	}
+	return m[1]
+}
+
+// The console's trust boundary: the session cookie is HttpOnly and SameSite=Strict; a code
+// works once; every form is refused without the session's cross-site token, with a forged
+// one, from another site, and with another agent's session; nothing reaches the case.
+func TestConsoleRefusesForgedAndForeignForms(t *testing.T) {
+	need(t)
+	ctx := context.Background()
+	// every forged form is a request of the session: the rate limit is not what is tested
+	srv := httptest.NewServer((&httpapi.Server{DB: stack.db, TC: stack.tc, Limit: httpapi.Rate{PerSecond: 1000, Burst: 1000}}).Handler())
+	defer srv.Close()
+	caseID := startCase(t, newAccount(t))
+	st := waitPending(t, caseID, contract.ActionPhoneVerified)
+	mine := st.Pending.Assignees[0]
+
+	agent, stranger, sup := newConsoleUser(t, srv.URL), newConsoleUser(t, srv.URL), newConsoleUser(t, srv.URL)
+	cookie := agent.signIn(mine)
+	for _, attr := range []string{"HttpOnly", "SameSite=Strict", "Path=/"} {
+		if !strings.Contains(cookie, attr) {
+			t.Errorf("session cookie %q: no %s", cookie, attr)
+		}
+	}
+	stranger.signIn(otherPhoneAgent(mine))
+	sup.signIn("sup-1")
+
+	// a code works once
+	code, _, err := httpapi.IssueCode(ctx, stack.db, "sup-1", mine)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s, _, _ := newConsoleUser(t, srv.URL).do("POST", "/login", url.Values{"code": {code}}, nil); s != http.StatusSeeOther {
+		t.Fatalf("first use of a code: %d", s)
+	}
+	if s, body, _ := newConsoleUser(t, srv.URL).do("POST", "/login", url.Values{"code": {code}}, nil); s != http.StatusUnauthorized || !strings.Contains(body, "already used") {
+		t.Errorf("second use of a code: %d, want 401", s)
+	}
+	// pages need a session
+	if s, _, h := newConsoleUser(t, srv.URL).do("GET", "/cases/"+caseID, nil, nil); s != http.StatusSeeOther || h.Get("Location") != "/login" {
+		t.Errorf("case page without a session: %d %s, want a redirect to /login", s, h.Get("Location"))
+	}
+
+	token := agent.csrf("/cases/" + caseID)
+	strangerToken := stranger.csrf("/")
+	supToken := sup.csrf("/alerts")
+	before := len(status(t, caseID).Timeline)
+	good := url.Values{"outcome": {contract.PhoneConfirmed}, "key": {"k-" + mine}}
+	with := func(v url.Values, csrf string) url.Values {
+		out := url.Values{}
+		for k, vs := range v {
+			out[k] = vs
+		}
+		if csrf != "" {
+			out.Set("csrf", csrf)
+		}
+		return out
+	}
+	forms := []struct {
+		path string
+		form url.Values
+	}{
+		{"/cases/" + caseID + "/contacts", url.Values{"kind": {"address"}, "text": {"No. 1 Forged Road"}}},
+		{"/alerts/ack", url.Values{"alertKey": {"nope"}}},
+		{"/tokens", url.Values{"agentId": {mine}, "op": {"code"}}},
+		{"/logout", url.Values{}},
+	}
+	for _, spec := range contract.Table {
+		forms = append(forms, struct {
+			path string
+			form url.Values
+		}{"/cases/" + caseID + "/act/" + spec.Name, good})
+	}
+	for _, f := range forms {
+		for _, user := range []*consoleUser{agent, sup} {
+			own := token
+			if user == sup {
+				own = supToken
+			}
+			cases := []struct {
+				name    string
+				form    url.Values
+				headers map[string]string
+			}{
+				{"no token", with(f.form, ""), nil},
+				{"forged token", with(f.form, strings.Repeat("ab", 32)), nil},
+				{"another session's token", with(f.form, strangerToken), nil},
+				{"from another site", with(f.form, own), map[string]string{"Origin": "https://evil.example", "Sec-Fetch-Site": "cross-site"}},
+			}
+			for _, c := range cases {
+				if s, body, _ := user.do("POST", f.path, c.form, c.headers); s != http.StatusForbidden {
+					t.Errorf("POST %s, %s: %d, want 403\n%.300s", f.path, c.name, s, body)
+				}
+			}
+		}
+	}
+	// another agent's own session, with its own valid token: not their case
+	for _, spec := range contract.Table {
+		s, body, _ := stranger.do("POST", "/cases/"+caseID+"/act/"+spec.Name, with(good, strangerToken), nil)
+		if s != http.StatusNotFound {
+			t.Errorf("%s by another agent's session: %d, want 404\n%.300s", spec.Name, s, body)
+		}
+	}
+	if s, _, _ := stranger.do("GET", "/cases/"+caseID, nil, nil); s != http.StatusNotFound {
+		t.Errorf("another agent reads the case page: %d, want 404", s)
+	}
+	if s, _, _ := stranger.do("POST", "/cases/"+caseID+"/contacts", with(forms[0].form, strangerToken), nil); s != http.StatusNotFound {
+		t.Errorf("another agent records an address on the case: %d, want 404", s)
+	}
+	if s, _, _ := agent.do("POST", "/tokens", with(forms[2].form, token), nil); s != http.StatusForbidden {
+		t.Errorf("an agent issues a code: %d, want 403", s)
+	}
+	if got := len(status(t, caseID).Timeline); got != before {
+		t.Errorf("the case's timeline grew from %d to %d entries: a refused form reached it", before, got)
+	}
+	var recorded int
+	if err := stack.db.QueryRow(ctx, `SELECT count(*) FROM addresses WHERE address = 'No. 1 Forged Road'`).Scan(&recorded); err != nil || recorded != 0 {
+		t.Errorf("a refused form recorded an address: %d, %v", recorded, err)
+	}
+	// and the real form, from the real session, works once however often it is sent
+	for range 2 {
+		if s, body, h := agent.do("POST", "/cases/"+caseID+"/act/"+contract.ActionPhoneVerified, with(good, token), map[string]string{"Origin": srv.URL, "Sec-Fetch-Site": "same-origin"}); s != http.StatusSeeOther {
+			t.Fatalf("the agent's form: %d %s\n%.500s", s, h.Get("Location"), body)
+		}
+	}
+	waitFor(t, caseID, "the visit", func(s *contract.Status) bool { return s.Stage == contract.StageVisit })
+	calls := 0
+	for _, e := range status(t, caseID).Timeline {
+		if e.Kind == contract.ActionPhoneVerified && e.Accepted {
+			calls++
+		}
+	}
+	if calls != 1 {
+		t.Errorf("a form sent twice with its key: %d accepted calls, want 1", calls)
+	}
+	// signing out ends the session on the server, not only in the browser
+	if s, _, _ := agent.do("POST", "/logout", url.Values{"csrf": {token}}, nil); s != http.StatusSeeOther {
+		t.Errorf("sign out: %d", s)
+	}
+	if s, _, _ := agent.do("GET", "/", nil, nil); s != http.StatusSeeOther {
+		t.Errorf("inbox after signing out: %d, want a redirect to /login", s)
+	}
+	mustUpdate(t, caseID, contract.ActionClose, contract.SupervisorAction{By: "sup-1", Reason: "test over"})
+}
