@@ -157,7 +157,7 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, code int, name s
 	h.Set("Cache-Control", "no-store")
 	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
 	h.Set("X-Frame-Options", "DENY")
-	h.Set("Referrer-Policy", "no-referrer")
+	h.Set("Referrer-Policy", "same-origin")
 	h.Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(code)
 	_, _ = w.Write([]byte(b.String()))
@@ -177,12 +177,12 @@ func (s *Server) errorPage(w http.ResponseWriter, r *http.Request, who *session,
 	s.render(w, r, code, "error", &page{Me: who, Problem: msg})
 }
 
-// crossSite reports a request sent from another site: browsers say so in Sec-Fetch-Site
-// and Origin. (SameSite=Strict keeps the cookie off such requests; this refuses them even
-// where a browser would not.)
+// crossSite reports a request sent from another site: browsers say so in Sec-Fetch-Site,
+// older ones in Origin. (SameSite=Strict keeps the cookie off such requests; this refuses
+// them even where a browser would not, and a form token is required besides.)
 func crossSite(r *http.Request) bool {
-	if site := r.Header.Get("Sec-Fetch-Site"); site != "" && site != "same-origin" && site != "none" {
-		return true
+	if site := r.Header.Get("Sec-Fetch-Site"); site != "" {
+		return site != "same-origin" && site != "none"
 	}
 	if origin := r.Header.Get("Origin"); origin != "" {
 		u, err := url.Parse(origin)

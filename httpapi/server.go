@@ -86,9 +86,10 @@ func (s *Server) Handler() http.Handler {
 	s.limiter = newLimiter(s.Limit)
 	s.failures = newLimiter(FailedAuthRate)
 	mux := http.NewServeMux()
+	doc := s.openAPI()
 	mux.HandleFunc("GET /openapi.json", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
-		_, _ = w.Write(openAPI)
+		_, _ = w.Write(doc)
 	})
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
@@ -112,6 +113,26 @@ func (s *Server) Handler() http.Handler {
 		}
 	}
 	return s.accessLog(limitBody(mux))
+}
+
+// openAPI is the API's description with the served actions' names (the action table's).
+func (s *Server) openAPI() []byte {
+	var doc map[string]any
+	if err := json.Unmarshal(openAPI, &doc); err != nil {
+		panic(fmt.Sprintf("httpapi: openapi.json: %v", err)) // embedded: a build error
+	}
+	paths, _ := doc["paths"].(map[string]any)
+	route, _ := paths["/v1/cases/{caseId}/actions/{action}"].(map[string]any)
+	post, _ := route["post"].(map[string]any)
+	params, _ := post["parameters"].([]any)
+	for _, p := range params {
+		if p, ok := p.(map[string]any); ok && p["name"] == "action" {
+			if schema, ok := p["schema"].(map[string]any); ok {
+				schema["enum"] = s.Actions.Names()
+			}
+		}
+	}
+	return contract.MustJSON(doc)
 }
 
 type handler func(w http.ResponseWriter, r *http.Request, who Agent)
@@ -219,7 +240,8 @@ func (s *Server) access(ctx context.Context, id string, who Agent) (string, erro
 	var key string
 	var err error
 	if who.Role == contract.RoleSupervisor {
-		err = s.DB.QueryRow(ctx, `SELECT case_key FROM case_keys WHERE workflow_id = $1 ORDER BY case_no DESC LIMIT 1`, id).Scan(&key)
+		// every case; one not yet keyed (its first task has not run) by its workflow id
+		err = s.DB.QueryRow(ctx, `SELECT coalesce((SELECT case_key FROM case_keys WHERE workflow_id = $1 ORDER BY case_no DESC LIMIT 1), $1)`, id).Scan(&key)
 	} else {
 		err = s.DB.QueryRow(ctx, `SELECT case_id FROM tasks
 			WHERE (case_id = $1 OR (case_id > $1 || '#' AND case_id < $1 || '$')) AND assignees @> ARRAY[$2]
@@ -469,7 +491,7 @@ func (s *Server) answer(w http.ResponseWriter, r *http.Request, id string, who A
 	case errors.Is(err, errNotFound):
 		notFound(w, id, who)
 	case errors.Is(err, caseclient.ErrNoCase): // the workflow ended meanwhile
-		writeError(w, http.StatusUnprocessableEntity, fmt.Sprintf("%s is closed", id), []*contract.FieldError{contract.Invalid("case", "is closed")})
+		writeError(w, http.StatusUnprocessableEntity, fmt.Sprintf("%s is closed (or was never opened)", id), []*contract.FieldError{contract.Invalid("case", "is closed")})
 	default:
 		s.temporalError(w, r, id, err)
 	}

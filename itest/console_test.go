@@ -229,3 +229,57 @@ func TestConsoleRefusesForgedAndForeignForms(t *testing.T) {
 	}
 	mustUpdate(t, caseID, contract.ActionClose, contract.SupervisorAction{By: "sup-1", Reason: "test over"})
 }
+
+// greeting is the payload of a made-up action: the action table is the only place an
+// action is described, so one entry puts it in the API and the console (and bin/agent:
+// see agent's tests).
+type greeting struct {
+	AgentID string `json:"agentId"`
+	Words   string `json:"words"`
+}
+
+func (g *greeting) Validate() error {
+	if strings.TrimSpace(g.Words) == "" {
+		return &contract.ValidationError{Fields: []*contract.FieldError{contract.Invalid("words", "say something")}}
+	}
+	return nil
+}
+
+func TestMadeUpActionNeedsOnlyATableEntry(t *testing.T) {
+	need(t)
+	table := append(contract.ActionTable{}, contract.Table...)
+	table = append(table, contract.ActionSpec{
+		Name: "greet", Title: contract.Text{En: "Greet the debtor", Zh: "问候债务人"},
+		Payload: func() any { return new(greeting) }, Actor: "agentId",
+		Roles: []string{contract.RolePhone}, Stages: []contract.Stage{contract.StagePhoneVerify},
+		Fields: []contract.Field{
+			{Name: "agentId", Kind: contract.KindAgent, Label: contract.Text{En: "Agent", Zh: "催收员"}},
+			{Name: "words", Kind: contract.KindText, Label: contract.Text{En: "Kind words", Zh: "问候语"}},
+		},
+	})
+	srv := httptest.NewServer((&httpapi.Server{DB: stack.db, TC: stack.tc, Actions: table}).Handler())
+	defer srv.Close()
+	caseID := startCase(t, newAccount(t))
+	st := waitPending(t, caseID, contract.ActionPhoneVerified)
+	mine := st.Pending.Assignees[0]
+	tok := token(t, mine)
+	if code, body, _ := apiCall(t, "GET", srv.URL+"/openapi.json", "", ""); code != 200 || !strings.Contains(body, `"greet"`) {
+		t.Errorf("openapi.json does not list the made-up action: %d", code)
+	}
+	code, body, _ := apiCall(t, "POST", srv.URL+"/v1/cases/"+caseID+"/actions/greet", tok, `{"agentId":"`+mine+`","words":" "}`)
+	if code != 422 || !strings.Contains(body, `"field":"words"`) {
+		t.Errorf("the API's check of the made-up action: %d %s, want 422 naming words", code, body)
+	}
+	u := newConsoleUser(t, srv.URL)
+	u.signIn(mine)
+	status, page, _ := u.do("GET", "/cases/"+caseID+"?lang=zh", nil, nil)
+	for _, want := range []string{`id="form-greet"`, "问候债务人", `for="greet-words"`, "问候语", "待办"} {
+		if status != 200 || !strings.Contains(page, want) {
+			t.Errorf("the case page (in Chinese) has no %s (%d)", want, status)
+		}
+	}
+	if _, page, _ := newConsoleUser(t, srv.URL).do("GET", "/login?lang=zh", nil, nil); !strings.Contains(page, "一次性登录码") {
+		t.Error("the sign-in page in Chinese is not")
+	}
+	mustUpdate(t, caseID, contract.ActionClose, contract.SupervisorAction{By: "sup-1", Reason: "test over"})
+}
