@@ -4,7 +4,7 @@ GO ?= go
 DEMO_CASES ?= 200
 DEMO_DAY ?= 3s
 
-.PHONY: build run test test-server test-unit bench bench-parked chaos chaos-short test-integration lint stack stack-down clean
+.PHONY: build run test test-server test-unit bench bench-console bench-parked chaos chaos-short test-integration lint stack stack-down clean
 
 build:
 	$(GO) build -o bin/ ./worker ./starter ./agent ./api ./bench
@@ -58,6 +58,12 @@ bench: build
 	@scripts/stack.sh up-server
 	@scripts/stack.sh reset-db casework_bench
 	@source .dev/server-bench-env && bin/bench speed $(BENCH_FLAGS)
+
+# The web console's page loads on an idle server (results/console-dev.*).
+bench-console: build
+	@scripts/stack.sh up
+	@scripts/stack.sh reset-db casework_bench
+	@source .dev/bench-env && bin/bench console
 
 # 20,000 cases parked at a human wait (about 15 minutes; results/parked-dev.*).
 bench-parked: build

@@ -32,7 +32,7 @@ func main() {
 	root.PersistentFlags().String("results", "results", "folder for the results (JSON and markdown)")
 	root.PersistentFlags().String("dir", ".dev", "folder for logs and the demo book")
 	root.PersistentFlags().String("uci", "data/uci-credit-default/default-of-credit-card-clients.csv", "the UCI credit-card clients file (the demo book's source)")
-	root.AddCommand(speedCmd(), parkedCmd(), chaosCmd(), floorWorkerCmd())
+	root.AddCommand(speedCmd(), parkedCmd(), chaosCmd(), consoleCmd(), floorWorkerCmd())
 	cli.Main(root)
 }
 
@@ -283,4 +283,35 @@ func floorWorkerCmd() *cobra.Command {
 
 func workflowOptions(name string) workflow.RegisterOptions {
 	return workflow.RegisterOptions{Name: name}
+}
+
+func consoleCmd() *cobra.Command {
+	cfg := perf.ConsoleConfig{}
+	c := &cobra.Command{
+		Use:   "console",
+		Short: "The web console's inbox and case page load times on an idle server",
+		Args:  cobra.NoArgs,
+	}
+	c.Flags().IntVar(&cfg.Cases, "cases", 200, "cases parked at the phone agents' wait (the inboxes)")
+	c.Flags().IntVar(&cfg.Requests, "requests", 300, "loads of each page measured")
+	c.RunE = func(cmd *cobra.Command, _ []string) error {
+		ss, err := openSession(cmd)
+		if err != nil {
+			return err
+		}
+		defer ss.svc.Close()
+		cfg.Dir, cfg.UCIFile, cfg.Out = ss.dir, ss.uci, ss.out
+		cfg.Worker = []string{sibling("worker")}
+		res, err := perf.Console(cmd.Context(), ss.svc.DB, ss.svc.TC, cfg)
+		if err != nil {
+			return err
+		}
+		t := perf.ConsoleTable(res)
+		fmt.Fprintln(ss.out, "\n"+t.Markdown(ss.meta))
+		if err := perf.Write(ss.results, "console-"+perf.TopologyName(), ss.meta, res, t); err != nil {
+			return err
+		}
+		return cleanNamespace(cmd.Context(), ss.svc.TC, ss.out)
+	}
+	return c
 }
