@@ -1,7 +1,7 @@
 // Command api serves the agents' HTTP JSON API (see httpapi/openapi.json, served at
 // /openapi.json): inbox, case status, the contact check, new addresses and phones, every
-// human action and tokens, each request authenticated with the person's own token; and the
-// codec server (/codec/encode, /codec/decode) that decodes payloads for the Temporal Web UI
+// human action and tokens, each request authenticated with the person's own token; the web
+// console at / (sign-in with a one-time code, a session cookie); and the codec server (/codec/encode, /codec/decode) that decodes payloads for the Temporal Web UI
 // and CLI, for operations only.
 //
 // Settings: CASEWORK_API_ADDR (default 127.0.0.1:8088); CASEWORK_API_TLS_CERT and
@@ -10,7 +10,9 @@
 // codec server is off); CASEWORK_UI_ORIGINS (comma-separated origins of the Web UI allowed
 // to call the codec server; default http://127.0.0.1:8233,http://localhost:8233);
 // DATABASE_URL, the payload keys (CASEWORK_CODEC_KEYS or CASEWORK_CODEC_KEYS_FILE) and the
-// Temporal client's environment (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_TLS_*...).
+// Temporal client's environment (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_TLS_*...);
+// CASEWORK_SECURE_COOKIES=1 marks the console's session cookie Secure when TLS ends at a
+// proxy in front.
 // Stops cleanly on SIGINT or SIGTERM.
 package main
 
@@ -58,6 +60,7 @@ func run(ctx context.Context) error {
 		return err
 	}
 	api.Codec, api.Ops = codecServer, ops
+	api.SecureCookies = os.Getenv("CASEWORK_SECURE_COOKIES") == "1" // TLS ends at a proxy in front
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", addr, err)

@@ -20,7 +20,8 @@ type Cases interface {
 	// Act sends one human action (the payload is its JSON) and waits for the case's
 	// answer. actionID identifies the action: sent again with the same id, it is applied
 	// once. A refusal is a *Refused; a case that does not exist (or is not the caller's)
-	// or has ended wraps ErrNoCase.
+	// wraps ErrNoCase, and so does one that has ended (through the API: a *Refused naming
+	// the field "case", "is closed").
 	Act(ctx context.Context, caseID, action, actionID string, payload []byte) (*contract.ActionResult, error)
 	// Inbox is the agent's open tasks, soonest deadline first.
 	Inbox(ctx context.Context, agentID string) ([]contract.Task, error)

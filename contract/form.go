@@ -83,8 +83,12 @@ func (s *ActionSpec) Build(in map[string][]string, me string, now time.Time) (*D
 			d.obj[f.Name] = v
 		case KindAgents:
 			var ids []string
+		list:
 			for _, v := range in[f.Name] {
 				for _, id := range strings.FieldsFunc(v, func(r rune) bool { return r == ',' || r == ' ' || r == '\n' || r == '\r' || r == '\t' }) {
+					if len(ids) > MaxAgentIDs { // too many: the contract says so; reading on is wasted work
+						break list
+					}
 					if !slices.Contains(ids, id) {
 						ids = append(ids, id)
 					}
@@ -118,7 +122,11 @@ func (s *ActionSpec) Build(in map[string][]string, me string, now time.Time) (*D
 			}
 		default:
 			v := one(f.Name)
-			if f.Name == s.Actor && v == "" {
+			if f.Name == s.Actor && me != "" {
+				if v != "" && v != me {
+					p.add(f.Name, "%s: you act in your own name (%s), never in another's", v, me)
+					continue
+				}
 				v = me
 			}
 			if f.Kind == KindAddress || f.Kind == KindPhone {

@@ -29,11 +29,31 @@ import (
 //go:embed console
 var consoleFiles embed.FS
 
-// sessionCookie names the console's session cookie; langCookie the chosen language.
+// sessionCookie names the console's session cookie (with the __Host- prefix when it is
+// Secure: no sibling host can set it); langCookie the chosen language.
 const (
 	sessionCookie = "cw_session"
 	langCookie    = "cw_lang"
 )
+
+// secure tells whether the session cookie is Secure: under TLS, or always when TLS ends
+// at a proxy in front (Server.SecureCookies).
+func (s *Server) secure(r *http.Request) bool { return s.SecureCookies || r.TLS != nil }
+
+func (s *Server) cookieName(r *http.Request) string {
+	if s.secure(r) {
+		return "__Host-" + sessionCookie
+	}
+	return sessionCookie
+}
+
+// formErrorCode is the answer to a form that could not be read: 413 past MaxBody.
+func formErrorCode(err error) int {
+	if errors.As(err, new(*http.MaxBytesError)) {
+		return http.StatusRequestEntityTooLarge
+	}
+	return http.StatusBadRequest
+}
 
 // pages are the console's templates, each with the layout.
 var pages = func() map[string]*template.Template {
@@ -127,7 +147,7 @@ func short(d time.Duration) string {
 // lang is the language of the request: ?lang=, else the cookie, else Accept-Language.
 func lang(w http.ResponseWriter, r *http.Request) string {
 	if l := r.URL.Query().Get("lang"); l == "zh" || l == "en" {
-		http.SetCookie(w, &http.Cookie{Name: langCookie, Value: l, Path: "/", MaxAge: 365 * 24 * 3600, SameSite: http.SameSiteStrictMode, HttpOnly: true, Secure: r.TLS != nil})
+		http.SetCookie(w, &http.Cookie{Name: langCookie, Value: l, Path: "/", MaxAge: 365 * 24 * 3600, SameSite: http.SameSiteStrictMode, HttpOnly: true})
 		return l
 	}
 	if c, err := r.Cookie(langCookie); err == nil && (c.Value == "zh" || c.Value == "en") {
@@ -144,8 +164,8 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, code int, name s
 	p.Lang = lang(w, r)
 	p.Path = r.URL.Path
 	p.now = time.Now()
-	if p.Flash == "" && r.URL.Query().Get("done") != "" {
-		p.Flash = fmt.Sprintf(p.T("Done: %s."), p.Title(r.URL.Query().Get("done")))
+	if done, ok := s.Actions.Lookup(r.URL.Query().Get("done")); ok && p.Flash == "" && p.Me != nil {
+		p.Flash = fmt.Sprintf(p.T("Done: %s."), done.Title.In(p.Lang))
 	}
 	var b strings.Builder
 	if err := pages[name].Execute(&b, p); err != nil {
@@ -197,7 +217,7 @@ type consoleHandler func(w http.ResponseWriter, r *http.Request, who *session)
 // its cross-site request token and where it comes from.
 func (s *Server) signedIn(h consoleHandler) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		c, err := r.Cookie(sessionCookie)
+		c, err := r.Cookie(s.cookieName(r))
 		var who session
 		if err == nil {
 			who, err = sessionOf(r.Context(), s.DB, c.Value)
@@ -222,7 +242,7 @@ func (s *Server) signedIn(h consoleHandler) http.HandlerFunc {
 		}
 		if r.Method == http.MethodPost {
 			if err := r.ParseForm(); err != nil {
-				s.errorPage(w, r, &who, http.StatusBadRequest, "the form could not be read: "+err.Error())
+				s.errorPage(w, r, &who, formErrorCode(err), "the form could not be read: "+err.Error())
 				return
 			}
 			token := r.PostForm.Get("csrf")
@@ -259,52 +279,74 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	client := clientAddress(r)
+	if wait, blocked := s.failures.blocked(client, time.Now()); blocked { // not even asked
+		w.Header().Set("Retry-After", fmt.Sprint(int(wait.Seconds())+1))
+		s.render(w, r, http.StatusTooManyRequests, "login", &page{Problem: uiText("Too many failed sign-ins from this address: try again later.", lang(w, r))})
+		return
+	}
 	if err := r.ParseForm(); err != nil {
-		s.render(w, r, http.StatusBadRequest, "login", &page{Problem: err.Error()})
+		s.render(w, r, formErrorCode(err), "login", &page{Problem: err.Error()})
 		return
 	}
 	token, who, err := redeem(r.Context(), s.DB, r.PostForm.Get("code"))
 	if errors.Is(err, ErrBadCode) {
 		s.Logger.Warn("console: failed sign-in", zap.String("client", client))
-		code := http.StatusUnauthorized
-		if wait, ok := s.failures.allow(client, time.Now()); !ok {
-			w.Header().Set("Retry-After", fmt.Sprint(int(wait.Seconds())+1))
-			code = http.StatusTooManyRequests
-		}
-		s.render(w, r, code, "login", &page{Problem: uiText(ErrBadCode.Error(), lang(w, r))})
+		s.failures.allow(client, time.Now())
+		s.render(w, r, http.StatusUnauthorized, "login", &page{Problem: uiText(ErrBadCode.Error(), lang(w, r))})
 		return
 	}
 	if err != nil {
 		s.internalPage(w, r, err)
 		return
 	}
-	s.Logger.Info("console: signed in", zap.String("agent", who.ID))
-	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: token, Path: "/", Expires: who.ExpiresAt,
-		HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: r.TLS != nil})
+	s.Logger.Info("console: signed in", zap.String("agent", who.ID), zap.String("code issued by", who.issuedBy))
+	http.SetCookie(w, &http.Cookie{Name: s.cookieName(r), Value: token, Path: "/", Expires: who.ExpiresAt,
+		HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: s.secure(r)})
 	http.Redirect(w, r, "/", http.StatusSeeOther)
 }
 
 func (s *Server) logout(w http.ResponseWriter, r *http.Request, _ *session) {
-	if c, err := r.Cookie(sessionCookie); err == nil {
+	if c, err := r.Cookie(s.cookieName(r)); err == nil {
 		if err := endSession(r.Context(), s.DB, c.Value); err != nil {
 			s.internalPage(w, r, err)
 			return
 		}
 	}
-	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: r.TLS != nil})
+	http.SetCookie(w, &http.Cookie{Name: s.cookieName(r), Value: "", Path: "/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: s.secure(r)})
 	http.Redirect(w, r, "/login", http.StatusSeeOther)
 }
 
-// recorder records a new address or phone of a case's account for the console's forms.
-func (s *Server) recorder(caseID string, who *session) contract.Recorder {
+// recorder records a new address or phone of a case's account for the console: only for a
+// person assigned to the case now and, for an action's form (spec), one their role sends
+// in the case's stage. Its errors are the person's to read: a database failure is logged
+// and only its reference shown.
+func (s *Server) recorder(caseID string, who *session, spec *contract.ActionSpec) contract.Recorder {
 	return func(ctx context.Context, kind contract.FieldKind, text string) (string, error) {
-		account, err := contract.AccountFromWorkflowID(caseID)
-		if err != nil {
+		st, err := s.readCase(ctx, caseID, who.Agent)
+		if errors.Is(err, errNotFound) {
 			return "", err
 		}
-		if kind == contract.KindPhone {
-			return book.RecordPhone(ctx, s.DB, account, text, who.ID)
+		if err != nil {
+			return "", s.hidden(err)
 		}
-		return book.RecordAddress(ctx, s.DB, account, text, who.ID)
+		if spec != nil && (!spec.AllowedRole(who.Role) || !spec.OpenIn(st.Stage)) {
+			return "", fmt.Errorf("not recorded: %s is not for %s in stage %s", spec.Name, who.ID, st.Stage)
+		}
+		record := book.RecordAddress
+		if kind == contract.KindPhone {
+			record = book.RecordPhone
+		}
+		id, err := record(ctx, s.DB, st.AccountID, text, who.ID)
+		if err != nil && !errors.Is(err, book.ErrInvalid) {
+			return "", s.hidden(err)
+		}
+		return id, err
 	}
+}
+
+// hidden logs an error a person cannot act on and returns what they may read of it.
+func (s *Server) hidden(err error) error {
+	ref := newRef()
+	s.Logger.Error("internal error", zap.String("ref", ref), zap.Error(err))
+	return fmt.Errorf("could not be done now (reference %s in the server's log); try again later", ref)
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -16,6 +17,10 @@ import (
 	"github.com/casework/casework/contract"
 	"github.com/casework/casework/rules"
 )
+
+// recordedID is what the id of an address or phone just recorded looks like (the page
+// only repeats an id of that form).
+var recordedID = regexp.MustCompile(`^(adr|ph)-[0-9]{1,19}$`)
 
 // inboxPage: the person's open tasks, soonest deadline first, with when contact is
 // allowed and why not earlier.
@@ -76,7 +81,7 @@ func (s *Server) casePage(w http.ResponseWriter, r *http.Request, who *session) 
 	if !ok {
 		return
 	}
-	if rec := r.URL.Query().Get("recorded"); rec != "" && len(rec) < 100 {
+	if rec := r.URL.Query().Get("recorded"); recordedID.MatchString(rec) {
 		data.Recorded = rec
 	}
 	s.render(w, r, http.StatusOK, "case", &page{Me: who, Data: data})
@@ -170,7 +175,7 @@ func (s *Server) actForm(w http.ResponseWriter, r *http.Request, who *session) {
 		s.errorPage(w, r, who, http.StatusBadRequest, "the form's key is not valid: open the page again")
 		return
 	}
-	caseKey, err := s.access(r.Context(), id, who.Agent)
+	caseKey, known, err := s.access(r.Context(), id, who.Agent)
 	if errors.Is(err, errNotFound) {
 		s.errorPage(w, r, who, http.StatusNotFound, fmt.Sprintf("no case %s among the cases of %s", id, who.ID))
 		return
@@ -179,15 +184,19 @@ func (s *Server) actForm(w http.ResponseWriter, r *http.Request, who *session) {
 		s.internalPage(w, r, err)
 		return
 	}
+	if !spec.AllowedRole(who.Role) {
+		s.refusedForm(w, r, who, spec, &errForbidden{fmt.Sprintf("%s is a %s agent: %s is sent by %s", who.ID, who.Role, spec.Name, strings.Join(spec.Roles, " or "))})
+		return
+	}
 	in := map[string][]string{}
 	for k, v := range r.PostForm {
 		if k != "csrf" && k != "key" {
 			in[k] = v
 		}
 	}
-	payload, err := s.Actions.Prepare(r.Context(), action, in, who.ID, time.Now(), s.recorder(id, who))
+	payload, err := s.Actions.Prepare(r.Context(), action, in, who.ID, time.Now(), s.recorder(id, who, spec))
 	var ve *contract.ValidationError
-	if errors.As(err, &ve) && spec.Contact { // the contact happened: its refused report is kept
+	if errors.As(err, &ve) && spec.Contact && known { // the contact happened: its refused report is kept
 		if rerr := s.recordRefused(r.Context(), caseKey, action, who.Agent, key, ve.Error()); rerr != nil {
 			s.internalPage(w, r, rerr)
 			return
@@ -205,6 +214,7 @@ func (s *Server) actForm(w http.ResponseWriter, r *http.Request, who *session) {
 
 // refusedForm shows the case page again with the refused form open.
 func (s *Server) refusedForm(w http.ResponseWriter, r *http.Request, who *session, spec *contract.ActionSpec, err error) {
+	code := http.StatusUnprocessableEntity
 	var fields []*contract.FieldError
 	problem := ""
 	var refused *caseclient.Refused
@@ -216,15 +226,16 @@ func (s *Server) refusedForm(w http.ResponseWriter, r *http.Request, who *sessio
 	case errors.As(err, &ve):
 		fields, problem = ve.Fields, ve.Error()
 	case errors.As(err, &forbidden):
-		problem = forbidden.msg
+		problem, code = forbidden.msg, http.StatusForbidden
 	case errors.Is(err, errNotFound):
 		s.errorPage(w, r, who, http.StatusNotFound, fmt.Sprintf("no case %s among the cases of %s", r.PathValue("case"), who.ID))
 		return
 	case errors.Is(err, caseclient.ErrNoCase):
 		problem = r.PathValue("case") + " is closed"
 	default:
-		s.Logger.Warn("console: action not delivered", zap.String("case", r.PathValue("case")), zap.String("action", spec.Name), zap.Error(err))
-		problem = fmt.Sprintf("%s did not answer: the case's worker may be down; nothing was applied, try again later", r.PathValue("case"))
+		s.Logger.Warn("console: action not confirmed", zap.String("case", r.PathValue("case")), zap.String("action", spec.Name), zap.Error(err))
+		problem = fmt.Sprintf("%s did not answer in time (its worker may be down): the action may or may not have been applied; sending this form again applies it once", r.PathValue("case"))
+		code = http.StatusServiceUnavailable
 	}
 	data, ok := s.caseData(w, r, who)
 	if !ok {
@@ -232,6 +243,9 @@ func (s *Server) refusedForm(w http.ResponseWriter, r *http.Request, who *sessio
 	}
 	form := newForm(spec, data.St, who, r.PostForm)
 	form.Open = true
+	if k := r.PostForm.Get("key"); k != "" {
+		form.Key = k // sent again, the same action: applied once, whatever happened to the first
+	}
 	// the reasons go next to their fields; the others (the case, the payload) above the form
 	var other []string
 	for _, fe := range fields {
@@ -258,7 +272,7 @@ func (s *Server) refusedForm(w http.ResponseWriter, r *http.Request, who *sessio
 	if !replaced { // not offered in this stage: shown anyway, with why
 		data.Forms = append([]*formView{form}, data.Forms...)
 	}
-	s.render(w, r, http.StatusUnprocessableEntity, "case", &page{Me: who, Problem: problem, Data: data})
+	s.render(w, r, code, "case", &page{Me: who, Problem: problem, Data: data})
 }
 
 // fieldOf finds the form's field a field error names: "installments[1].amount" is the
@@ -300,14 +314,6 @@ func (s *Server) contactForm(w http.ResponseWriter, r *http.Request, who *sessio
 	case contract.ValidText("text", text, 500) != nil || strings.TrimSpace(text) == "" || strings.ContainsAny(text, "\n\t"):
 		problem = "one line of text, at most 500 bytes, no control characters"
 	}
-	if _, err := s.access(r.Context(), id, who.Agent); err != nil {
-		if errors.Is(err, errNotFound) {
-			s.errorPage(w, r, who, http.StatusNotFound, fmt.Sprintf("no case %s among the cases of %s", id, who.ID))
-			return
-		}
-		s.internalPage(w, r, err)
-		return
-	}
 	var rid string
 	if problem == "" {
 		fk := contract.KindAddress
@@ -315,7 +321,12 @@ func (s *Server) contactForm(w http.ResponseWriter, r *http.Request, who *sessio
 			fk = contract.KindPhone
 		}
 		var err error
-		if rid, err = s.recorder(id, who)(r.Context(), fk, text); err != nil {
+		rid, err = s.recorder(id, who, nil)(r.Context(), fk, text)
+		if errors.Is(err, errNotFound) {
+			s.errorPage(w, r, who, http.StatusNotFound, fmt.Sprintf("no case %s among the cases of %s", id, who.ID))
+			return
+		}
+		if err != nil {
 			problem = err.Error()
 		}
 	}
@@ -339,8 +350,8 @@ func (s *Server) alertsPage(w http.ResponseWriter, r *http.Request, who *session
 		return
 	}
 	p := &page{Me: who, Data: list}
-	if k := r.URL.Query().Get("acked"); k != "" && len(k) < 300 {
-		p.Flash = fmt.Sprintf(uiText("Alert %s acknowledged.", lang(w, r)), k)
+	if r.URL.Query().Get("acked") == "1" {
+		p.Flash = uiText("Alert acknowledged.", lang(w, r))
 	}
 	s.render(w, r, http.StatusOK, "alerts", p)
 }
@@ -361,7 +372,7 @@ func (s *Server) ackForm(w http.ResponseWriter, r *http.Request, who *session) {
 	case err != nil:
 		s.internalPage(w, r, err)
 	default:
-		http.Redirect(w, r, "/alerts?acked="+url.QueryEscape(key), http.StatusSeeOther)
+		http.Redirect(w, r, "/alerts?acked=1", http.StatusSeeOther)
 	}
 }
 

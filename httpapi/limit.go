@@ -54,6 +54,22 @@ func (l *limiter) allow(agent string, now time.Time) (time.Duration, bool) {
 	return 0, true
 }
 
+// blocked says, without taking a request, whether the key's bucket is empty and for how
+// long (failed sign-ins: checked before the next attempt, counted only when it fails).
+func (l *limiter) blocked(key string, now time.Time) (time.Duration, bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	b := l.buckets[key]
+	if b == nil {
+		return 0, false
+	}
+	tokens := min(l.rate.Burst, b.tokens+now.Sub(b.at).Seconds()*l.rate.PerSecond)
+	if tokens < 1 {
+		return time.Duration((1 - tokens) / l.rate.PerSecond * float64(time.Second)), true
+	}
+	return 0, false
+}
+
 // limitBody refuses bodies over MaxBody (413 from the handler that reads it).
 func limitBody(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

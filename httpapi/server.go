@@ -53,6 +53,9 @@ type Server struct {
 	Ops   *OpsAuth
 	// Actions are the actions served (contract.Table when nil).
 	Actions contract.ActionTable
+	// SecureCookies marks the console's session cookie Secure even over plain HTTP: TLS
+	// ends at a proxy in front (it is Secure under the server's own TLS anyway).
+	SecureCookies bool
 
 	cases *direct.Client
 
@@ -230,30 +233,30 @@ func (s *Server) inbox(w http.ResponseWriter, r *http.Request, who Agent) {
 // so that nobody learns which accounts have a case.
 var errNotFound = errors.New("not found")
 
-// access checks in PostgreSQL that the agent may act on the case and returns the case's
-// key (its records' key): a supervisor may act on every case, an agent on the cases with a
-// task of theirs. The case itself decides whether the action is theirs to take.
-func (s *Server) access(ctx context.Context, id string, who Agent) (string, error) {
+// access checks in PostgreSQL that the agent may act on the case and returns the key of
+// its current case (its records' key; an account's later case has its own): a supervisor
+// may act on every case, an agent on the current case of the account if a task of it was
+// theirs. The case itself decides whether the action is theirs to take now (it checks who
+// is assigned). known is false for a case PostgreSQL has no key of (not yet screened, or
+// none): only a supervisor gets that far, and nothing is recorded for it.
+func (s *Server) access(ctx context.Context, id string, who Agent) (key string, known bool, err error) {
 	if _, err := contract.AccountFromWorkflowID(id); err != nil || len(id) > 200 {
-		return "", errNotFound
+		return "", false, errNotFound
 	}
-	var key string
-	var err error
-	if who.Role == contract.RoleSupervisor {
-		// every case; one not yet keyed (its first task has not run) by its workflow id
-		err = s.DB.QueryRow(ctx, `SELECT coalesce((SELECT case_key FROM case_keys WHERE workflow_id = $1 ORDER BY case_no DESC LIMIT 1), $1)`, id).Scan(&key)
-	} else {
-		err = s.DB.QueryRow(ctx, `SELECT case_id FROM tasks
-			WHERE (case_id = $1 OR (case_id > $1 || '#' AND case_id < $1 || '$')) AND assignees @> ARRAY[$2]
-			ORDER BY created_at DESC LIMIT 1`, id, who.ID).Scan(&key)
+	var theirs bool
+	err = s.DB.QueryRow(ctx, `SELECT k.case_key, EXISTS (SELECT 1 FROM tasks t WHERE t.case_id = k.case_key AND t.assignees @> ARRAY[$2])
+		FROM case_keys k WHERE k.workflow_id = $1 ORDER BY k.case_no DESC LIMIT 1`, id, who.ID).Scan(&key, &theirs)
+	switch {
+	case errors.Is(err, pgx.ErrNoRows) && who.Role == contract.RoleSupervisor:
+		return id, false, nil // a case not keyed yet (its first task has not run): Temporal answers
+	case errors.Is(err, pgx.ErrNoRows):
+		return "", false, errNotFound
+	case err != nil:
+		return "", false, fmt.Errorf("access of %s to %s: %w", who.ID, id, err)
+	case who.Role != contract.RoleSupervisor && !theirs:
+		return "", false, errNotFound
 	}
-	if errors.Is(err, pgx.ErrNoRows) {
-		return "", errNotFound
-	}
-	if err != nil {
-		return "", fmt.Errorf("access of %s to %s: %w", who.ID, id, err)
-	}
-	return key, nil
+	return key, true, nil
 }
 
 // notFound answers a case that does not exist or is not the caller's.
@@ -278,7 +281,7 @@ func (s *Server) caseFor(w http.ResponseWriter, r *http.Request, id string, who 
 
 // readCase reads the case's status for the agent: errNotFound unless they may see it.
 func (s *Server) readCase(ctx context.Context, id string, who Agent) (*contract.Status, error) {
-	if _, err := s.access(ctx, id, who); err != nil {
+	if _, _, err := s.access(ctx, id, who); err != nil {
 		return nil, err
 	}
 	ctx, cancel := context.WithTimeout(ctx, s.CallTimeout)
@@ -357,8 +360,12 @@ func (s *Server) recordContact(record func(context.Context, *pgxpool.Pool, strin
 		}
 		account, _ := contract.AccountFromWorkflowID(id)
 		rid, err := record(r.Context(), s.DB, account, text, who.ID)
-		if err != nil {
+		if errors.Is(err, book.ErrInvalid) {
 			writeError(w, http.StatusUnprocessableEntity, err.Error(), []*contract.FieldError{contract.Invalid(field, "%v", err)})
+			return
+		}
+		if err != nil {
+			s.internal(w, r, err)
 			return
 		}
 		writeJSON(w, http.StatusCreated, map[string]string{idField: rid})
@@ -428,31 +435,27 @@ func (e *errForbidden) Error() string { return e.msg }
 // (PostgreSQL), then the case itself. A refused report of a contact is still written to
 // the audit log.
 func (s *Server) send(ctx context.Context, spec *contract.ActionSpec, id string, who Agent, key string, body []byte) (*contract.ActionResult, error) {
+	// everyone acts in their own name (a supervisor too); a payment names nobody and
+	// comes from a supervisor's (or the payment system's) token
+	if !spec.AllowedRole(who.Role) {
+		return nil, &errForbidden{fmt.Sprintf("%s is a %s agent: %s is sent by %s", who.ID, who.Role, spec.Name, strings.Join(spec.Roles, " or "))}
+	}
+	caseKey, known, err := s.access(ctx, id, who)
+	if err != nil {
+		return nil, err
+	}
 	v, err := s.Actions.Decode(spec.Name, body)
 	if err != nil {
 		var ve *contract.ValidationError
-		if errors.As(err, &ve) && spec.Contact { // the contact happened: its refused report is kept
-			caseKey, aerr := s.access(ctx, id, who)
-			if aerr != nil {
-				return nil, aerr
-			}
+		if errors.As(err, &ve) && spec.Contact && known { // the contact happened: its refused report is kept
 			if err := s.recordRefused(ctx, caseKey, spec.Name, who, key, ve.Error()); err != nil {
 				return nil, err
 			}
 		}
 		return nil, err
 	}
-	// everyone acts in their own name (a supervisor too); a payment names nobody and
-	// comes from a supervisor's (or the payment system's) token
-	if !spec.AllowedRole(who.Role) {
-		return nil, &errForbidden{fmt.Sprintf("%s is a %s agent: %s is sent by %s", who.ID, who.Role, spec.Name, strings.Join(spec.Roles, " or "))}
-	}
 	if names := spec.ActorsOf(v); spec.Actor != "" && !slices.Contains(names, who.ID) {
 		return nil, &errForbidden{fmt.Sprintf("%s may only send %s in their own name (%s)", who.ID, spec.Name, spec.Actor)}
-	}
-	caseKey, err := s.access(ctx, id, who)
-	if err != nil {
-		return nil, err
 	}
 	scoped := "" // a caller's key is theirs: scoped by the agent and the action
 	if key != "" {
@@ -462,7 +465,7 @@ func (s *Server) send(ctx context.Context, spec *contract.ActionSpec, id string,
 	defer cancel()
 	res, err := s.cases.Act(callCtx, id, spec.Name, scoped, body)
 	var refused *caseclient.Refused
-	if errors.As(err, &refused) && spec.Contact && !refused.Recorded {
+	if errors.As(err, &refused) && spec.Contact && !refused.Recorded && known {
 		if rerr := s.recordRefused(ctx, caseKey, spec.Name, who, key, refused.Message); rerr != nil {
 			return nil, rerr
 		}

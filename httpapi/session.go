@@ -64,7 +64,8 @@ func normalizeCode(code string) string {
 // session is a signed-in person's console session.
 type session struct {
 	Agent
-	CSRF string
+	CSRF     string
+	issuedBy string // who issued the code it came from (at sign-in only)
 }
 
 // ErrBadCode is a sign-in code that is unknown, used, expired or not an active agent's.
@@ -81,7 +82,7 @@ func redeem(ctx context.Context, db *pgxpool.Pool, code string) (string, session
 	err := pgx.BeginFunc(ctx, db, func(tx pgx.Tx) error {
 		err := tx.QueryRow(ctx, `UPDATE signin_codes c SET used_at = now() FROM agents g
 			WHERE c.code_hash = $1 AND c.used_at IS NULL AND c.expires_at > now() AND g.agent_id = c.agent_id AND g.active
-			RETURNING g.agent_id, g.role`, hash(code)).Scan(&s.ID, &s.Role)
+			RETURNING g.agent_id, g.role, c.issued_by`, hash(code)).Scan(&s.ID, &s.Role, &s.issuedBy)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return ErrBadCode
 		}

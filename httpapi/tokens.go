@@ -81,10 +81,12 @@ func Revoke(ctx context.Context, db *pgxpool.Pool, by, agent string) (int64, err
 			return err
 		}
 		n = tag.RowsAffected()
-		if _, err := tx.Exec(ctx, `UPDATE console_sessions SET ended_at = now() WHERE agent_id = $1 AND ended_at IS NULL`, agent); err != nil {
+		// codes first: a sign-in under way holds its code's row until its session is
+		// written, so the sessions' update below sees (and ends) that session too
+		if _, err := tx.Exec(ctx, `UPDATE signin_codes SET used_at = now() WHERE agent_id = $1 AND used_at IS NULL`, agent); err != nil {
 			return err
 		}
-		_, err = tx.Exec(ctx, `UPDATE signin_codes SET used_at = now() WHERE agent_id = $1 AND used_at IS NULL`, agent)
+		_, err = tx.Exec(ctx, `UPDATE console_sessions SET ended_at = now() WHERE agent_id = $1 AND ended_at IS NULL`, agent)
 		return err
 	})
 	if err != nil {

@@ -79,7 +79,8 @@ func TestAgentToolAcceptsAndRejects(t *testing.T) {
 	}{
 		{"shape caught by the tool", sup, "", []string{"pause", caseID, "--by", "sup-1"}, 1, `field "reason": is required`},
 		{"shape caught by the tool, in the token's name", sup, "", []string{"pause", caseID}, 1, `field "reason": is required`},
-		{"rule caught by the workflow", phoneTok, "", []string{"pause", caseID, "--reason", "x"}, 1, "is not a supervisor"},
+		{"an action of another role", phoneTok, "", []string{"pause", caseID, "--reason", "x"}, 1, "is sent by supervisor"},
+		{"rule caught by the workflow", sup, "", []string{"resume", caseID, "--reason", "x"}, 1, "is not paused"},
 		{"in another's name", sup, "", []string{"pause", caseID, "--by", "sup-2", "--reason", "x"}, 1, "own name"},
 		{"unknown field in JSON", sup, `{"by":"sup-1","reason":"x","mood":1}`, []string{"pause", caseID, "--json", "-"}, 1, `field "mood": unknown field`},
 		{"accepted", sup, "", []string{"pause", caseID, "--by", "sup-1", "--reason", "review"}, 0, "pause accepted"},

@@ -197,6 +197,16 @@ func TestConsoleRefusesForgedAndForeignForms(t *testing.T) {
 	if s, _, _ := agent.do("POST", "/tokens", with(forms[2].form, token), nil); s != http.StatusForbidden {
 		t.Errorf("an agent issues a code: %d, want 403", s)
 	}
+	// the case's own agent: in another's name, or an action of another role, with a new
+	// address typed in: refused, and the address is not recorded
+	forged := url.Values{"csrf": {token}, "key": {"k2"}, "agentId": {otherPhoneAgent(mine)}, "outcome": {contract.PhoneAddressChanged}, "addressId.new": {"No. 1 Forged Road"}}
+	if s, body, _ := agent.do("POST", "/cases/"+caseID+"/act/"+contract.ActionPhoneVerified, forged, nil); s != http.StatusUnprocessableEntity || !strings.Contains(body, "own name") {
+		t.Errorf("a call in another's name: %d, want 422 naming the agent field\n%.300s", s, body)
+	}
+	visit := url.Values{"csrf": {token}, "key": {"k3"}, "agentIds": {"field-north-1"}, "addressId.new": {"No. 1 Forged Road"}}
+	if s, _, _ := agent.do("POST", "/cases/"+caseID+"/act/"+contract.ActionVisitReport, visit, nil); s != http.StatusForbidden {
+		t.Errorf("a phone agent's visit report: %d, want 403", s)
+	}
 	if got := len(status(t, caseID).Timeline); got != before {
 		t.Errorf("the case's timeline grew from %d to %d entries: a refused form reached it", before, got)
 	}
