@@ -10,82 +10,16 @@ import (
 	"net/http/httptest"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/casework/casework/caseclient"
+	"github.com/casework/casework/caseclient/apitest"
 	"github.com/casework/casework/contract"
 )
 
-// fakeAPI answers like the agents' API and records what it was sent.
-type fakeAPI struct {
-	mu       sync.Mutex
-	requests []seen
-	// answer answers a request; nil answers 404.
-	answer func(w http.ResponseWriter, r *http.Request, body []byte)
-}
-
-type seen struct {
-	method, path, key string
-	body              []byte
-}
-
-func (f *fakeAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	body, _ := io.ReadAll(r.Body)
-	f.mu.Lock()
-	f.requests = append(f.requests, seen{r.Method, r.URL.Path, r.Header.Get("Idempotency-Key"), body})
-	f.mu.Unlock()
-	if r.URL.Path == "/v1/me" {
-		writeTestJSON(w, 200, map[string]any{"agentId": "p1", "role": "phone", "expiresAt": time.Now().Add(time.Hour)})
-		return
-	}
-	if f.answer == nil {
-		writeTestJSON(w, 404, map[string]any{"error": "no such route"})
-		return
-	}
-	f.answer(w, r, body)
-}
-
-func (f *fakeAPI) sent(path string) []seen {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	var out []seen
-	for _, s := range f.requests {
-		if s.path == path {
-			out = append(out, s)
-		}
-	}
-	return out
-}
-
-// last is the JSON payload last sent to the path.
-func (f *fakeAPI) last(t *testing.T, path string) map[string]any {
-	t.Helper()
-	sent := f.sent(path)
-	if len(sent) == 0 {
-		t.Fatalf("nothing sent to %s", path)
-	}
-	var p map[string]any
-	if err := json.Unmarshal(sent[len(sent)-1].body, &p); err != nil {
-		t.Fatalf("sent %s: %v", sent[len(sent)-1].body, err)
-	}
-	return p
-}
-
-func writeTestJSON(w http.ResponseWriter, code int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(code)
-	_ = json.NewEncoder(w).Encode(v)
-}
-
-// accept answers every action accepted.
-func accept(w http.ResponseWriter, _ *http.Request, _ []byte) {
-	writeTestJSON(w, 200, map[string]any{"accepted": true, "message": "ok", "stage": "visit"})
-}
-
 // startFake serves f and points the tool at it with a token.
-func startFake(t *testing.T, f *fakeAPI) {
+func startFake(t *testing.T, f *apitest.FakeAPI) {
 	t.Helper()
 	srv := httptest.NewServer(f)
 	t.Cleanup(srv.Close)
@@ -153,8 +87,8 @@ func TestFlagsComeFromTheTable(t *testing.T) {
 
 // The actor is the token's owner; each invocation has its own idempotency key.
 func TestActionInTheOwnersName(t *testing.T) {
-	f := &fakeAPI{answer: func(w http.ResponseWriter, r *http.Request, _ []byte) {
-		writeTestJSON(w, 200, map[string]any{"accepted": true, "message": "paused", "stage": "phone-verify", "paused": true})
+	f := &apitest.FakeAPI{Answer: func(w http.ResponseWriter, r *http.Request, _ []byte) {
+		apitest.WriteJSON(w, 200, map[string]any{"accepted": true, "message": "paused", "stage": "phone-verify", "paused": true})
 	}}
 	startFake(t, f)
 	for _, reason := range []string{"review", "again"} {
@@ -163,28 +97,28 @@ func TestActionInTheOwnersName(t *testing.T) {
 			t.Fatalf("out %q err %v", out, err)
 		}
 	}
-	sent := f.sent("/v1/cases/case-A1/actions/pause")
-	if len(sent) != 2 || sent[0].key == "" || sent[0].key == sent[1].key {
-		t.Fatalf("keys %q %q", sent[0].key, sent[len(sent)-1].key)
+	sent := f.Sent("/v1/cases/case-A1/actions/pause")
+	if len(sent) != 2 || sent[0].Key == "" || sent[0].Key == sent[1].Key {
+		t.Fatalf("keys %q %q", sent[0].Key, sent[len(sent)-1].Key)
 	}
-	if p := f.last(t, "/v1/cases/case-A1/actions/pause"); p["by"] != "p1" || p["reason"] != "again" {
+	if p := f.Last(t, "/v1/cases/case-A1/actions/pause"); p["by"] != "p1" || p["reason"] != "again" {
 		t.Errorf("payload %v: want by the token's owner", p)
 	}
 	// a payment names nobody: the tool does not ask who it is
 	if _, err := runTool(t, "", "payment-received", "A1", "--payment-id", "PAY-1", "--amount", "500", "--channel", "bank-transfer"); err != nil {
 		t.Fatal(err)
 	}
-	if p := f.last(t, "/v1/cases/case-A1/actions/payment-received"); p["amount"] != 500.0 || p["paidAt"] == "" {
+	if p := f.Last(t, "/v1/cases/case-A1/actions/payment-received"); p["amount"] != 500.0 || p["paidAt"] == "" {
 		t.Errorf("payment %v", p)
 	}
-	if n := len(f.sent("/v1/me")); n != 2 {
+	if n := len(f.Sent("/v1/me")); n != 2 {
 		t.Errorf("asked who I am %d times, want once per pause", n)
 	}
 }
 
 func TestRejectionPrintsTheFields(t *testing.T) {
-	f := &fakeAPI{answer: func(w http.ResponseWriter, r *http.Request, _ []byte) {
-		writeTestJSON(w, 422, map[string]any{"error": "pause rejected", "fields": []map[string]string{{"field": "by", "reason": "p1 is not a supervisor"}}})
+	f := &apitest.FakeAPI{Answer: func(w http.ResponseWriter, r *http.Request, _ []byte) {
+		apitest.WriteJSON(w, 422, map[string]any{"error": "pause rejected", "fields": []map[string]string{{"field": "by", "reason": "p1 is not a supervisor"}}})
 	}}
 	startFake(t, f)
 	_, err := runTool(t, "", "pause", "A1", "--reason", "x")
@@ -192,14 +126,14 @@ func TestRejectionPrintsTheFields(t *testing.T) {
 	if err == nil || err.Error() != `pause rejected by case-A1: field "by": p1 is not a supervisor` || !errors.As(err, &refused) {
 		t.Fatalf("err = %v", err)
 	}
-	if n := len(f.sent("/v1/cases/case-A1/actions/pause")); n != 1 {
+	if n := len(f.Sent("/v1/cases/case-A1/actions/pause")); n != 1 {
 		t.Errorf("a rejection sent %d times", n)
 	}
 }
 
 func TestNoCaseKeepsTheAPIsWords(t *testing.T) {
-	f := &fakeAPI{answer: func(w http.ResponseWriter, r *http.Request, _ []byte) {
-		writeTestJSON(w, 404, map[string]any{"error": "no case case-A1 among the cases of p1"})
+	f := &apitest.FakeAPI{Answer: func(w http.ResponseWriter, r *http.Request, _ []byte) {
+		apitest.WriteJSON(w, 404, map[string]any{"error": "no case case-A1 among the cases of p1"})
 	}}
 	startFake(t, f)
 	_, err := runTool(t, "", "pause", "A1", "--reason", "x")
@@ -211,12 +145,12 @@ func TestNoCaseKeepsTheAPIsWords(t *testing.T) {
 // A new address is recorded only once the payload passes the shape check, and its id sent
 // in the payload; the outcome is not guessed.
 func TestNewAddressRecordedThenSent(t *testing.T) {
-	f := &fakeAPI{answer: func(w http.ResponseWriter, r *http.Request, _ []byte) {
+	f := &apitest.FakeAPI{Answer: func(w http.ResponseWriter, r *http.Request, _ []byte) {
 		if r.URL.Path == "/v1/cases/case-A1/addresses" {
-			writeTestJSON(w, 201, map[string]string{"addressId": "ADDR-9"})
+			apitest.WriteJSON(w, 201, map[string]string{"addressId": "ADDR-9"})
 			return
 		}
-		accept(w, r, nil)
+		apitest.Accept(w, r, nil)
 	}}
 	startFake(t, f)
 	for _, args := range [][]string{
@@ -228,24 +162,24 @@ func TestNewAddressRecordedThenSent(t *testing.T) {
 			t.Errorf("%v: err = %v", args, err)
 		}
 	}
-	if n := len(f.sent("/v1/cases/case-A1/addresses")); n != 0 {
+	if n := len(f.Sent("/v1/cases/case-A1/addresses")); n != 0 {
 		t.Fatalf("recorded %d addresses for payloads refused", n)
 	}
 	if _, err := runTool(t, "", "phone-verified", "A1", "--new-address", "No. 9 Road", "--outcome", contract.PhoneAddressChanged, "--callback-asked"); err != nil {
 		t.Fatal(err)
 	}
-	p := f.last(t, "/v1/cases/case-A1/actions/phone-verified")
+	p := f.Last(t, "/v1/cases/case-A1/actions/phone-verified")
 	if p["addressId"] != "ADDR-9" || p["outcome"] != "address-changed" || p["agentId"] != "p1" || p["debtorAskedCallback"] != true || p["calledAt"] == "" {
 		t.Errorf("sent %v", p)
 	}
-	if rec := f.sent("/v1/cases/case-A1/addresses"); len(rec) != 1 || string(bytes.TrimSpace(rec[0].body)) != `{"address":"No. 9 Road"}` {
+	if rec := f.Sent("/v1/cases/case-A1/addresses"); len(rec) != 1 || string(bytes.TrimSpace(rec[0].Body)) != `{"address":"No. 9 Road"}` {
 		t.Errorf("recorded %+v", rec)
 	}
 }
 
 // At a visit --with names the others; you are added, once.
 func TestVisitReportWith(t *testing.T) {
-	f := &fakeAPI{answer: accept}
+	f := &apitest.FakeAPI{Answer: apitest.Accept}
 	startFake(t, f)
 	args := []string{"visit-report", "A1", "--badges-shown", "--address-id", "AD1", "--debtor-met", "--willingness", "high", "--monthly-capacity", "5000"}
 	for _, tc := range []struct {
@@ -259,7 +193,7 @@ func TestVisitReportWith(t *testing.T) {
 		if _, err := runTool(t, "", append(args, tc.with...)...); err != nil {
 			t.Fatal(err)
 		}
-		p := f.last(t, "/v1/cases/case-A1/actions/visit-report")
+		p := f.Last(t, "/v1/cases/case-A1/actions/visit-report")
 		if ids, _ := json.Marshal(p["agentIds"]); string(ids) != tc.want || p["monthlyCapacity"] != 5000.0 {
 			t.Errorf("%v: sent %v, want agentIds %s", tc.with, p, tc.want)
 		}
@@ -273,14 +207,14 @@ func TestVisitReportWith(t *testing.T) {
 }
 
 func TestNegotiationInstallments(t *testing.T) {
-	f := &fakeAPI{answer: accept}
+	f := &apitest.FakeAPI{Answer: apitest.Accept}
 	startFake(t, f)
 	_, err := runTool(t, "", "negotiation-result", "A1", "--outcome", "plan-agreed", "--legal-consequences-explained",
 		"--installment", "2026-12-20:250000", "--installment", "2027-01-20:250000")
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := f.last(t, "/v1/cases/case-A1/actions/negotiation-result")
+	p := f.Last(t, "/v1/cases/case-A1/actions/negotiation-result")
 	if plan, _ := json.Marshal(p["installments"]); string(plan) != `[{"amount":250000,"dueDate":"2026-12-20"},{"amount":250000,"dueDate":"2027-01-20"}]` || p["agentId"] != "p1" {
 		t.Errorf("sent %v", p)
 	}
@@ -290,13 +224,13 @@ func TestNegotiationInstallments(t *testing.T) {
 }
 
 func TestJSONPayloadGetsTheOwnerWhenItNamesNobody(t *testing.T) {
-	f := &fakeAPI{answer: accept}
+	f := &apitest.FakeAPI{Answer: apitest.Accept}
 	startFake(t, f)
 	for _, tc := range []struct{ in, by string }{{`{"reason":"x"}`, "p1"}, {`{"by":"","reason":"x"}`, "p1"}, {`{"by":null,"reason":"x"}`, "p1"}, {`{"by":"sup-9","reason":"x"}`, "sup-9"}} {
 		if _, err := runTool(t, tc.in, "resume", "A1", "--json", "-"); err != nil {
 			t.Fatal(err)
 		}
-		if p := f.last(t, "/v1/cases/case-A1/actions/resume"); p["by"] != tc.by {
+		if p := f.Last(t, "/v1/cases/case-A1/actions/resume"); p["by"] != tc.by {
 			t.Errorf("%s sent as %v, want by %s", tc.in, p, tc.by)
 		}
 	}
@@ -319,21 +253,21 @@ func TestJSONPayloadGetsTheOwnerWhenItNamesNobody(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if ids, _ := json.Marshal(f.last(t, "/v1/cases/case-A1/actions/visit-report")["agentIds"]); string(ids) != want {
+		if ids, _ := json.Marshal(f.Last(t, "/v1/cases/case-A1/actions/visit-report")["agentIds"]); string(ids) != want {
 			t.Errorf("agentIds %s sent as %s, want %s", in, ids, want)
 		}
 	}
 }
 
 func TestTokenIssuePrintsOnlyTheToken(t *testing.T) {
-	f := &fakeAPI{answer: func(w http.ResponseWriter, r *http.Request, body []byte) {
+	f := &apitest.FakeAPI{Answer: func(w http.ResponseWriter, r *http.Request, body []byte) {
 		var req map[string]string
 		_ = json.Unmarshal(body, &req)
 		if r.Method != "POST" || r.URL.Path != "/v1/tokens" || req["agentId"] != "p2" || req["ttl"] != "2h" {
-			writeTestJSON(w, 400, map[string]any{"error": "unexpected " + string(body)})
+			apitest.WriteJSON(w, 400, map[string]any{"error": "unexpected " + string(body)})
 			return
 		}
-		writeTestJSON(w, 201, map[string]any{"agentId": "p2", "token": "cw_new", "expiresAt": time.Now().Add(2 * time.Hour)})
+		apitest.WriteJSON(w, 201, map[string]any{"agentId": "p2", "token": "cw_new", "expiresAt": time.Now().Add(2 * time.Hour)})
 	}}
 	startFake(t, f)
 	out, err := runTool(t, "", "token", "issue", "--agent", "p2", "--ttl", "2h")
@@ -388,7 +322,7 @@ func TestNewActionOfTheTableIsASubcommand(t *testing.T) {
 		t.Error("the made-up action leaked into Casework's table")
 	}
 
-	f := &fakeAPI{answer: accept}
+	f := &apitest.FakeAPI{Answer: apitest.Accept}
 	startFake(t, f)
 	if _, err := runWith(t, table, "", "greet", "A1", "--out-loud"); err == nil || !strings.Contains(err.Error(), `field "mood": is required`) {
 		t.Errorf("without a mood: %v", err)
@@ -396,7 +330,7 @@ func TestNewActionOfTheTableIsASubcommand(t *testing.T) {
 	if _, err := runWith(t, table, "", "greet", "A1", "--mood", "warm", "--out-loud", "--others", "p2"); err != nil {
 		t.Fatal(err)
 	}
-	if p, _ := json.Marshal(f.last(t, "/v1/cases/case-A1/actions/greet")); string(p) != `{"by":"p1","loud":true,"mood":"warm","others":["p2"]}` {
+	if p, _ := json.Marshal(f.Last(t, "/v1/cases/case-A1/actions/greet")); string(p) != `{"by":"p1","loud":true,"mood":"warm","others":["p2"]}` {
 		t.Errorf("sent %s", p)
 	}
 }

@@ -3,7 +3,6 @@ package caseclient
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
@@ -11,59 +10,12 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/casework/casework/caseclient/apitest"
 	"github.com/casework/casework/contract"
 )
-
-// fakeAPI answers like the agents' API and records what it was sent.
-type fakeAPI struct {
-	mu       sync.Mutex
-	requests []seen
-	// answer answers a request; nil answers 404.
-	answer func(w http.ResponseWriter, r *http.Request, body []byte)
-}
-
-type seen struct {
-	method, path, query, key, auth string
-	body                           []byte
-}
-
-func (f *fakeAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	body, _ := io.ReadAll(r.Body)
-	f.mu.Lock()
-	f.requests = append(f.requests, seen{r.Method, r.URL.Path, r.URL.RawQuery, r.Header.Get("Idempotency-Key"), r.Header.Get("Authorization"), body})
-	f.mu.Unlock()
-	if r.URL.Path == "/v1/me" {
-		writeTestJSON(w, 200, map[string]any{"agentId": "p1", "role": "phone", "expiresAt": time.Now().Add(time.Hour)})
-		return
-	}
-	if f.answer == nil {
-		writeTestJSON(w, 404, map[string]any{"error": "no such route"})
-		return
-	}
-	f.answer(w, r, body)
-}
-
-func (f *fakeAPI) sent(path string) []seen {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	var out []seen
-	for _, s := range f.requests {
-		if s.path == path {
-			out = append(out, s)
-		}
-	}
-	return out
-}
-
-func writeTestJSON(w http.ResponseWriter, code int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(code)
-	_ = json.NewEncoder(w).Encode(v)
-}
 
 // recordWaits makes the clients made from now on record their waits instead of sleeping.
 func recordWaits(t *testing.T) *[]time.Duration {
@@ -76,7 +28,7 @@ func recordWaits(t *testing.T) *[]time.Duration {
 }
 
 // startFake serves f and returns a client of it with a token; waits are recorded, not slept.
-func startFake(t *testing.T, f *fakeAPI) (*Remote, *[]time.Duration) {
+func startFake(t *testing.T, f *apitest.FakeAPI) (*Remote, *[]time.Duration) {
 	t.Helper()
 	srv := httptest.NewServer(f)
 	t.Cleanup(srv.Close)
@@ -115,8 +67,8 @@ func TestNewRemoteSettings(t *testing.T) {
 }
 
 func TestTokenFileIsTrimmedAndSent(t *testing.T) {
-	f := &fakeAPI{answer: func(w http.ResponseWriter, r *http.Request, _ []byte) {
-		writeTestJSON(w, 200, map[string]any{"agentId": "p1", "tasks": []any{}})
+	f := &apitest.FakeAPI{Answer: func(w http.ResponseWriter, r *http.Request, _ []byte) {
+		apitest.WriteJSON(w, 200, map[string]any{"agentId": "p1", "tasks": []any{}})
 	}}
 	srv := httptest.NewServer(f)
 	defer srv.Close()
@@ -132,7 +84,7 @@ func TestTokenFileIsTrimmedAndSent(t *testing.T) {
 	if _, err := r.Inbox(context.Background(), ""); err != nil {
 		t.Fatal(err)
 	}
-	if got := f.sent("/v1/inbox"); len(got) != 1 || got[0].auth != "Bearer cw_fromfile" || got[0].query != "" {
+	if got := f.Sent("/v1/inbox"); len(got) != 1 || got[0].Auth != "Bearer cw_fromfile" || got[0].Query != "" {
 		t.Errorf("sent %+v", got)
 	}
 }
@@ -141,14 +93,14 @@ func TestTokenFileIsTrimmedAndSent(t *testing.T) {
 // when it gives none), waiting what the server asks up to the cap.
 func TestActRetriedWithTheSameKey(t *testing.T) {
 	calls := 0
-	f := &fakeAPI{answer: func(w http.ResponseWriter, r *http.Request, _ []byte) {
+	f := &apitest.FakeAPI{Answer: func(w http.ResponseWriter, r *http.Request, _ []byte) {
 		calls++
 		if calls <= 2 {
 			w.Header().Set("Retry-After", "30")
-			writeTestJSON(w, 503, map[string]any{"error": "case-A1 did not answer"})
+			apitest.WriteJSON(w, 503, map[string]any{"error": "case-A1 did not answer"})
 			return
 		}
-		writeTestJSON(w, 200, map[string]any{"accepted": true, "message": "paused", "stage": "phone-verify", "paused": true})
+		apitest.WriteJSON(w, 200, map[string]any{"accepted": true, "message": "paused", "stage": "phone-verify", "paused": true})
 	}}
 	r, waits := startFake(t, f)
 	ctx := context.Background()
@@ -157,8 +109,8 @@ func TestActRetriedWithTheSameKey(t *testing.T) {
 	if err != nil || !res.Accepted || res.Message != "paused" || res.Stage != contract.StagePhoneVerify || !res.Paused {
 		t.Fatalf("res %+v err %v", res, err)
 	}
-	sent := f.sent("/v1/cases/case-A1/actions/pause")
-	if len(sent) != 3 || sent[0].key == "" || sent[0].key != sent[1].key || sent[1].key != sent[2].key || !bytes.Equal(sent[2].body, payload) {
+	sent := f.Sent("/v1/cases/case-A1/actions/pause")
+	if len(sent) != 3 || sent[0].Key == "" || sent[0].Key != sent[1].Key || sent[1].Key != sent[2].Key || !bytes.Equal(sent[2].Body, payload) {
 		t.Fatalf("sent %d times with keys %v", len(sent), sent)
 	}
 	if len(*waits) != 2 || (*waits)[0] != maxRetryAfter {
@@ -171,14 +123,14 @@ func TestActRetriedWithTheSameKey(t *testing.T) {
 	if _, err := r.Act(ctx, "case-A1", contract.ActionPause, "mine-1", payload); err != nil {
 		t.Fatal(err)
 	}
-	if sent := f.sent("/v1/cases/case-A1/actions/pause"); sent[3].key == sent[0].key || sent[4].key != "mine-1" {
-		t.Errorf("keys %q %q %q", sent[0].key, sent[3].key, sent[4].key)
+	if sent := f.Sent("/v1/cases/case-A1/actions/pause"); sent[3].Key == sent[0].Key || sent[4].Key != "mine-1" {
+		t.Errorf("keys %q %q %q", sent[0].Key, sent[3].Key, sent[4].Key)
 	}
 }
 
 func TestActGivesUpAfterThreeRetries(t *testing.T) {
-	f := &fakeAPI{answer: func(w http.ResponseWriter, r *http.Request, _ []byte) {
-		writeTestJSON(w, 503, map[string]any{"error": "case-A1 did not answer"})
+	f := &apitest.FakeAPI{Answer: func(w http.ResponseWriter, r *http.Request, _ []byte) {
+		apitest.WriteJSON(w, 503, map[string]any{"error": "case-A1 did not answer"})
 	}}
 	r, waits := startFake(t, f)
 	_, err := r.Act(context.Background(), "case-A1", contract.ActionPause, "", []byte(`{}`))
@@ -186,7 +138,7 @@ func TestActGivesUpAfterThreeRetries(t *testing.T) {
 	if !errors.As(err, &api) || api.Status != 503 || !strings.Contains(err.Error(), "did not answer") {
 		t.Fatalf("err = %v", err)
 	}
-	if n := len(f.sent("/v1/cases/case-A1/actions/pause")); n != 1+retries || len(*waits) != retries {
+	if n := len(f.Sent("/v1/cases/case-A1/actions/pause")); n != 1+retries || len(*waits) != retries {
 		t.Errorf("sent %d times, waited %v", n, *waits)
 	}
 }
@@ -212,14 +164,14 @@ func TestActOverAConnectionThatFails(t *testing.T) {
 // ErrNoCase and keeps the API's message; a 403 stays an *APIError.
 func TestActRefusedOrNoCase(t *testing.T) {
 	code := 422
-	f := &fakeAPI{answer: func(w http.ResponseWriter, r *http.Request, _ []byte) {
+	f := &apitest.FakeAPI{Answer: func(w http.ResponseWriter, r *http.Request, _ []byte) {
 		switch code {
 		case 422:
-			writeTestJSON(w, 422, map[string]any{"error": "pause rejected", "fields": []map[string]string{{"field": "by", "reason": "p1 is not a supervisor"}}})
+			apitest.WriteJSON(w, 422, map[string]any{"error": "pause rejected", "fields": []map[string]string{{"field": "by", "reason": "p1 is not a supervisor"}}})
 		case 404:
-			writeTestJSON(w, 404, map[string]any{"error": "no case case-A1 among the cases of p1"})
+			apitest.WriteJSON(w, 404, map[string]any{"error": "no case case-A1 among the cases of p1"})
 		default:
-			writeTestJSON(w, code, map[string]any{"error": "p1 may only send pause in their own name"})
+			apitest.WriteJSON(w, code, map[string]any{"error": "p1 may only send pause in their own name"})
 		}
 	}}
 	r, _ := startFake(t, f)
@@ -231,7 +183,7 @@ func TestActRefusedOrNoCase(t *testing.T) {
 		len(ve.Fields) != 1 || ve.Fields[0].Field != "by" || ve.Fields[0].Reason != "p1 is not a supervisor" {
 		t.Fatalf("422: %#v", err)
 	}
-	if n := len(f.sent("/v1/cases/case-A1/actions/pause")); n != 1 {
+	if n := len(f.Sent("/v1/cases/case-A1/actions/pause")); n != 1 {
 		t.Errorf("a refusal sent %d times", n)
 	}
 
@@ -253,14 +205,14 @@ func TestActRefusedOrNoCase(t *testing.T) {
 }
 
 func TestStatusAndInbox(t *testing.T) {
-	f := &fakeAPI{answer: func(w http.ResponseWriter, r *http.Request, _ []byte) {
+	f := &apitest.FakeAPI{Answer: func(w http.ResponseWriter, r *http.Request, _ []byte) {
 		switch r.URL.Path {
 		case "/v1/cases/case-A1":
-			writeTestJSON(w, 200, contract.Status{CaseID: "case-A1", Stage: contract.StageVisit})
+			apitest.WriteJSON(w, 200, contract.Status{CaseID: "case-A1", Stage: contract.StageVisit})
 		case "/v1/inbox":
-			writeTestJSON(w, 200, map[string]any{"agentId": "f1", "tasks": []contract.Task{{CaseID: "case-A1", Action: contract.ActionVisitReport}}})
+			apitest.WriteJSON(w, 200, map[string]any{"agentId": "f1", "tasks": []contract.Task{{CaseID: "case-A1", Action: contract.ActionVisitReport}}})
 		default:
-			writeTestJSON(w, 404, map[string]any{"error": "no such route"})
+			apitest.WriteJSON(w, 404, map[string]any{"error": "no such route"})
 		}
 	}}
 	r, _ := startFake(t, f)
@@ -273,7 +225,7 @@ func TestStatusAndInbox(t *testing.T) {
 	if err != nil || len(tasks) != 1 || tasks[0].Action != contract.ActionVisitReport {
 		t.Errorf("inbox %+v %v", tasks, err)
 	}
-	if got := f.sent("/v1/inbox"); len(got) != 1 || got[0].query != "agent=f1" {
+	if got := f.Sent("/v1/inbox"); len(got) != 1 || got[0].Query != "agent=f1" {
 		t.Errorf("inbox sent %+v", got)
 	}
 }
@@ -282,14 +234,14 @@ func TestStatusAndInbox(t *testing.T) {
 // is, since it was refused before it was handled.
 func TestWriteNotRetriedUnlessRefusedBeforeHandling(t *testing.T) {
 	code := 503
-	f := &fakeAPI{answer: func(w http.ResponseWriter, r *http.Request, _ []byte) {
+	f := &apitest.FakeAPI{Answer: func(w http.ResponseWriter, r *http.Request, _ []byte) {
 		if code != 0 {
 			w.Header().Set("Retry-After", "1")
-			writeTestJSON(w, code, map[string]any{"error": "busy"})
+			apitest.WriteJSON(w, code, map[string]any{"error": "busy"})
 			code = 0
 			return
 		}
-		writeTestJSON(w, 201, map[string]any{"agentId": "p2", "token": "cw_new", "expiresAt": time.Now().Add(time.Hour)})
+		apitest.WriteJSON(w, 201, map[string]any{"agentId": "p2", "token": "cw_new", "expiresAt": time.Now().Add(time.Hour)})
 	}}
 	r, _ := startFake(t, f)
 	ctx := context.Background()
@@ -300,7 +252,7 @@ func TestWriteNotRetriedUnlessRefusedBeforeHandling(t *testing.T) {
 	if tok, err := r.IssueToken(ctx, "p2", ""); err != nil || tok.Token != "cw_new" || tok.AgentID != "p2" {
 		t.Fatalf("after a 429: %+v %v", tok, err)
 	}
-	if n := len(f.sent("/v1/tokens")); n != 3 {
+	if n := len(f.Sent("/v1/tokens")); n != 3 {
 		t.Errorf("sent %d times, want 1 + 2", n)
 	}
 }
@@ -309,19 +261,19 @@ func TestWriteNotRetriedUnlessRefusedBeforeHandling(t *testing.T) {
 // answers the same id for the same text).
 func TestRecordNewContacts(t *testing.T) {
 	fails := 1
-	f := &fakeAPI{answer: func(w http.ResponseWriter, r *http.Request, _ []byte) {
+	f := &apitest.FakeAPI{Answer: func(w http.ResponseWriter, r *http.Request, _ []byte) {
 		switch r.URL.Path {
 		case "/v1/cases/case-A1/addresses":
 			if fails > 0 {
 				fails--
-				writeTestJSON(w, 503, map[string]any{"error": "busy"})
+				apitest.WriteJSON(w, 503, map[string]any{"error": "busy"})
 				return
 			}
-			writeTestJSON(w, 201, map[string]string{"addressId": "ADDR-9"})
+			apitest.WriteJSON(w, 201, map[string]string{"addressId": "ADDR-9"})
 		case "/v1/cases/case-A1/phones":
-			writeTestJSON(w, 201, map[string]string{"phoneId": "PH-3"})
+			apitest.WriteJSON(w, 201, map[string]string{"phoneId": "PH-3"})
 		default:
-			writeTestJSON(w, 200, map[string]string{})
+			apitest.WriteJSON(w, 200, map[string]string{})
 		}
 	}}
 	r, _ := startFake(t, f)
@@ -330,14 +282,14 @@ func TestRecordNewContacts(t *testing.T) {
 	if id, err := record(ctx, contract.KindAddress, "No. 9 Road"); err != nil || id != "ADDR-9" {
 		t.Fatalf("address: %q %v", id, err)
 	}
-	rec := f.sent("/v1/cases/case-A1/addresses")
-	if len(rec) != 2 || string(bytes.TrimSpace(rec[1].body)) != `{"address":"No. 9 Road"}` {
-		t.Errorf("recorded %d times: %s", len(rec), rec[len(rec)-1].body)
+	rec := f.Sent("/v1/cases/case-A1/addresses")
+	if len(rec) != 2 || string(bytes.TrimSpace(rec[1].Body)) != `{"address":"No. 9 Road"}` {
+		t.Errorf("recorded %d times: %s", len(rec), rec[len(rec)-1].Body)
 	}
 	if id, err := record(ctx, contract.KindPhone, "+886 900 555123"); err != nil || id != "PH-3" {
 		t.Fatalf("phone: %q %v", id, err)
 	}
-	if rec := f.sent("/v1/cases/case-A1/phones"); len(rec) != 1 || string(bytes.TrimSpace(rec[0].body)) != `{"number":"+886 900 555123"}` {
+	if rec := f.Sent("/v1/cases/case-A1/phones"); len(rec) != 1 || string(bytes.TrimSpace(rec[0].Body)) != `{"number":"+886 900 555123"}` {
 		t.Errorf("phone recorded as %+v", rec)
 	}
 	if _, err := record(ctx, contract.KindText, "x"); err == nil {
@@ -349,14 +301,14 @@ func TestRecordNewContacts(t *testing.T) {
 }
 
 func TestMeAskedOnce(t *testing.T) {
-	f := &fakeAPI{}
+	f := &apitest.FakeAPI{}
 	r, _ := startFake(t, f)
 	for range 2 {
 		if m, err := r.Me(context.Background()); err != nil || m.AgentID != "p1" || m.Role != "phone" {
 			t.Fatalf("me %+v %v", m, err)
 		}
 	}
-	if n := len(f.sent("/v1/me")); n != 1 {
+	if n := len(f.Sent("/v1/me")); n != 1 {
 		t.Errorf("asked %d times", n)
 	}
 }
