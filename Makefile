@@ -4,7 +4,7 @@ GO ?= go
 DEMO_CASES ?= 200
 DEMO_DAY ?= 3s
 
-.PHONY: build run test test-server test-unit bench bench-console bench-parked chaos chaos-short test-integration lint stack stack-down clean
+.PHONY: build run test test-server test-unit bench bench-console bench-parked train chaos chaos-short test-integration lint stack stack-down clean
 
 build:
 	$(GO) build -o bin/ ./worker ./starter ./agent ./api ./bench
@@ -58,6 +58,15 @@ bench: build
 	@scripts/stack.sh up-server
 	@scripts/stack.sh reset-db casework_bench
 	@source .dev/server-bench-env && bin/bench speed $(BENCH_FLAGS)
+
+# The propensity-to-pay score learnt from the UCI book's history (results/training-history.*).
+UCI ?= data/uci-credit-default/default-of-credit-card-clients.csv
+train: build
+	@scripts/stack.sh up
+	@source .dev/env && bin/starter migrate && bin/starter demo-book $(UCI) .dev/demo-book.csv && \
+	  bin/starter import .dev/demo-book.csv && bin/starter demo-history $(UCI) .dev && \
+	  bin/starter import-history .dev/demo-history.csv --outcomes .dev/demo-outcomes.csv --attributes .dev/demo-attributes.csv && \
+	  bin/starter train --results results
 
 # The web console's page loads on an idle server (results/console-dev.*).
 bench-console: build

@@ -174,11 +174,54 @@ func Prepare(ctx context.Context, db *pgxpool.Pool, uciFile, dir string, out io.
 	}
 	fmt.Fprintf(out, "imported the book in %s: %d rows read, %d new, %d updated, %d unchanged, %d rejected\n",
 		time.Since(t0).Round(time.Millisecond), st.Read, st.Imported, st.Updated, st.Unchanged, len(st.Rejected))
+	if err := prepareHistory(ctx, db, uciFile, dir, out); err != nil {
+		return err
+	}
 	n, err := SeedAgents(ctx, db)
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(out, "%d demo agents (phone, field with badges, supervisors) in regions %v\n", n, Regions)
+	return nil
+}
+
+// HistoryFiles are the demo's history, outcomes and fairness attributes, in dir.
+func HistoryFiles(dir string) (history, outcomes, attributes string) {
+	return filepath.Join(dir, "demo-history.csv"), filepath.Join(dir, "demo-outcomes.csv"), filepath.Join(dir, "demo-attributes.csv")
+}
+
+// prepareHistory builds the history files from the UCI file (once, into dir) and imports
+// them, as bin/starter import-history does.
+func prepareHistory(ctx context.Context, db *pgxpool.Pool, uciFile, dir string, out io.Writer) error {
+	history, outcomes, attributes := HistoryFiles(dir)
+	if _, err := os.Stat(attributes); err != nil {
+		if _, err := WriteUCIHistory(uciFile, history, outcomes, attributes); err != nil {
+			return err
+		}
+	}
+	t0 := time.Now()
+	for _, step := range []struct {
+		file string
+		run  func(io.Reader) (book.Stats, error)
+	}{
+		{history, func(r io.Reader) (book.Stats, error) { return book.ImportHistory(ctx, db, r, nil) }},
+		{outcomes, func(r io.Reader) (book.Stats, error) { return book.ImportOutcomes(ctx, db, r, "uci") }},
+		{attributes, func(r io.Reader) (book.Stats, error) { return book.ImportAttributes(ctx, db, r) }},
+	} {
+		f, err := os.Open(step.file)
+		if err != nil {
+			return fmt.Errorf("demo: %w", err)
+		}
+		st, err := step.run(f)
+		_ = f.Close() // read only
+		if err != nil {
+			return err
+		}
+		if len(st.Rejected) > 0 {
+			return fmt.Errorf("demo: %s: %d rows rejected, the first: %s", step.file, len(st.Rejected), st.Rejected[0])
+		}
+	}
+	fmt.Fprintf(out, "imported the history, outcomes and attributes in %s\n", time.Since(t0).Round(time.Millisecond))
 	return nil
 }
 

@@ -121,6 +121,21 @@ func (p *person) exists(sel string) bool {
 	return n > 0
 }
 
+// usable checks the page as a phone shows it: nothing wider than the 390 px screen, and a
+// label for every field a person fills in (read by screen readers, a larger target).
+func (p *person) usable(path string) {
+	p.t.Helper()
+	for _, c := range []struct{ what, js string }{
+		{"wider than the screen", `document.documentElement.scrollWidth > window.innerWidth ? document.documentElement.scrollWidth : 0`},
+		{"fields without a label", `[...document.querySelectorAll('input:not([type=hidden]), select, textarea')].filter(e => !e.id || !document.querySelector('label[for="' + e.id + '"]')).length`},
+	} {
+		n, err := chromedp.Run(p.ctx, chromedp.Evaluate[int](c.js))
+		if err != nil || n != 0 {
+			p.t.Errorf("%s: %s: %d (%v)", path, c.what, n, err)
+		}
+	}
+}
+
 // send opens an action's form, fills it, sends it and waits for the answer's page.
 func (p *person) send(action string, fill ...chromedp.Action[chromedp.Void]) {
 	p.t.Helper()
@@ -194,6 +209,7 @@ func TestConsoleInABrowser(t *testing.T) {
 	}
 	phone.shot("console-inbox-phone.png", 390, "h1")
 	phone.open(casePath, "#form-"+contract.ActionPhoneVerified)
+	phone.usable(casePath)
 	if !strings.Contains(phone.text("#contact-call"), "Allowed now") {
 		t.Errorf("contact check before the call: %q", phone.text("#contact-call"))
 	}
@@ -278,6 +294,7 @@ func TestConsoleInABrowser(t *testing.T) {
 		t.Errorf("the acknowledged alert says %q", a)
 	}
 	sup.open(casePath, "#form-"+contract.ActionPause)
+	sup.usable(casePath)
 	sup.send(contract.ActionPause, chromedp.SendKeys(chromedp.CSS("#pause-reason"), "checking the account's sale"))
 	if p := sup.text("#paused"); !strings.Contains(p, "checking") {
 		t.Errorf("after pausing: %q", p)

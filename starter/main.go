@@ -36,7 +36,7 @@ func rootCmd() *cobra.Command {
 		Use:   "starter",
 		Short: "Casework back office: migrate, import, screen, start, report",
 	}
-	root.AddCommand(migrateCmd(), importCmd(), screenCmd(), startCmd(), reportCmd(), demoBookCmd(), seedAgentsCmd(), demoCmd(), tokenCmd())
+	root.AddCommand(migrateCmd(), importCmd(), importHistoryCmd(), trainCmd(), modelCmd(), screenCmd(), startCmd(), reportCmd(), demoBookCmd(), demoHistoryCmd(), seedAgentsCmd(), demoCmd(), tokenCmd())
 	return root
 }
 
@@ -237,6 +237,22 @@ func demoBookCmd() *cobra.Command {
 			fmt.Printf("wrote %d accounts to %s\n", n, args[1])
 			return nil
 		})
+}
+
+func demoHistoryCmd() *cobra.Command {
+	return command(&cobra.Command{
+		Use:   "demo-history UCI_CSV DIR",
+		Short: "Build the monthly history, outcomes and fairness attributes from the UCI credit-card clients file",
+		Args:  cobra.ExactArgs(2),
+	}, needs{}, func(_ context.Context, _ *backOffice, args []string) error {
+		history, outcomes, attributes := demo.HistoryFiles(args[1])
+		n, err := demo.WriteUCIHistory(args[0], history, outcomes, attributes)
+		if err != nil {
+			return err
+		}
+		fmt.Printf("wrote %d accounts' history to %s, %s and %s\n", n, history, outcomes, attributes)
+		return nil
+	})
 }
 
 func seedAgentsCmd() *cobra.Command {

@@ -1,0 +1,196 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/casework/casework/backoffice"
+	"github.com/casework/casework/book"
+	"github.com/casework/casework/progress"
+	"github.com/casework/casework/score"
+)
+
+// importHistoryCmd imports the accounts' monthly history, and optionally their outcomes
+// (the label the score learns) and the fairness attributes (read only by the report).
+func importHistoryCmd() *cobra.Command {
+	var outcomes, attributes string
+	cmd := command(&cobra.Command{
+		Use:   "import-history FILE",
+		Short: "Import the accounts' monthly history (CSV); bad rows are reported by line, good rows kept",
+		Long: `Import the accounts' monthly history: account_id,month,days_past_due,bill_amount,paid_amount
+(money in minor units; month YYYY-MM) and, optionally, credit_limit. Importing the same file
+again changes nothing. --outcomes FILE (account_id,paid) records what happened next, the
+label the score learns; --attributes FILE (account_id,sex) is kept apart, for the fairness
+report only.`,
+		Example: "  bin/starter import-history .dev/history.csv --outcomes .dev/outcomes.csv --attributes .dev/attributes.csv",
+		Args:    cobra.ExactArgs(1),
+	}, database, func(ctx context.Context, b *backOffice, args []string) error {
+		rows, err := countRows(args[0])
+		if err != nil {
+			return err
+		}
+		f, err := os.Open(args[0])
+		if err != nil {
+			return fmt.Errorf("import-history: %w", err)
+		}
+		defer f.Close()
+		bar := progress.New(os.Stderr, "history", rows)
+		st, err := book.ImportHistory(ctx, b.db, f, bar.Set)
+		bar.Done()
+		report(args[0], "months", st)
+		if err != nil {
+			return err
+		}
+		for _, side := range []struct {
+			file string
+			run  func(io.Reader) (book.Stats, error)
+		}{
+			{outcomes, func(r io.Reader) (book.Stats, error) {
+				return book.ImportOutcomes(ctx, b.db, r, filepath.Base(outcomes))
+			}},
+			{attributes, func(r io.Reader) (book.Stats, error) { return book.ImportAttributes(ctx, b.db, r) }},
+		} {
+			if side.file == "" {
+				continue
+			}
+			f, err := os.Open(side.file)
+			if err != nil {
+				return fmt.Errorf("import-history: %w", err)
+			}
+			st, err := side.run(f)
+			_ = f.Close() // read only
+			report(side.file, "rows", st)
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	cmd.Flags().StringVar(&outcomes, "outcomes", "", "a CSV of account_id,paid: what happened next (the label)")
+	cmd.Flags().StringVar(&attributes, "attributes", "", "a CSV of account_id,sex: for the fairness report only")
+	return cmd
+}
+
+func report(file, what string, st book.Stats) {
+	for _, e := range st.Rejected {
+		fmt.Fprintf(os.Stderr, "%s: %s\n", file, e)
+	}
+	fmt.Printf("%s: read %d %s: %d new, %d updated, %d unchanged, %d rejected\n",
+		file, st.Read, what, st.Imported, st.Updated, st.Unchanged, len(st.Rejected))
+}
+
+// trainCmd learns a propensity-to-pay model and stores it as a new version.
+func trainCmd() *cobra.Command {
+	p := score.DefaultParams
+	var fromOutcomes bool
+	var results string
+	cmd := command(&cobra.Command{
+		Use:   "train",
+		Short: "Learn the propensity-to-pay score from the history and outcomes; store it as a new model version",
+		Long: `Learn the propensity-to-pay score from the accounts' history and outcomes, on all but a
+held-out share chosen by a stable hash of the account id and --seed, and report on the held-out
+accounts: AUC, Brier score, calibration and the four-fifths ratio by sex, the same for the plain
+days-past-due-and-amount rule. The same data and seed give the same model (digest). The model is
+stored as a new version; the first one becomes the champion, later ones by 'model promote'.
+--from-outcomes learns from the agency's own closed cases instead (lessons learned).`,
+		Example: "  bin/starter train --results results\n  bin/starter train --from-outcomes && bin/starter model promote 2",
+		Args:    cobra.NoArgs,
+	}, database, func(ctx context.Context, b *backOffice, _ []string) error {
+		source := backoffice.SourceHistory
+		if fromOutcomes {
+			source = backoffice.SourceCases
+		}
+		t, err := backoffice.Train(ctx, b.db, source, p)
+		if err != nil {
+			return err
+		}
+		title := fmt.Sprintf("Training report: model %d (%s)", t.Version, source)
+		md := t.Report.Markdown(title)
+		fmt.Println(md)
+		if t.Champion {
+			fmt.Printf("model %d is the champion (the first model)\n", t.Version)
+		} else {
+			fmt.Printf("model %d stored; 'bin/starter model promote %d' makes it the champion if it beats the current one\n", t.Version, t.Version)
+		}
+		if results == "" {
+			return nil
+		}
+		if err := os.MkdirAll(results, 0o755); err != nil {
+			return fmt.Errorf("train: %w", err)
+		}
+		js, err := json.MarshalIndent(t, "", "  ")
+		if err != nil {
+			return fmt.Errorf("train: %w", err)
+		}
+		name := filepath.Join(results, "training-"+source)
+		if err := os.WriteFile(name+".json", append(js, '\n'), 0o644); err != nil {
+			return fmt.Errorf("train: %w", err)
+		}
+		return os.WriteFile(name+".md", []byte(md), 0o644)
+	})
+	f := cmd.Flags()
+	f.BoolVar(&fromOutcomes, "from-outcomes", false, "learn from the agency's own closed cases")
+	f.Uint64Var(&p.Seed, "seed", p.Seed, "the seed of the held-out split")
+	f.Float64Var(&p.HoldOut, "hold-out", p.HoldOut, "the share of accounts held out")
+	f.IntVar(&p.Trees, "trees", p.Trees, "boosting rounds")
+	f.IntVar(&p.Depth, "depth", p.Depth, "depth of each tree")
+	f.StringVar(&results, "results", "", "also write the report as JSON and markdown into this folder")
+	return cmd
+}
+
+// modelCmd lists the models and promotes one.
+func modelCmd() *cobra.Command {
+	root := &cobra.Command{Use: "model", Short: "List the score's models; promote one to champion"}
+	list := command(&cobra.Command{Use: "list", Short: "The models, newest first, with their held-out AUC", Args: cobra.NoArgs}, database,
+		func(ctx context.Context, b *backOffice, _ []string) error {
+			rows, err := b.db.Query(ctx, `SELECT version, trained_at, source, champion, (report->'model'->>'auc')::float8,
+				(report->'plainRule'->>'auc')::float8, model_digest FROM models ORDER BY version DESC`)
+			if err != nil {
+				return fmt.Errorf("models: %w", err)
+			}
+			defer rows.Close()
+			fmt.Println("version  trained              source   champion  AUC     plain   digest")
+			for rows.Next() {
+				var v int
+				var trained time.Time
+				var source, digest string
+				var champ bool
+				var auc, plain float64
+				if err := rows.Scan(&v, &trained, &source, &champ, &auc, &plain, &digest); err != nil {
+					return fmt.Errorf("models: %w", err)
+				}
+				fmt.Printf("%-8d %-20s %-8s %-9t %.4f  %.4f  %.12s\n", v, trained.Local().Format(time.DateTime), source, champ, auc, plain, digest)
+			}
+			return rows.Err()
+		})
+	promote := command(&cobra.Command{
+		Use:   "promote VERSION",
+		Short: "Make a model the champion if it beats the current one on its held-out accounts",
+		Args:  cobra.ExactArgs(1),
+	}, database, func(ctx context.Context, b *backOffice, args []string) error {
+		v, err := strconv.Atoi(args[0])
+		if err != nil {
+			return fmt.Errorf("model promote: VERSION %q: want a number", args[0])
+		}
+		c, err := backoffice.Promote(ctx, b.db, v)
+		if c != nil {
+			fmt.Printf("model %d against the champion %d on %d held-out accounts: AUC %.4f against %.4f\n",
+				c.Candidate, c.Champion, c.Examples, c.CandidateAUC, c.ChampionAUC)
+		}
+		if err != nil {
+			return err
+		}
+		fmt.Printf("model %d is the champion: screenings score with it from now on\n", v)
+		return nil
+	})
+	root.AddCommand(list, promote)
+	return root
+}
