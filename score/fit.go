@@ -55,7 +55,7 @@ func HeldOut(accountID string, seed uint64, share float64) bool {
 	h := fnv.New64a()
 	var b [8]byte
 	binary.LittleEndian.PutUint64(b[:], seed)
-	_, _ = h.Write(b[:])            // hash.Hash never fails
+	_, _ = h.Write(b[:])              // hash.Hash never fails
 	_, _ = h.Write([]byte(accountID)) // hash.Hash never fails
 	return float64(h.Sum64()%10000) < share*10000
 }

@@ -14,11 +14,11 @@ type Params struct {
 	Trees        int     `json:"trees"`
 	Depth        int     `json:"depth"`
 	LearningRate float64 `json:"learningRate"`
-	MinLeaf      int     `json:"minLeaf"`     // examples a leaf holds at least
-	Lambda       float64 `json:"lambda"`      // L2 regularisation of leaf values
-	Bins         int     `json:"bins"`        // candidate thresholds per feature, at most 255
-	HoldOut      float64 `json:"holdOut"`     // the share held out for the figures
-	Seed         uint64  `json:"seed"`        // decides the held-out split
+	MinLeaf      int     `json:"minLeaf"` // examples a leaf holds at least
+	Lambda       float64 `json:"lambda"`  // L2 regularisation of leaf values
+	Bins         int     `json:"bins"`    // candidate thresholds per feature, at most 255
+	HoldOut      float64 `json:"holdOut"` // the share held out for the figures
+	Seed         uint64  `json:"seed"`    // decides the held-out split
 }
 
 // DefaultParams are the settings `bin/starter train` uses.
