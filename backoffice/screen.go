@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sort"
 	"sync"
 
 	"github.com/jackc/pgx/v5"
@@ -23,10 +24,12 @@ type ScreenResult struct {
 	AlreadyOpen int `json:"alreadyOpen"`
 }
 
-// Filter narrows a screening: at most Limit accounts (0: all), of Region only (if set).
+// Filter narrows a screening: of Region only (if set); at most Capacity (or Limit)
+// accounts, the first by expected recovery (0: all).
 type Filter struct {
-	Limit  int
-	Region string
+	Limit    int
+	Capacity int
+	Region   string
 }
 
 // Selected lists the accounts the screening policy selects that have no case yet: open,
@@ -61,13 +64,18 @@ type Pace struct {
 	PerSecond   float64
 }
 
-// Screen starts the cases of the selected accounts at the pace given. An account whose
+// Screen starts the cases of the selected accounts, the first by expected recovery (Rank),
+// at the pace given. An account whose
 // case is already open is counted, not started again, so an interrupted screening can
 // simply run again.
 func Screen(ctx context.Context, db *pgxpool.Pool, tc client.Client, p contract.Policy, f Filter, pace Pace, overrides json.RawMessage, progress func(ScreenResult)) (ScreenResult, error) {
-	ids, err := Selected(ctx, db, p, f)
+	r, err := Rank(ctx, db, p, f)
 	if err != nil {
 		return ScreenResult{}, err
+	}
+	ids := make([]string, len(r.Ranked))
+	for i, a := range r.Ranked {
+		ids[i] = a.AccountID
 	}
 	res := ScreenResult{Selected: len(ids)}
 	var mu sync.Mutex
@@ -122,41 +130,68 @@ func Screen(ctx context.Context, db *pgxpool.Pool, tc client.Client, p contract.
 	return res, firstErr
 }
 
-// Bucket is the selected accounts of one region and days-past-due bucket.
+// Bucket is the accounts a screening would start of one region and days-past-due bucket.
 type Bucket struct {
-	Region    string `json:"region"`
-	Bucket    string `json:"daysPastDue"`
-	Accounts  int    `json:"accounts"`
-	AmountDue int64  `json:"amountDue"`
+	Region    string  `json:"region"`
+	Bucket    string  `json:"daysPastDue"`
+	Accounts  int     `json:"accounts"`
+	AmountDue int64   `json:"amountDue"`
+	Expected  float64 `json:"expectedRecovery"` // with the champion's scores (0 without a model)
 }
 
-// Preview counts what a screening would start, by region and days-past-due bucket (1-30,
-// 31-60, 61-90, 90+), with the amounts due; it starts nothing.
-func Preview(ctx context.Context, db *pgxpool.Pool, p contract.Policy, f Filter) ([]Bucket, error) {
-	limit := f.Limit
-	if limit <= 0 {
-		limit = 1 << 30
-	}
-	rows, err := db.Query(ctx, `
-		WITH selected AS (
-			SELECT a.region, a.days_past_due, a.amount_due FROM accounts a
-			WHERE a.status = 'open' AND a.days_past_due >= $1 AND a.amount_due >= $2
-			  AND NOT EXISTS (SELECT 1 FROM cases c WHERE c.account_id = a.account_id)
-			  AND ($4 = '' OR a.region = $4)
-			ORDER BY a.days_past_due DESC, a.amount_due DESC, a.account_id
-			LIMIT $3)
-		SELECT region, CASE WHEN days_past_due <= 30 THEN '1-30' WHEN days_past_due <= 60 THEN '31-60'
-			WHEN days_past_due <= 90 THEN '61-90' ELSE '90+' END AS bucket, count(*), sum(amount_due)
-		FROM selected GROUP BY 1, 2 ORDER BY 1, min(days_past_due)`, p.MinDaysPastDue, p.MinAmount, limit, f.Region)
+// ScreenPreview is what a screening would start, and what it is expected to recover against
+// the plain order (most overdue and largest first) starting as many.
+type ScreenPreview struct {
+	Model         int      `json:"model"` // the champion's version; 0: none, plain order
+	Selected      int      `json:"selected"`
+	Started       int      `json:"started"`
+	Buckets       []Bucket `json:"buckets"`
+	Expected      float64  `json:"expectedRecovery"`
+	PlainExpected float64  `json:"plainExpectedRecovery"`
+}
+
+// Preview ranks what a screening would start, by region and days-past-due bucket (1-30,
+// 31-60, 61-90, 90+), with the amounts due and the expected recovery; it starts nothing.
+func Preview(ctx context.Context, db *pgxpool.Pool, p contract.Policy, f Filter) (*ScreenPreview, error) {
+	r, err := Rank(ctx, db, p, f)
 	if err != nil {
-		return nil, fmt.Errorf("screen preview: %w", err)
+		return nil, err
 	}
-	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Bucket, error) {
-		var b Bucket
-		return b, r.Scan(&b.Region, &b.Bucket, &b.Accounts, &b.AmountDue)
+	pv := &ScreenPreview{Model: r.Model, Selected: len(r.Plain), Started: len(r.Ranked)}
+	pv.Expected, pv.PlainExpected = Expected(r.Ranked, len(r.Ranked)), Expected(r.Plain, len(r.Ranked))
+	index := map[[2]string]int{}
+	for _, a := range r.Ranked {
+		k := [2]string{a.Region, dpdBucket(a.DaysPastDue)}
+		i, ok := index[k]
+		if !ok {
+			i = len(pv.Buckets)
+			index[k] = i
+			pv.Buckets = append(pv.Buckets, Bucket{Region: k[0], Bucket: k[1]})
+		}
+		b := &pv.Buckets[i]
+		b.Accounts++
+		b.AmountDue += a.AmountDue
+		b.Expected += a.Expected
+	}
+	sort.Slice(pv.Buckets, func(i, j int) bool {
+		if pv.Buckets[i].Region != pv.Buckets[j].Region {
+			return pv.Buckets[i].Region < pv.Buckets[j].Region
+		}
+		return bucketOrder[pv.Buckets[i].Bucket] < bucketOrder[pv.Buckets[j].Bucket]
 	})
-	if err != nil {
-		return nil, fmt.Errorf("screen preview: %w", err)
+	return pv, nil
+}
+
+var bucketOrder = map[string]int{"1-30": 0, "31-60": 1, "61-90": 2, "90+": 3}
+
+func dpdBucket(days int) string {
+	switch {
+	case days <= 30:
+		return "1-30"
+	case days <= 60:
+		return "31-60"
+	case days <= 90:
+		return "61-90"
 	}
-	return out, nil
+	return "90+"
 }

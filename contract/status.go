@@ -50,7 +50,11 @@ type Status struct {
 	Policy            Policy              `json:"policy"`
 	Seq               int                 `json:"seq"` // records written so far (idempotency keys)
 	Runs              int                 `json:"runs"`
-	CaseDate          string              `json:"caseDate,omitempty"` // debtor-local date now
+	Strategy          string              `json:"strategy,omitempty"`     // the trial's arm it was started under
+	ContactPath       string              `json:"contactPath,omitempty"`  // PathVisitFirst when empty
+	ModelVersion      int                 `json:"modelVersion,omitempty"` // the score's model that ranked it
+	Visits            int                 `json:"visits,omitempty"`       // field visits reported
+	CaseDate          string              `json:"caseDate,omitempty"`     // debtor-local date now
 }
 
 // Pending is what the case waits for now.
@@ -111,5 +115,6 @@ type TimelineEntry struct {
 type CaseInput struct {
 	AccountID string          `json:"accountId"`
 	Policy    json.RawMessage `json:"policy,omitempty"`
+	Strategy  *StrategyRef    `json:"strategy,omitempty"`
 	State     *Status         `json:"state,omitempty"`
 }

@@ -105,9 +105,17 @@ func TestScreenStartsEachSelectedCaseOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	preview, err := backoffice.Preview(ctx, stack.db, p, backoffice.Filter{Region: region})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []backoffice.Bucket
+	for _, b := range preview.Buckets {
+		b.Expected = 0 // with the champion model of the moment, if any
+		got = append(got, b)
+	}
 	want := []backoffice.Bucket{{Region: region, Bucket: "61-90", Accounts: 1, AmountDue: 500000}, {Region: region, Bucket: "90+", Accounts: 1, AmountDue: 900000}}
-	if err != nil || !slices.Equal(preview, want) {
-		t.Fatalf("dry run: %+v %v, want %+v", preview, err, want)
+	if !slices.Equal(got, want) || preview.Selected != 2 || preview.Started != 2 {
+		t.Fatalf("dry run: %+v, want %+v", preview, want)
 	}
 	res, err := backoffice.Screen(ctx, stack.db, stack.tc, p, backoffice.Filter{Region: region}, backoffice.Pace{Concurrency: 4, PerSecond: 50}, fastPolicy, nil)
 	if err != nil || res.Selected != 2 || res.Started != 2 {

@@ -134,7 +134,7 @@ func screenCmd() *cobra.Command {
 	var policy string
 	var dryRun bool
 	pace := backoffice.Pace{Concurrency: 8, PerSecond: 20}
-	cmd := command(&cobra.Command{Use: "screen", Short: "Start cases for the accounts that pass the screening policy", Args: cobra.NoArgs}, both,
+	cmd := command(&cobra.Command{Use: "screen", Short: "Start cases for the accounts that pass the screening policy, the first by expected recovery", Args: cobra.NoArgs}, both,
 		func(ctx context.Context, b *backOffice, _ []string) error {
 			p, err := platform.DeploymentPolicy()
 			if err != nil {
@@ -144,11 +144,11 @@ func screenCmd() *cobra.Command {
 				return err
 			}
 			if dryRun {
-				buckets, err := backoffice.Preview(ctx, b.db, p, f)
+				pv, err := backoffice.Preview(ctx, b.db, p, f)
 				if err != nil {
 					return err
 				}
-				return writePreview(os.Stdout, buckets)
+				return writePreview(os.Stdout, pv)
 			}
 			var bar *progress.Bar
 			res, err := backoffice.Screen(ctx, b.db, b.tc, p, f, pace, json.RawMessage(policy), func(r backoffice.ScreenResult) {
@@ -167,6 +167,7 @@ func screenCmd() *cobra.Command {
 	cmd.Flags().IntVar(&pace.Concurrency, "concurrency", pace.Concurrency, "starts under way at once")
 	cmd.Flags().Float64Var(&pace.PerSecond, "rate", pace.PerSecond, "starts a second at most (0: no limit)")
 	cmd.Flags().IntVar(&f.Limit, "limit", 0, "start at most this many cases (0: all)")
+	cmd.Flags().IntVar(&f.Capacity, "capacity", 0, "start only this many, the first by expected recovery: as many as the field agents can visit (0: all)")
 	cmd.Flags().StringVar(&f.Region, "region", "", "screen only the accounts of this region")
 	cmd.Flags().StringVar(&policy, "policy", "", "policy overrides for these cases, a JSON object")
 	return cmd
@@ -292,15 +293,32 @@ func countRows(file string) (int, error) {
 }
 
 // writePreview prints a screening's preview as a table.
-func writePreview(w io.Writer, buckets []backoffice.Bucket) error {
+func writePreview(w io.Writer, pv *backoffice.ScreenPreview) error {
+	money := func(v float64) string { return fmt.Sprintf("%.2f", v/100) }
+	if pv.Model == 0 {
+		fmt.Fprintln(w, "no model trained (bin/starter train): the plain order, most overdue and largest first")
+	} else {
+		fmt.Fprintf(w, "ranked by expected recovery (score x amount due) with model %d\n", pv.Model)
+	}
 	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "region\tdays past due\taccounts\tamount due\t")
+	fmt.Fprintln(tw, "region\tdays past due\taccounts\tamount due\texpected recovery\t")
 	accounts, amount := 0, int64(0)
-	for _, b := range buckets {
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%d.%02d\t\n", b.Region, b.Bucket, b.Accounts, b.AmountDue/100, b.AmountDue%100)
+	for _, b := range pv.Buckets {
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%d.%02d\t%s\t\n", b.Region, b.Bucket, b.Accounts, b.AmountDue/100, b.AmountDue%100, money(b.Expected))
 		accounts += b.Accounts
 		amount += b.AmountDue
 	}
-	fmt.Fprintf(tw, "all\t\t%d\t%d.%02d\t\n", accounts, amount/100, amount%100)
-	return tw.Flush()
+	fmt.Fprintf(tw, "all\t\t%d\t%d.%02d\t%s\t\n", accounts, amount/100, amount%100, money(pv.Expected))
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if pv.Model != 0 {
+		gain := 0.0
+		if pv.PlainExpected > 0 {
+			gain = 100 * (pv.Expected/pv.PlainExpected - 1)
+		}
+		fmt.Fprintf(w, "%d of %d selected accounts would start: expected recovery %s against %s for the plain order's first %d (%+.1f%%)\n",
+			pv.Started, pv.Selected, money(pv.Expected), money(pv.PlainExpected), pv.Started, gain)
+	}
+	return nil
 }

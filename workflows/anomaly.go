@@ -30,6 +30,10 @@ func (c *caseRun) raise(kind, by string) {
 			c.endPending("cancelled")
 			c.setStage(contract.StageNegotiate)
 			route = fmt.Sprintf("renegotiation %d of %d", c.st.Renegotiations, c.st.Policy.MaxRenegotiations)
+			if c.visitBeforeNegotiating() {
+				c.setStage(contract.StageVisit)
+				route = fmt.Sprintf("a field visit first (phone first), then renegotiation %d of %d", c.st.Renegotiations, c.st.Policy.MaxRenegotiations)
+			}
 		} else {
 			c.closeCase(contract.OutcomeLegalReferral, by, kind+" after the last renegotiation")
 			route = "closed legal-referral"

@@ -60,6 +60,11 @@ func checkStart(ctx workflow.Context, in contract.CaseInput) error {
 	if info.CronSchedule != "" {
 		return refuse("a case is not a cron workflow")
 	}
+	if in.Strategy != nil {
+		if err := in.Strategy.Validate(); err != nil {
+			return refuse("%v", err)
+		}
+	}
 	if in.State != nil {
 		if info.ContinuedExecutionRunID == "" || info.Attempt > 1 { // a retry's input is the client's
 			return refuse("state is carried only by a continued run: a start takes accountId and policy")
@@ -100,6 +105,8 @@ type caseRun struct {
 	// ends. tickets and serving hand out the turns, in arrival order (see inTurn).
 	admitting        int
 	tickets, serving int
+	// phoneFirst: the case's strategy negotiates by phone before any visit (contactpath.go).
+	phoneFirst bool
 }
 
 func newCase(ctx workflow.Context, in contract.CaseInput) *caseRun {
@@ -143,6 +150,9 @@ func newCase(ctx workflow.Context, in contract.CaseInput) *caseRun {
 		Calls:        []time.Time{},
 		PaymentIDs:   []string{},
 	}
+	if s := in.Strategy; s != nil {
+		c.st.Strategy, c.st.ContactPath, c.st.ModelVersion = s.Name, s.Path, s.Model
+	}
 	return c
 }
 
@@ -156,6 +166,10 @@ func (c *caseRun) setup() error {
 	}
 	if err := workflow.SetQueryHandler(c.ctx, contract.StatusQuery, c.status); err != nil {
 		return fmt.Errorf("register status query: %w", err)
+	}
+	if c.st.ContactPath == contract.PathPhoneFirst {
+		// the phone-first path came with version 1: a case only takes it from then on
+		c.phoneFirst = workflow.GetVersion(c.ctx, phoneFirstChange, workflow.DefaultVersion, 1) == 1
 	}
 	return c.registerActions()
 }

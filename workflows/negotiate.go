@@ -16,11 +16,22 @@ func (c *caseRun) negotiate() error {
 		return err
 	}
 	assignees := append(append([]string(nil), c.st.Assigned[contract.RolePhone]...), c.st.Assigned[contract.RoleField]...)
-	_, err := c.await(wait{
+	// after a visit the negotiation is face to face (the contact window); phone first, it
+	// is a call (the call rules), and a missed deadline sends the field agents
+	byPhone := c.visitBeforeNegotiating()
+	miss := escalate
+	if byPhone {
+		miss = expire
+	}
+	expired, err := c.await(wait{
 		action: contract.ActionNegotiationResult, role: contract.RolePhone, assignees: assignees,
-		deadline: c.st.Policy.NegotiationDeadline, onMiss: escalate,
-		window: true,
+		deadline: c.st.Policy.NegotiationDeadline, onMiss: miss,
+		window: !byPhone, contact: byPhone,
 	})
+	if err == nil && expired {
+		c.event(contract.ActionNegotiationResult, "workflow", false, "negotiation deadline missed: a field visit first (phone first)", "", false, nil)
+		c.setStage(contract.StageVisit)
+	}
 	return err
 }
 
@@ -50,6 +61,10 @@ func (c *caseRun) checkNegotiation(p *contract.NegotiationResult) error {
 // applyNegotiation stores the agreed plan, or routes the anomaly the negotiation found.
 func (c *caseRun) applyNegotiation(p *contract.NegotiationResult) string {
 	violation := rules.ContactViolation(c.now(), rules.ContactsOf(c.st), c.st.Policy, c.clock)
+	if c.visitBeforeNegotiating() { // a call: the call rules, and it counts as one
+		violation = rules.CallViolation(c.now(), rules.ContactsOf(c.st), c.st.Policy, c.clock)
+		c.st.Calls = append(c.st.Calls, c.now())
+	}
 	c.st.Contacts++
 	c.event(contract.ActionNegotiationResult, p.AgentID, true, p.Outcome+"; legal consequences explained", violation, true, p)
 	c.endPending("done")

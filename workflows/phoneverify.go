@@ -57,7 +57,7 @@ func (c *caseRun) applyPhoneVerified(p *contract.PhoneVerified) string {
 		}
 		c.st.AddressOnFile = c.st.VerifiedAddressID
 		c.st.PhoneAttempts = 0
-		c.setStage(contract.StageVisit)
+		c.setStage(c.afterVerify())
 		return fmt.Sprintf("address %s verified", c.st.VerifiedAddressID)
 	case contract.PhoneRefused:
 		c.conversation(at, p.DebtorAskedCallback)

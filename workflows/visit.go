@@ -54,6 +54,7 @@ func (c *caseRun) applyVisitReport(p *contract.VisitReport) string {
 	c.event(contract.ActionVisitReport, first(p.AgentIDs), true, fmt.Sprintf("debtor met: %t, willingness %s", p.DebtorMet, p.Willingness), violation, true, p)
 	c.record(activities.Record{Kind: activities.RecordVisit, Visit: p})
 	c.st.AssessedCapacity = p.MonthlyCapacity * willingnessShare[p.Willingness] / 100
+	c.st.Visits++
 	if p.DebtorMet {
 		c.conversation(at, false)
 	}

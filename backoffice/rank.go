@@ -1,0 +1,129 @@
+package backoffice
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"sort"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/casework/casework/contract"
+	"github.com/casework/casework/score"
+)
+
+// Ranked is an account the screening selects, with the champion's score.
+type Ranked struct {
+	AccountID   string  `json:"accountId"`
+	Region      string  `json:"region"`
+	DaysPastDue int     `json:"daysPastDue"`
+	AmountDue   int64   `json:"amountDue"`
+	Score       float64 `json:"score"`    // the probability of paying (the base rate without history)
+	Expected    float64 `json:"expected"` // expected recovery: Score x AmountDue, in minor units
+	History     bool    `json:"history"`
+}
+
+// Ranking is the screening's selection ranked by expected recovery, and the plain order
+// (most overdue and largest first) it replaces.
+type Ranking struct {
+	Model  int      `json:"model"` // the champion's version; 0: none trained, plain order
+	Ranked []Ranked `json:"ranked"`
+	Plain  []Ranked `json:"-"`
+}
+
+// Rank selects the accounts the policy selects that have no case yet and ranks them by
+// expected recovery with the champion model. Without a model, the plain order stays.
+func Rank(ctx context.Context, db *pgxpool.Pool, p contract.Policy, f Filter) (*Ranking, error) {
+	rows, err := db.Query(ctx, `
+		SELECT a.account_id, a.region, a.days_past_due, a.amount_due FROM accounts a
+		WHERE a.status = 'open' AND a.days_past_due >= $1 AND a.amount_due >= $2
+		  AND NOT EXISTS (SELECT 1 FROM cases c WHERE c.account_id = a.account_id)
+		  AND ($3 = '' OR a.region = $3)
+		ORDER BY a.days_past_due DESC, a.amount_due DESC, a.account_id`, p.MinDaysPastDue, p.MinAmount, f.Region)
+	if err != nil {
+		return nil, fmt.Errorf("screen: select accounts: %w", err)
+	}
+	plain, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Ranked, error) {
+		var a Ranked
+		return a, r.Scan(&a.AccountID, &a.Region, &a.DaysPastDue, &a.AmountDue)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("screen: select accounts: %w", err)
+	}
+	r := &Ranking{Plain: plain}
+	version, model, err := Champion(ctx, db)
+	if errors.Is(err, ErrNoModel) {
+		r.Ranked = plain
+		return r.cut(f), nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	r.Model = version
+	if err := scoreAccounts(ctx, db, model, plain); err != nil {
+		return nil, err
+	}
+	r.Ranked = append([]Ranked(nil), plain...)
+	sort.SliceStable(r.Ranked, func(i, j int) bool { return r.Ranked[i].Expected > r.Ranked[j].Expected })
+	return r.cut(f), nil
+}
+
+// cut keeps the first Capacity (or Limit) accounts.
+func (r *Ranking) cut(f Filter) *Ranking {
+	n := len(r.Ranked)
+	for _, c := range []int{f.Capacity, f.Limit} {
+		if c > 0 && c < n {
+			n = c
+		}
+	}
+	r.Ranked = r.Ranked[:n]
+	return r
+}
+
+// scoreAccounts sets each account's score from its history (the model's base rate when it
+// has none) and its expected recovery.
+func scoreAccounts(ctx context.Context, db *pgxpool.Pool, m *score.Model, accounts []Ranked) error {
+	ids := make([]string, len(accounts))
+	for i, a := range accounts {
+		ids[i] = a.AccountID
+	}
+	rows, err := db.Query(ctx, `SELECT account_id, month, days_past_due, bill_amount, paid_amount, coalesce(credit_limit, 0)
+		FROM account_history WHERE account_id = ANY($1) ORDER BY account_id, month`, ids)
+	if err != nil {
+		return fmt.Errorf("screen: read the history: %w", err)
+	}
+	defer rows.Close()
+	history := map[string][]score.Month{}
+	for rows.Next() {
+		var id string
+		var m score.Month
+		if err := rows.Scan(&id, &m.Month, &m.DaysPastDue, &m.Bill, &m.Paid, &m.CreditLimit); err != nil {
+			return fmt.Errorf("screen: read the history: %w", err)
+		}
+		history[id] = append(history[id], m)
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("screen: read the history: %w", err)
+	}
+	base := 1 / (1 + math.Exp(-m.Base))
+	for i := range accounts {
+		a := &accounts[i]
+		a.Score = base
+		if h := history[a.AccountID]; len(h) > 0 {
+			a.Score, a.History = m.Score(score.Features(h)), true
+		}
+		a.Expected = a.Score * float64(a.AmountDue)
+	}
+	return nil
+}
+
+// Expected sums the expected recovery of the first n accounts of a list.
+func Expected(list []Ranked, n int) float64 {
+	var s float64
+	for i := 0; i < n && i < len(list); i++ {
+		s += list[i].Expected
+	}
+	return s
+}

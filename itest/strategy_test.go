@@ -1,0 +1,90 @@
+package itest
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/casework/casework/backoffice"
+	"github.com/casework/casework/book"
+	"github.com/casework/casework/contract"
+	"github.com/casework/casework/score"
+)
+
+// The score on the real database: a history imported through COPY (bad rows by line, a
+// second import changes nothing), a model trained twice on the same data is the same model,
+// stored as versions, and the screening ranks by expected recovery: with the capacity of
+// ten, the ten accounts that pay, where the plain order (most overdue first) would start
+// the ones that do not.
+func TestHistoryScoreAndRankedScreening(t *testing.T) {
+	need(t)
+	ctx := context.Background()
+	region := strings.ToLower(stack.run) + "-score"
+	const n = 40
+	accounts := strings.Join(book.Columns, ",") + "\n"
+	history := strings.Join(book.HistoryColumns, ",") + ",credit_limit\n"
+	outcomes := "account_id,paid\n"
+	for i := range n {
+		id := fmt.Sprintf("%s-score-%d", stack.run, i)
+		payer := i%2 == 0
+		dpd := map[bool]int{true: 40, false: 150}[payer] // the plain order starts the non-payers first
+		accounts += fmt.Sprintf("%s,P,+886 900 %06d,A%d,%s,Asia/Taipei,TWD,500000,%d,open\n", id, i, i, region, dpd)
+		for m := 4; m <= 9; m++ {
+			late, paid := 0, 5000
+			if !payer {
+				late, paid = 30*(m-3), 0
+			}
+			history += fmt.Sprintf("%s,2025-%02d,%d,5000,%d,20000\n", id, m, late, paid)
+		}
+		outcomes += fmt.Sprintf("%s,%t\n", id, payer)
+	}
+	if _, err := book.Import(ctx, stack.db, strings.NewReader(accounts), nil); err != nil {
+		t.Fatal(err)
+	}
+	bad := fmt.Sprintf("%s-score-0,2025-13,0,1,1,\nnobody-%s,2025-09,0,1,1,\n", stack.run, stack.run)
+	st, err := book.ImportHistory(ctx, stack.db, strings.NewReader(history+bad), nil)
+	if err != nil || st.Imported != 6*n || len(st.Rejected) != 2 || st.Rejected[0].Field != "month" || !strings.Contains(st.Rejected[1].Reason, "no account") {
+		t.Fatalf("history: %+v %v, want %d new and the two bad rows by line", st, err, 6*n)
+	}
+	if st, err := book.ImportHistory(ctx, stack.db, strings.NewReader(history), nil); err != nil || st.Unchanged != 6*n || st.Imported+st.Updated != 0 {
+		t.Fatalf("the same history again: %+v %v, want all unchanged", st, err)
+	}
+	if _, err := book.ImportOutcomes(ctx, stack.db, strings.NewReader(outcomes), "itest"); err != nil {
+		t.Fatal(err)
+	}
+	p := score.DefaultParams
+	p.Trees, p.MinLeaf = 20, 5
+	first, err := backoffice.Train(ctx, stack.db, backoffice.SourceHistory, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	second, err := backoffice.Train(ctx, stack.db, backoffice.SourceHistory, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if first.Report.ModelDigest != second.Report.ModelDigest || second.Version <= first.Version {
+		t.Errorf("two trainings on the same data: %.12s (v%d) and %.12s (v%d), want one digest, two versions",
+			first.Report.ModelDigest, first.Version, second.Report.ModelDigest, second.Version)
+	}
+	if _, err := backoffice.Promote(ctx, stack.db, second.Version); err != nil && !strings.Contains(err.Error(), "does not beat") {
+		t.Fatal(err)
+	}
+	policy := contract.DefaultPolicy()
+	pv, err := backoffice.Preview(ctx, stack.db, policy, backoffice.Filter{Region: region, Capacity: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pv.Model == 0 || pv.Selected != n || pv.Started != 10 || pv.Expected <= pv.PlainExpected {
+		t.Fatalf("dry run: %+v, want model, %d selected, 10 started, expected recovery above the plain order's", pv, n)
+	}
+	r, err := backoffice.Rank(ctx, stack.db, policy, backoffice.Filter{Region: region, Capacity: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range r.Ranked {
+		if a.DaysPastDue != 40 || !a.History {
+			t.Errorf("ranked among the first ten: %+v, want a payer", a)
+		}
+	}
+}
