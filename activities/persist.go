@@ -186,10 +186,10 @@ func writeRecord(ctx context.Context, tx pgx.Tx, r Record) error {
 			return jerr
 		}
 		_, err = tx.Exec(ctx, `INSERT INTO case_summaries (case_id, account_id, outcome, started_at, closed_at, stage_seconds, contacts,
-				anomalies, amount_due, amount_paid, currency, region, renegotiations, violations, simulation)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) ON CONFLICT (case_id) DO NOTHING`,
+				anomalies, amount_due, amount_paid, currency, region, renegotiations, violations, simulation, strategy, model_version, visits)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18) ON CONFLICT (case_id) DO NOTHING`,
 			r.CaseID, s.AccountID, s.Outcome, s.StartedAt, s.ClosedAt, stages, s.Contacts, anomalies, s.AmountDue, s.AmountPaid,
-			s.Currency, s.Region, s.Renegotiations, s.Violations, s.Simulation)
+			s.Currency, s.Region, s.Renegotiations, s.Violations, s.Simulation, s.Strategy, s.ModelVersion, s.Visits)
 	default:
 		return fmt.Errorf("unknown record kind %q", r.Kind)
 	}

@@ -144,6 +144,9 @@ type Summary struct {
 	Renegotiations int                        `json:"renegotiations"`
 	Violations     int                        `json:"violations"`
 	Simulation     bool                       `json:"simulation,omitempty"` // the deployment declared a simulation
+	Strategy       string                     `json:"strategy,omitempty"`
+	ModelVersion   int                        `json:"modelVersion,omitempty"`
+	Visits         int                        `json:"visits,omitempty"`
 }
 
 // Batch is the records a case writes in one transaction.

@@ -77,6 +77,10 @@ func Screen(ctx context.Context, db *pgxpool.Pool, tc client.Client, p contract.
 	for i, a := range r.Ranked {
 		ids[i] = a.AccountID
 	}
+	arms, err := Strategies(ctx, db)
+	if err != nil {
+		return ScreenResult{}, err
+	}
 	res := ScreenResult{Selected: len(ids)}
 	var mu sync.Mutex
 	var firstErr error
@@ -96,7 +100,14 @@ func Screen(ctx context.Context, db *pgxpool.Pool, tc client.Client, p contract.
 				if err := limiter.Wait(ctx); err != nil {
 					return
 				}
-				_, err := cases.Start(ctx, id, overrides)
+				in := contract.CaseInput{AccountID: id, Policy: overrides}
+				if arm, ok := ArmOf(arms, id); ok {
+					in.Strategy = &contract.StrategyRef{Name: arm.Name, Path: arm.Path, Model: r.Model}
+					if len(overrides) == 0 && string(arm.Policy) != "{}" {
+						in.Policy = arm.Policy // the arm's overrides, unless the screening gives its own
+					}
+				}
+				_, err := cases.StartWith(ctx, in)
 				mu.Lock()
 				switch {
 				case err == nil:

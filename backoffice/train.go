@@ -29,15 +29,22 @@ type Trained struct {
 	Model    *score.Model  `json:"-"`
 }
 
-// Examples reads what a model learns from: each account with an outcome of the source
-// (SourceCases: the agency's closed cases; else every other outcome) and a history. The
-// fairness attributes are read into Group only, apart from the features.
+// Examples reads what a model learns from: each account with a history and a label, the
+// imported outcome (SourceHistory) or what the agency's own closed case came to
+// (SourceCases: repaid or not). The fairness attributes are read into Group only, apart
+// from the features.
 func Examples(ctx context.Context, db *pgxpool.Pool, source string) ([]score.Example, error) {
+	// the label: the imported outcomes, or what the agency's own closed cases came to (the
+	// latest case of each account; not-selected cases were never worked)
+	labels := `SELECT account_id, paid FROM account_outcomes`
+	if source == SourceCases {
+		labels = `SELECT DISTINCT ON (account_id) account_id, outcome IN ('paid-in-full', 'plan-completed') AS paid
+			FROM case_summaries WHERE outcome <> 'not-selected' ORDER BY account_id, closed_at DESC`
+	}
 	rows, err := db.Query(ctx, `SELECT o.account_id, o.paid, coalesce(f.sex, 'unknown'),
 			h.month, h.days_past_due, h.bill_amount, h.paid_amount, coalesce(h.credit_limit, 0)
-		FROM account_outcomes o JOIN account_history h USING (account_id) LEFT JOIN fairness_attributes f USING (account_id)
-		WHERE (o.source = 'cases') = ($1 = 'cases')
-		ORDER BY o.account_id, h.month`, source)
+		FROM (`+labels+`) o JOIN account_history h USING (account_id) LEFT JOIN fairness_attributes f USING (account_id)
+		ORDER BY o.account_id, h.month`)
 	if err != nil {
 		return nil, fmt.Errorf("train: read the history: %w", err)
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/casework/casework/backoffice"
 	"github.com/casework/casework/book"
@@ -86,5 +87,59 @@ func TestHistoryScoreAndRankedScreening(t *testing.T) {
 		if a.DaysPastDue != 40 || !a.History {
 			t.Errorf("ranked among the first ten: %+v, want a payer", a)
 		}
+	}
+}
+
+// The phone-first path end to end on the real stack: negotiated by phone once the pause
+// after the verifying conversation allows a call, no visit, repaid; the strategy is in the
+// status, the Strategy search attribute and the case summary, and report --by strategy
+// counts it.
+func TestPhoneFirstEndToEnd(t *testing.T) {
+	need(t)
+	ctx := context.Background()
+	arm := "itest-phone-" + strings.ToLower(stack.run)
+	run, err := cases().StartWith(ctx, contract.CaseInput{AccountID: newAccount(t), Policy: fastPolicy,
+		Strategy: &contract.StrategyRef{Name: arm, Path: contract.PathPhoneFirst, Model: 1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	caseID := run.GetID()
+	st := waitPending(t, caseID, contract.ActionPhoneVerified)
+	phone := st.Pending.Assignees[0]
+	mustUpdate(t, caseID, contract.ActionPhoneVerified, contract.PhoneVerified{AgentID: phone, CalledAt: nowRFC(), Outcome: contract.PhoneConfirmed})
+	st = waitPending(t, caseID, contract.ActionNegotiationResult)
+	if st.Stage != contract.StageNegotiate || st.Visits != 0 || st.Pending.NotBefore.IsZero() {
+		t.Fatalf("after the verifying call: stage %s, visits %d, not before %v: want a phone negotiation after the pause", st.Stage, st.Visits, st.Pending.NotBefore)
+	}
+	time.Sleep(time.Until(st.Pending.NotBefore) + 100*time.Millisecond) // the pause after the conversation (7 case days of 1 s)
+	mustUpdate(t, caseID, contract.ActionNegotiationResult, contract.NegotiationResult{AgentID: phone, Outcome: contract.NegotiationPaidInFull, LegalConsequencesExplained: true})
+	mustUpdate(t, caseID, contract.ActionPaymentReceived, contract.PaymentReceived{PaymentID: "pf-" + caseID, Amount: st.AmountDue, PaidAt: nowRFC(), Channel: "bank"})
+	final := result(t, caseID)
+	if final.Outcome != contract.OutcomePaidInFull || final.Visits != 0 || final.Strategy != arm || final.ContactPath != contract.PathPhoneFirst {
+		t.Fatalf("final: %s, visits %d, strategy %q path %q", final.Outcome, final.Visits, final.Strategy, final.ContactPath)
+	}
+	for _, e := range final.Timeline {
+		if e.Kind == contract.ActionNegotiationResult && e.Violation != "" {
+			t.Errorf("the phone negotiation broke a rule: %s", e.Violation)
+		}
+	}
+	checkSearchAttributes(t, caseID, fmt.Sprintf(`Strategy = %q`, arm))
+	var strategy string
+	var visits int
+	if err := stack.db.QueryRow(ctx, `SELECT strategy, visits FROM case_summaries WHERE case_id = $1`, final.CaseKey).Scan(&strategy, &visits); err != nil || strategy != arm {
+		t.Fatalf("the case summary: %q %d %v", strategy, visits, err)
+	}
+	arms, err := backoffice.ByStrategy(ctx, stack.db, backoffice.Range{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, a := range arms {
+		if a.Strategy == arm {
+			found = a.Cases == 1 && a.Recovered.Value == 1 && a.Visits.Value == 0
+		}
+	}
+	if !found {
+		t.Errorf("report --by strategy has no %s arm of one repaid case without a visit", arm)
 	}
 }

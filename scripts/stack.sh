@@ -28,7 +28,7 @@ bench_namespace=casework-bench # the benchmarks' own (they terminate what they f
 pg_bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1 || true)
 pg_dir="$dev/pg"
 search_attributes=(CaseStage=Keyword CaseOutcome=Keyword PendingAction=Keyword AssignedAgents=KeywordList
-  DaysPastDue=Int AmountDue=Int Region=Keyword NextDeadline=Datetime CaseFlags=KeywordList)
+  DaysPastDue=Int AmountDue=Int Region=Keyword NextDeadline=Datetime CaseFlags=KeywordList Strategy=Keyword)
 
 api_addr=${CASEWORK_API_ADDR:-127.0.0.1:8088} # bin/api: the agents' API, the web console and the codec server
 

@@ -36,7 +36,7 @@ func rootCmd() *cobra.Command {
 		Use:   "starter",
 		Short: "Casework back office: migrate, import, screen, start, report",
 	}
-	root.AddCommand(migrateCmd(), importCmd(), importHistoryCmd(), trainCmd(), modelCmd(), screenCmd(), startCmd(), reportCmd(), demoBookCmd(), demoHistoryCmd(), seedAgentsCmd(), demoCmd(), tokenCmd())
+	root.AddCommand(migrateCmd(), importCmd(), importHistoryCmd(), trainCmd(), modelCmd(), strategyCmd(), screenCmd(), startCmd(), reportCmd(), demoBookCmd(), demoHistoryCmd(), seedAgentsCmd(), demoCmd(), tokenCmd())
 	return root
 }
 
@@ -189,7 +189,7 @@ func startCmd() *cobra.Command {
 }
 
 func reportCmd() *cobra.Command {
-	var format, from, to string
+	var format, from, to, by string
 	cmd := command(&cobra.Command{Use: "report", Short: "Report on the cases: recovery, promises kept, right-party contact, time per stage, anomalies, rejections, violations, satisfaction; by region and by agent", Args: cobra.NoArgs}, database,
 		func(ctx context.Context, b *backOffice, _ []string) error {
 			var rg backoffice.Range
@@ -205,6 +205,21 @@ func reportCmd() *cobra.Command {
 					return fmt.Errorf("%s %q: want a date YYYY-MM-DD", d.flag, d.v)
 				}
 				*d.into = t
+			}
+			if by == "strategy" {
+				arms, err := backoffice.ByStrategy(ctx, b.db, rg)
+				if err != nil {
+					return err
+				}
+				if format == "json" {
+					enc := json.NewEncoder(os.Stdout)
+					enc.SetIndent("", "  ")
+					return enc.Encode(arms)
+				}
+				return backoffice.WriteArms(os.Stdout, arms)
+			}
+			if by != "" {
+				return fmt.Errorf("--by %q: want strategy", by)
 			}
 			r, err := backoffice.BuildReport(ctx, b.db, rg)
 			if err != nil {
@@ -223,6 +238,7 @@ func reportCmd() *cobra.Command {
 			return fmt.Errorf("--format %q: want text, csv or json", format)
 		})
 	cmd.Flags().StringVar(&format, "format", "text", "text (tables), csv or json")
+	cmd.Flags().StringVar(&by, "by", "", "strategy: compare the trial's arms (95% intervals, significance against the champion)")
 	cmd.Flags().StringVar(&from, "from", "", "first day of the range, YYYY-MM-DD (default: the beginning)")
 	cmd.Flags().StringVar(&to, "to", "", "day after the range, YYYY-MM-DD (default: now)")
 	return cmd

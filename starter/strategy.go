@@ -14,6 +14,8 @@ import (
 
 	"github.com/casework/casework/backoffice"
 	"github.com/casework/casework/book"
+	"github.com/casework/casework/contract"
+	"github.com/casework/casework/platform"
 	"github.com/casework/casework/progress"
 	"github.com/casework/casework/score"
 )
@@ -192,5 +194,60 @@ func modelCmd() *cobra.Command {
 		return nil
 	})
 	root.AddCommand(list, promote)
+	return root
+}
+
+// strategyCmd manages the champion/challenger strategies.
+func strategyCmd() *cobra.Command {
+	root := &cobra.Command{Use: "strategy", Short: "The champion and challenger strategies: list, set, promote"}
+	list := command(&cobra.Command{Use: "list", Short: "The strategies, their paths and shares", Args: cobra.NoArgs}, database,
+		func(ctx context.Context, b *backOffice, _ []string) error {
+			arms, err := backoffice.Strategies(ctx, b.db)
+			if err != nil {
+				return err
+			}
+			fmt.Println("strategy             path          share  champion  policy")
+			for _, s := range arms {
+				fmt.Printf("%-20s %-13s %5d  %-8t  %s\n", s.Name, s.Path, s.Share, s.Champion, s.Policy)
+			}
+			return nil
+		})
+	var s backoffice.Strategy
+	var policy string
+	set := command(&cobra.Command{
+		Use:     "set NAME",
+		Short:   "Add or change a strategy: its contact path, its share of new cases, its policy overrides",
+		Example: "  bin/starter strategy set phone-first --path phone-first --share 50\n  bin/starter strategy set visit-first --share 50",
+		Args:    cobra.ExactArgs(1),
+	}, database, func(ctx context.Context, b *backOffice, args []string) error {
+		p, err := platform.DeploymentPolicy()
+		if err != nil {
+			return err
+		}
+		s.Name, s.Policy = args[0], json.RawMessage(policy)
+		if s.Path == "" {
+			s.Path = contract.PathVisitFirst
+		}
+		if err := backoffice.SetStrategy(ctx, b.db, p, s); err != nil {
+			return err
+		}
+		fmt.Printf("strategy %s: %s, share %d\n", s.Name, s.Path, s.Share)
+		return nil
+	})
+	set.Flags().StringVar(&s.Path, "path", "", "visit-first or phone-first (default visit-first)")
+	set.Flags().IntVar(&s.Share, "share", 0, "its weight among the strategies' shares for new cases (0 to 100)")
+	set.Flags().StringVar(&policy, "policy", "", "policy overrides, a JSON object (may only tighten the deployment's)")
+	promote := command(&cobra.Command{
+		Use:   "promote NAME",
+		Short: "Make a strategy the champion for new cases (running cases keep theirs)",
+		Args:  cobra.ExactArgs(1),
+	}, database, func(ctx context.Context, b *backOffice, args []string) error {
+		if err := backoffice.PromoteStrategy(ctx, b.db, args[0]); err != nil {
+			return err
+		}
+		fmt.Printf("%s is the champion\n", args[0])
+		return nil
+	})
+	root.AddCommand(list, set, promote)
 	return root
 }

@@ -43,6 +43,7 @@ func (c *caseRun) finish() error {
 		StageSeconds: c.st.StageSeconds, Contacts: c.st.Contacts, Anomalies: anomalies,
 		AmountDue: c.st.AmountDue, AmountPaid: c.st.AmountPaid, Currency: c.st.Currency, Region: c.st.Region,
 		Renegotiations: c.st.Renegotiations, Violations: c.st.Violations, Simulation: c.st.Policy.Simulation,
+		Strategy: c.st.Strategy, ModelVersion: c.st.ModelVersion, Visits: c.st.Visits,
 	}})
 	if err := c.sync(); err != nil {
 		return err

@@ -25,6 +25,8 @@ var (
 	// CaseFlagsKey is Casework's addition for operations: dispute-hold, paused,
 	// deadline-missed (the pending action has missed a deadline), guardrail-violation.
 	CaseFlagsKey = temporal.NewSearchAttributeKeyKeywordList("CaseFlags")
+	// StrategyKey is the trial's arm the case was started under (set at the start).
+	StrategyKey = temporal.NewSearchAttributeKeyKeyword("Strategy")
 )
 
 // The case flags.
@@ -39,7 +41,7 @@ const (
 var SearchAttributeTypes = map[string]string{
 	"CaseStage": "Keyword", "CaseOutcome": "Keyword", "PendingAction": "Keyword",
 	"AssignedAgents": "KeywordList", "DaysPastDue": "Int", "AmountDue": "Int",
-	"Region": "Keyword", "NextDeadline": "Datetime", "CaseFlags": "KeywordList",
+	"Region": "Keyword", "NextDeadline": "Datetime", "CaseFlags": "KeywordList", "Strategy": "Keyword",
 }
 
 // searchAttrs is what the run last upserted, so that only changes are written.

@@ -49,8 +49,25 @@ var ErrAlreadyOpen = errors.New("already has an open case")
 // may only tighten the deployment's policy (platform.DeploymentPolicy); the workflow checks
 // them again. At most one case per account is open: a second start returns ErrAlreadyOpen.
 func (c *Client) Start(ctx context.Context, accountID string, policy json.RawMessage) (client.WorkflowRun, error) {
+	return c.StartWith(ctx, contract.CaseInput{AccountID: accountID, Policy: policy})
+}
+
+// StartWith starts a case with its whole input: the account, policy overrides and the
+// strategy it joins (its arm of the trial, contact path and model version).
+func (c *Client) StartWith(ctx context.Context, in contract.CaseInput) (client.WorkflowRun, error) {
+	accountID, policy := in.AccountID, in.Policy
 	if accountID == "" {
 		return nil, errors.New("start: account id is required")
+	}
+	if in.State != nil {
+		return nil, fmt.Errorf("start %s: a start carries no state", accountID)
+	}
+	sa := []temporal.SearchAttributeUpdate{workflows.CaseStageKey.ValueSet(string(contract.StageScreen))}
+	if in.Strategy != nil {
+		if err := in.Strategy.Validate(); err != nil {
+			return nil, fmt.Errorf("start %s: %w", accountID, err)
+		}
+		sa = append(sa, workflows.StrategyKey.ValueSet(in.Strategy.Name))
 	}
 	if len(policy) > 0 {
 		deployment, err := platform.DeploymentPolicy()
@@ -67,9 +84,9 @@ func (c *Client) Start(ctx context.Context, accountID string, policy json.RawMes
 		WorkflowIDReusePolicy:                    enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
 		WorkflowIDConflictPolicy:                 enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL,
 		WorkflowExecutionErrorWhenAlreadyStarted: true,
-		TypedSearchAttributes:                    temporal.NewSearchAttributes(workflows.CaseStageKey.ValueSet(string(contract.StageScreen))),
+		TypedSearchAttributes:                    temporal.NewSearchAttributes(sa...),
 	}
-	run, err := c.TC.ExecuteWorkflow(ctx, opts, contract.WorkflowType, contract.CaseInput{AccountID: accountID, Policy: policy})
+	run, err := c.TC.ExecuteWorkflow(ctx, opts, contract.WorkflowType, in)
 	var started *serviceerror.WorkflowExecutionAlreadyStarted
 	if errors.As(err, &started) {
 		return nil, fmt.Errorf("account %s %w (%s)", accountID, ErrAlreadyOpen, opts.ID)

@@ -7,7 +7,7 @@ ns=${NAMESPACE:-default}
 temporal operator namespace describe -n "$ns" >/dev/null 2>&1 || temporal operator namespace create -n "$ns" --retention 30d
 sleep 2
 for sa in CaseStage:Keyword CaseOutcome:Keyword PendingAction:Keyword AssignedAgents:KeywordList \
-  DaysPastDue:Int AmountDue:Int Region:Keyword NextDeadline:Datetime CaseFlags:KeywordList; do
+  DaysPastDue:Int AmountDue:Int Region:Keyword NextDeadline:Datetime CaseFlags:KeywordList Strategy:Keyword; do
   name=${sa%%:*}
   type=${sa#*:}
   temporal operator search-attribute list -n "$ns" | grep -qw "$name" ||
