@@ -22,7 +22,7 @@ func TestHistoryScoreAndRankedScreening(t *testing.T) {
 	need(t)
 	ctx := context.Background()
 	region := strings.ToLower(stack.run) + "-score"
-	const n = 40
+	const n = 80
 	accounts := strings.Join(book.Columns, ",") + "\n"
 	history := strings.Join(book.HistoryColumns, ",") + ",credit_limit\n"
 	outcomes := "account_id,paid\n"
@@ -123,6 +123,7 @@ func TestPhoneFirstEndToEnd(t *testing.T) {
 			t.Errorf("the phone negotiation broke a rule: %s", e.Violation)
 		}
 	}
+	keepHistory(t, caseID, "phone-first")
 	checkSearchAttributes(t, caseID, fmt.Sprintf(`Strategy = %q`, arm))
 	var strategy string
 	var visits int

@@ -162,3 +162,15 @@ func versionsIn(t *testing.T, file string) historyFacts {
 	}
 	return facts
 }
+
+// The phone-first path came with version 1 of "phone-first": the history recorded on it
+// carries the marker (and replays above, as every recorded history does); a visit-first
+// history has none.
+func TestPhoneFirstIsVersioned(t *testing.T) {
+	if facts := versionsIn(t, "testdata/histories/phone-first.json"); !facts.changes[phoneFirstChange] {
+		t.Fatalf("the phone-first history has no %q marker: %v", phoneFirstChange, facts.changes)
+	}
+	if old := versionsIn(t, "testdata/histories/plan-completed-by-updates-trust-boundary.json"); old.changes[phoneFirstChange] {
+		t.Error("a visit-first history has the phone-first marker")
+	}
+}
