@@ -37,7 +37,7 @@ type Arm struct {
 	// Versus is the difference from the champion, KPI by KPI.
 	Versus map[string]trial.Difference `json:"versus,omitempty"`
 
-	recovered, planned, kept             []bool
+	recovered, kept                      []bool
 	recovery, contacts, visits, cost, hr []float64
 }
 
