@@ -278,31 +278,7 @@ func feed(ctx context.Context, db *pgxpool.Pool, tc client.Client, cfg Config, c
 // overrides given, keeping at most inFlight of them open at once, the way a back office
 // works through its book; started counts the cases it started.
 func Feed(ctx context.Context, db *pgxpool.Pool, tc client.Client, ids []string, inFlight int, policy json.RawMessage, started *atomic.Int64) error {
-	var recent []time.Time // starts whose case row may not be written yet
-	for _, id := range ids {
-		for {
-			var open int
-			if err := retrying(ctx, func() error {
-				return db.QueryRow(ctx, `SELECT count(*) FROM cases WHERE case_id = ANY($1) AND stage <> 'closed'`, ids).Scan(&open)
-			}); err != nil {
-				return fmt.Errorf("feed: %w", err)
-			}
-			recent = slices.DeleteFunc(recent, func(t time.Time) bool { return time.Since(t) > 2*time.Second })
-			if open+len(recent) < inFlight {
-				break
-			}
-			select {
-			case <-ctx.Done():
-				return ctx.Err()
-			case <-time.After(200 * time.Millisecond):
-			}
-		}
-		if err := retrying(ctx, func() error { return startNew(ctx, db, tc, id, policy, started) }); err != nil {
-			return err
-		}
-		recent = append(recent, time.Now())
-	}
-	return nil
+	return feedWith(ctx, db, ids, inFlight, func(id string) error { return startNew(ctx, db, tc, id, policy, started) })
 }
 
 // retrying runs f until it succeeds, for up to three minutes: PostgreSQL or Temporal may

@@ -32,6 +32,8 @@ type Sim struct {
 	// Park lists cases to drive only as far as a stage and leave open there, for people to
 	// inspect (their policy has real 24-hour days; their reports carry daytime times).
 	Park map[string]contract.Stage
+	// Debtors are the trial's cases: each debtor acts on their own data (scenario Earned).
+	Debtors map[string]Debtor
 
 	Accepted, Rejected, Signals atomic.Int64
 	Errors                      atomic.Int64    // reads and sends that failed for a moment and were tried again
@@ -46,6 +48,7 @@ type Sim struct {
 }
 
 type simCase struct {
+	debtor       Debtor
 	daytime      time.Time // when set, the time its reports carry (a parked case's)
 	nextPay      time.Time // when to look at its plan again
 	scenario     Scenario
@@ -75,6 +78,10 @@ func (s *Sim) Run(ctx context.Context, caseIDs []string, progress func(closed in
 	for _, id := range ids {
 		if _, parked := s.Park[id]; parked {
 			s.cases[id] = &simCase{scenario: Happy}
+			continue
+		}
+		if d, ok := s.Debtors[id]; ok {
+			s.cases[id] = &simCase{scenario: Earned, debtor: d}
 			continue
 		}
 		s.cases[id] = &simCase{scenario: ScenarioAt(i)}
@@ -311,6 +318,9 @@ func (s *Sim) visit(ctx context.Context, t task, c *simCase, st *view) {
 	report := contract.VisitReport{AgentIDs: t.Assignees, BadgesShown: true, VisitedAt: c.at(),
 		AddressID: addr, DebtorMet: true, LivingConditions: "modest", Employment: "employed", MonthlyCapacity: st.amountDue / 6,
 		Willingness: contract.WillingnessMedium}
+	if c.scenario == Earned {
+		report.Willingness = c.debtor.willingness()
+	}
 	by := first(t.Assignees)
 	switch {
 	case c.scenario == Deceased:
@@ -354,6 +364,8 @@ func (s *Sim) negotiate(ctx context.Context, t task, c *simCase, st *view, agent
 		return
 	case c.scenario == PaidInFull:
 		n.Outcome = contract.NegotiationPaidInFull
+	case c.scenario == Earned && draw(t.CaseID, "agree", c.negotiations) >= map[bool]float64{true: c.debtor.AgreeInPerson(), false: c.debtor.AgreeByPhone()}[c.visits > 0]:
+		n.Outcome = contract.NegotiationRefused // on the phone or at the door, the debtor says no
 	default:
 		n.Outcome = contract.NegotiationPlanAgreed
 		owed := st.amountDue - st.amountPaid
@@ -416,6 +428,9 @@ func (s *Sim) pay(ctx context.Context, caseID string) {
 		}
 		if c.scenario == MissedPayment && in.plan == 1 {
 			return // the first plan is broken: missed-payment, then renegotiation
+		}
+		if c.scenario == Earned && draw(caseID, fmt.Sprintf("keep-%d", in.plan), in.idx) >= c.debtor.Keep {
+			return // this debtor does not pay this one: the promise is broken
 		}
 		p := contract.PaymentReceived{PaymentID: fmt.Sprintf("%s-p%d-i%d", caseID, in.plan, in.idx), Amount: in.amount - in.paid,
 			PaidAt: time.Now().UTC().Format(time.RFC3339Nano), Channel: "bank-transfer"}

@@ -19,8 +19,13 @@ echo $! >.dev/api.pid
 # background, so the parked cases can be inspected (scripts/stack.sh down stops it)
 [ "${DEMO_EXIT:-0}" = 1 ] || trap 'kill $(cat .dev/worker.pid) $(cat .dev/api.pid) 2>/dev/null || true' EXIT
 echo "worker and API started (logs in .dev/worker.log, .dev/api.log; the API on $CASEWORK_API_URL)"
-bin/starter demo --cases "${DEMO_CASES:-200}" --day "${DEMO_DAY:-3s}" \
-  --uci "${CASEWORK_UCI:-data/uci-credit-default/default-of-credit-card-clients.csv}"
+if [ "${DEMO_TRIAL:-0}" = 1 ]; then # a champion/challenger trial (see the README)
+  bin/starter demo --trial --results results --cases "${DEMO_CASES:-300}" --day "${DEMO_DAY:-3s}" \
+    --uci "${CASEWORK_UCI:-data/uci-credit-default/default-of-credit-card-clients.csv}"
+else
+  bin/starter demo --cases "${DEMO_CASES:-200}" --day "${DEMO_DAY:-3s}" \
+    --uci "${CASEWORK_UCI:-data/uci-credit-default/default-of-credit-card-clients.csv}"
+fi
 cat <<MSG
 
 Web UI:     http://127.0.0.1:${CASEWORK_UI_PORT:-8233}/namespaces/default/workflows

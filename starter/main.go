@@ -286,8 +286,29 @@ func seedAgentsCmd() *cobra.Command {
 
 func demoCmd() *cobra.Command {
 	cfg := demo.Config{Out: os.Stdout}
-	cmd := command(&cobra.Command{Use: "demo", Short: "Run the demo: build and import the UCI book, add agents, start cases and drive them with simulated agents", Args: cobra.NoArgs}, both,
-		func(ctx context.Context, b *backOffice, _ []string) error { return demo.Run(ctx, b.db, b.tc, cfg) })
+	var trial bool
+	var results string
+	cmd := command(&cobra.Command{
+		Use:   "demo",
+		Short: "Run the demo: build and import the UCI book, add agents, start cases and drive them with simulated agents",
+		Long: `Run the demo: build and import the UCI book and its history, add agents, start cases and drive
+them with simulated agents (scripted scenarios that exercise every path), then report.
+
+--trial runs a champion/challenger trial instead: the score trained if none is, visit-first
+(champion) and phone-first (challenger) at half the cases each, the first --cases accounts by
+expected recovery, every simulated debtor agreeing, keeping or breaking a plan by their own
+UCI record; then the comparison by strategy (also written to --results).`,
+		Args: cobra.NoArgs,
+	}, both, func(ctx context.Context, b *backOffice, _ []string) error {
+		if trial {
+			_, err := demo.Trial(ctx, b.db, b.tc, demo.TrialConfig{UCIFile: cfg.UCIFile, Dir: cfg.Dir, Results: results, Cases: cfg.Cases,
+				InFlight: cfg.InFlight, DayLength: cfg.DayLength, Timeout: cfg.Timeout, Out: cfg.Out})
+			return err
+		}
+		return demo.Run(ctx, b.db, b.tc, cfg)
+	})
+	cmd.Flags().BoolVar(&trial, "trial", false, "run a champion/challenger trial (see above)")
+	cmd.Flags().StringVar(&results, "results", "", "with --trial: also write the comparison into this folder")
 	cmd.Flags().StringVar(&cfg.UCIFile, "uci", "data/uci-credit-default/default-of-credit-card-clients.csv", "the UCI credit-card clients file")
 	cmd.Flags().StringVar(&cfg.Dir, "dir", ".dev", "where to write the demo book")
 	cmd.Flags().IntVar(&cfg.Cases, "cases", 200, "how many cases to start and drive to the end")
