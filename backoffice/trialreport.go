@@ -155,7 +155,7 @@ func WriteArms(w io.Writer, arms []*Arm) error {
 		}
 		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", name, a.Cases,
 			iv(a.Recovered, 100, "%.1f%%"), iv(a.PromiseKept, 100, "%.1f%%"), iv(a.Recovery, 100, "%.1f%%"),
-			iv(a.Contacts, 1, "%.2f"), iv(a.Visits, 1, "%.2f"), iv(a.Cost, 0.01, "%.2f"), iv(a.Hours, 1, "%.1f"))
+			iv(a.Contacts, 1, "%.2f"), iv(a.Visits, 1, "%.2f"), iv(a.Cost, 0.01, "%.2f"), iv(a.Hours, 1, "%.3g"))
 	}
 	if err := tw.Flush(); err != nil {
 		return err
