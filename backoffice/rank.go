@@ -23,6 +23,7 @@ type Ranked struct {
 	Score       float64 `json:"score"`    // the probability of paying (the base rate without history)
 	Expected    float64 `json:"expected"` // expected recovery: Score x AmountDue, in minor units
 	History     bool    `json:"history"`
+	Arm         string  `json:"arm,omitempty"` // the strategy it joins, when the capacity is shared out
 }
 
 // Ranking is the screening's selection ranked by expected recovery, and the plain order
@@ -54,32 +55,87 @@ func Rank(ctx context.Context, db *pgxpool.Pool, p contract.Policy, f Filter) (*
 	}
 	r := &Ranking{Plain: plain}
 	version, model, err := Champion(ctx, db)
-	if errors.Is(err, ErrNoModel) {
+	switch {
+	case errors.Is(err, ErrNoModel):
 		r.Ranked = plain
-		return r.cut(f), nil
+	case err != nil:
+		return nil, err
+	default:
+		r.Model = version
+		if err := scoreAccounts(ctx, db, model, plain); err != nil {
+			return nil, err
+		}
+		r.Ranked = append([]Ranked(nil), plain...)
+		sort.SliceStable(r.Ranked, func(i, j int) bool { return r.Ranked[i].Expected > r.Ranked[j].Expected })
 	}
+	n := capacity(f, len(r.Ranked))
+	if n == len(r.Ranked) {
+		return r, nil // everyone starts: no arm's rule has anything to choose
+	}
+	arms, err := Strategies(ctx, db)
 	if err != nil {
 		return nil, err
 	}
-	r.Model = version
-	if err := scoreAccounts(ctx, db, model, plain); err != nil {
-		return nil, err
+	if byArm := r.shareOut(arms, n); byArm != nil {
+		r.Ranked = byArm
+		return r, nil
 	}
-	r.Ranked = append([]Ranked(nil), plain...)
-	sort.SliceStable(r.Ranked, func(i, j int) bool { return r.Ranked[i].Expected > r.Ranked[j].Expected })
-	return r.cut(f), nil
+	r.Ranked = r.Ranked[:n]
+	return r, nil
 }
 
-// cut keeps the first Capacity (or Limit) accounts.
-func (r *Ranking) cut(f Filter) *Ranking {
-	n := len(r.Ranked)
+// capacity is how many accounts start: Capacity or Limit when set and smaller.
+func capacity(f Filter, selected int) int {
+	n := selected
 	for _, c := range []int{f.Capacity, f.Limit} {
 		if c > 0 && c < n {
 			n = c
 		}
 	}
-	r.Ranked = r.Ranked[:n]
-	return r
+	return n
+}
+
+// shareOut shares the capacity out among the strategies' arms by their shares: each arm
+// takes its accounts (by the stable hash) in the order of its own screening rule. Nil
+// when no strategy has a share.
+func (r *Ranking) shareOut(arms []Strategy, n int) []Ranked {
+	total := 0
+	for _, s := range arms {
+		total += s.Share
+	}
+	if total == 0 {
+		return nil
+	}
+	byArm := map[string][]Ranked{}
+	order := r.Ranked // by expected recovery (or plain, without a model)
+	for _, a := range order {
+		if arm, ok := ArmOf(arms, a.AccountID); ok {
+			a.Arm = arm.Name
+			byArm[arm.Name] = append(byArm[arm.Name], a)
+		}
+	}
+	plainOrder := map[string]int{}
+	for i, a := range r.Plain {
+		plainOrder[a.AccountID] = i
+	}
+	var out []Ranked
+	left := n
+	for i, s := range arms {
+		quota := n * s.Share / total
+		if i == len(arms)-1 {
+			quota = left // the rounding's remainder to the last arm
+		}
+		quota = min(quota, left)
+		list := byArm[s.Name]
+		if s.Rule == RulePlain {
+			sort.SliceStable(list, func(i, j int) bool { return plainOrder[list[i].AccountID] < plainOrder[list[j].AccountID] })
+		}
+		list = list[:min(quota, len(list))]
+		out = append(out, list...)
+		left -= len(list)
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Expected > out[j].Expected })
+	return out
 }
 
 // scoreAccounts sets each account's score from its history (the model's base rate when it

@@ -18,21 +18,28 @@ import (
 // (within the deployment's bounds), and the share of new cases it takes.
 type Strategy struct {
 	Name     string          `json:"name"`
+	Rule     string          `json:"rule"` // RuleExpectedRecovery or RulePlain
 	Path     string          `json:"path"`
 	Share    int             `json:"share"`
 	Policy   json.RawMessage `json:"policy"`
 	Champion bool            `json:"champion"`
 }
 
+// Screening rules: which of an arm's accounts start first when the capacity binds.
+const (
+	RuleExpectedRecovery = "expected-recovery" // the score x the amount due, highest first
+	RulePlain            = "plain"             // most overdue, largest first (no score)
+)
+
 // Strategies lists the strategies, by name.
 func Strategies(ctx context.Context, db *pgxpool.Pool) ([]Strategy, error) {
-	rows, err := db.Query(ctx, `SELECT name, path, share, policy, champion FROM strategies ORDER BY name`)
+	rows, err := db.Query(ctx, `SELECT name, rule, path, share, policy, champion FROM strategies ORDER BY name`)
 	if err != nil {
 		return nil, fmt.Errorf("strategies: %w", err)
 	}
 	list, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Strategy, error) {
 		var s Strategy
-		return s, r.Scan(&s.Name, &s.Path, &s.Share, &s.Policy, &s.Champion)
+		return s, r.Scan(&s.Name, &s.Rule, &s.Path, &s.Share, &s.Policy, &s.Champion)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("strategies: %w", err)
@@ -46,6 +53,12 @@ func SetStrategy(ctx context.Context, db *pgxpool.Pool, deployment contract.Poli
 	if !slices.Contains(contract.ContactPaths, s.Path) {
 		return fmt.Errorf("strategy %s: path %q: want one of %v", s.Name, s.Path, contract.ContactPaths)
 	}
+	if s.Rule == "" {
+		s.Rule = RuleExpectedRecovery
+	}
+	if s.Rule != RuleExpectedRecovery && s.Rule != RulePlain {
+		return fmt.Errorf("strategy %s: rule %q: want %s or %s", s.Name, s.Rule, RuleExpectedRecovery, RulePlain)
+	}
 	if s.Share < 0 || s.Share > 100 {
 		return fmt.Errorf("strategy %s: share %d: want 0 to 100", s.Name, s.Share)
 	}
@@ -55,9 +68,9 @@ func SetStrategy(ctx context.Context, db *pgxpool.Pool, deployment contract.Poli
 	if _, err := deployment.Tighten(s.Policy); err != nil {
 		return fmt.Errorf("strategy %s: %w", s.Name, err)
 	}
-	_, err := db.Exec(ctx, `INSERT INTO strategies (name, path, share, policy) VALUES ($1, $2, $3, $4)
-		ON CONFLICT (name) DO UPDATE SET path = EXCLUDED.path, share = EXCLUDED.share, policy = EXCLUDED.policy`,
-		s.Name, s.Path, s.Share, s.Policy)
+	_, err := db.Exec(ctx, `INSERT INTO strategies (name, rule, path, share, policy) VALUES ($1, $2, $3, $4, $5)
+		ON CONFLICT (name) DO UPDATE SET rule = EXCLUDED.rule, path = EXCLUDED.path, share = EXCLUDED.share, policy = EXCLUDED.policy`,
+		s.Name, s.Rule, s.Path, s.Share, s.Policy)
 	if err != nil {
 		return fmt.Errorf("strategy %s: %w", s.Name, err)
 	}

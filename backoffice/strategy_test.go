@@ -36,3 +36,49 @@ func TestArmAssignmentIsStableAndShared(t *testing.T) {
 		t.Errorf("no shares: %+v %v, want the champion", a, ok)
 	}
 }
+
+// When the capacity binds, each arm takes its share of it from its own accounts, in the
+// order of its screening rule: the score's arm its highest expected recoveries, the plain
+// arm its most overdue.
+func TestCapacitySharedOutByArmAndRule(t *testing.T) {
+	var plain []Ranked
+	for i := range 400 {
+		// the plain order: most overdue first; the score thinks the least overdue pay best
+		plain = append(plain, Ranked{AccountID: fmt.Sprintf("A%03d", i), DaysPastDue: 400 - i, AmountDue: 1000, Expected: float64(i)})
+	}
+	r := &Ranking{Plain: plain}
+	r.Ranked = append([]Ranked(nil), plain...)
+	for i, j := 0, len(r.Ranked)-1; i < j; i, j = i+1, j-1 {
+		r.Ranked[i], r.Ranked[j] = r.Ranked[j], r.Ranked[i]
+	}
+	arms := []Strategy{{Name: "plain-arm", Rule: RulePlain, Share: 50}, {Name: "score-arm", Rule: RuleExpectedRecovery, Share: 50}}
+	out := r.shareOut(arms, 40)
+	if len(out) != 40 {
+		t.Fatalf("%d started, want 40", len(out))
+	}
+	got := map[string][]Ranked{}
+	for _, a := range out {
+		got[a.Arm] = append(got[a.Arm], a)
+		if arm, _ := ArmOf(arms, a.AccountID); arm.Name != a.Arm {
+			t.Errorf("%s started in %s, but its arm is %s", a.AccountID, a.Arm, arm.Name)
+		}
+	}
+	if len(got["plain-arm"]) != 20 || len(got["score-arm"]) != 20 {
+		t.Fatalf("arms took %d and %d, want 20 each", len(got["plain-arm"]), len(got["score-arm"]))
+	}
+	// the plain arm's picks are among the most overdue of its accounts, the score arm's
+	// among the highest expected recovery of its accounts
+	for _, a := range got["plain-arm"] {
+		if a.DaysPastDue < 300 {
+			t.Errorf("plain arm started %s (%d days): not among its most overdue", a.AccountID, a.DaysPastDue)
+		}
+	}
+	for _, a := range got["score-arm"] {
+		if a.Expected < 300 {
+			t.Errorf("score arm started %s (expected %.0f): not among its best", a.AccountID, a.Expected)
+		}
+	}
+	if r.shareOut([]Strategy{{Name: "x"}}, 10) != nil {
+		t.Error("no shares: shared out anyway")
+	}
+}

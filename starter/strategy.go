@@ -206,9 +206,9 @@ func strategyCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			fmt.Println("strategy             path          share  champion  policy")
+			fmt.Println("strategy             rule               path          share  champion  policy")
 			for _, s := range arms {
-				fmt.Printf("%-20s %-13s %5d  %-8t  %s\n", s.Name, s.Path, s.Share, s.Champion, s.Policy)
+				fmt.Printf("%-20s %-18s %-13s %5d  %-8t  %s\n", s.Name, s.Rule, s.Path, s.Share, s.Champion, s.Policy)
 			}
 			return nil
 		})
@@ -235,6 +235,7 @@ func strategyCmd() *cobra.Command {
 		return nil
 	})
 	set.Flags().StringVar(&s.Path, "path", "", "visit-first or phone-first (default visit-first)")
+	set.Flags().StringVar(&s.Rule, "rule", "", "screening rule when the capacity binds: expected-recovery (default) or plain")
 	set.Flags().IntVar(&s.Share, "share", 0, "its weight among the strategies' shares for new cases (0 to 100)")
 	set.Flags().StringVar(&policy, "policy", "", "policy overrides, a JSON object (may only tighten the deployment's)")
 	promote := command(&cobra.Command{
