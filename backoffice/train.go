@@ -20,6 +20,17 @@ const (
 	SourceCases   = "cases"
 )
 
+// SmallData is the number of examples under which training uses SmallDataParams.
+const SmallData = 5000
+
+// SmallDataParams are the settings for a few hundred or thousand examples (the agency's
+// own closed cases, early on): fewer, shallower trees with larger leaves.
+var SmallDataParams = func() score.Params {
+	p := score.DefaultParams
+	p.Trees, p.Depth, p.MinLeaf, p.LearningRate = 60, 2, 20, 0.05
+	return p
+}()
+
 // Trained is a model stored as a new version, with its report.
 type Trained struct {
 	Version  int           `json:"version"`
@@ -90,6 +101,9 @@ func Train(ctx context.Context, db *pgxpool.Pool, source string, p score.Params)
 	}
 	if len(ex) == 0 {
 		return nil, fmt.Errorf("train: no account has both a history and an outcome (source %s): import them first (bin/starter import-history)", source)
+	}
+	if len(ex) < SmallData && p == score.DefaultParams {
+		p = SmallDataParams // a few hundred closed cases: a smaller model overfits less
 	}
 	m, r, err := score.Fit(ex, p)
 	if err != nil {
