@@ -118,21 +118,55 @@ func (r *Ranking) shareOut(arms []Strategy, n int) []Ranked {
 	for i, a := range r.Plain {
 		plainOrder[a.AccountID] = i
 	}
-	var out []Ranked
-	left := n
-	for i, s := range arms {
-		quota := n * s.Share / total
-		if i == len(arms)-1 {
-			quota = left // the rounding's remainder to the last arm
+	// each arm's quota by its share (the largest remainders get the rounding's extra), its
+	// accounts in its rule's order; what an arm cannot fill goes to the arms that can
+	var pos []Strategy
+	for _, s := range arms {
+		if s.Share > 0 {
+			pos = append(pos, s)
 		}
-		quota = min(quota, left)
-		list := byArm[s.Name]
+	}
+	quota := make([]int, len(pos))
+	given := 0
+	for i, s := range pos {
+		quota[i] = n * s.Share / total
+		given += quota[i]
+	}
+	byRemainder := make([]int, len(pos))
+	for i := range byRemainder {
+		byRemainder[i] = i
+	}
+	sort.SliceStable(byRemainder, func(a, b int) bool {
+		return n*pos[byRemainder[a]].Share%total > n*pos[byRemainder[b]].Share%total
+	})
+	for k := 0; given < n; k++ {
+		quota[byRemainder[k%len(pos)]]++
+		given++
+	}
+	lists := make([][]Ranked, len(pos))
+	taken, slack := make([]int, len(pos)), 0
+	for i, s := range pos {
+		lists[i] = byArm[s.Name]
 		if s.Rule == RulePlain {
-			sort.SliceStable(list, func(i, j int) bool { return plainOrder[list[i].AccountID] < plainOrder[list[j].AccountID] })
+			l := lists[i]
+			sort.SliceStable(l, func(a, b int) bool { return plainOrder[l[a].AccountID] < plainOrder[l[b].AccountID] })
 		}
-		list = list[:min(quota, len(list))]
-		out = append(out, list...)
-		left -= len(list)
+		taken[i] = min(quota[i], len(lists[i]))
+		slack += quota[i] - taken[i]
+	}
+	for more := true; slack > 0 && more; {
+		more = false
+		for i := range pos {
+			if slack > 0 && taken[i] < len(lists[i]) {
+				taken[i]++
+				slack--
+				more = true
+			}
+		}
+	}
+	var out []Ranked
+	for i := range pos {
+		out = append(out, lists[i][:taken[i]]...)
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].Expected > out[j].Expected })
 	return out

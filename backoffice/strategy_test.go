@@ -82,3 +82,24 @@ func TestCapacitySharedOutByArmAndRule(t *testing.T) {
 		t.Error("no shares: shared out anyway")
 	}
 }
+
+// The whole capacity is used: the rounding's extra goes to arms with a share (never to a
+// retired one), and what an arm cannot fill goes to the others.
+func TestCapacityIsNeverLost(t *testing.T) {
+	var plain []Ranked
+	for i := range 301 {
+		plain = append(plain, Ranked{AccountID: fmt.Sprintf("B%03d", i), Expected: float64(i)})
+	}
+	r := &Ranking{Plain: plain, Ranked: plain}
+	arms := []Strategy{{Name: "phone-first", Share: 50}, {Name: "visit-first", Share: 50}, {Name: "zz-retired", Share: 0}}
+	for _, n := range []int{9, 300, 301} {
+		if out := r.shareOut(arms, n); len(out) != n {
+			t.Errorf("capacity %d: %d started", n, len(out))
+		}
+	}
+	lopsided := []Strategy{{Name: "tiny", Share: 99}, {Name: "big", Share: 1}}
+	small := &Ranking{Plain: plain[:20], Ranked: plain[:20]}
+	if out := small.shareOut(lopsided, 20); len(out) != 20 {
+		t.Errorf("an arm short of accounts: %d of 20 started", len(out))
+	}
+}

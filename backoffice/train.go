@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -47,14 +48,18 @@ type Trained struct {
 func Examples(ctx context.Context, db *pgxpool.Pool, source string) ([]score.Example, error) {
 	// the label: the imported outcomes, or what the agency's own closed cases came to (the
 	// latest case of each account; not-selected cases were never worked)
-	labels := `SELECT account_id, paid FROM account_outcomes`
+	// asof: the history a case's label may learn from ends before the case started (the
+	// months after it would tell the outcome: leakage)
+	labels := `SELECT account_id, paid, NULL::date AS asof FROM account_outcomes`
 	if source == SourceCases {
-		labels = `SELECT DISTINCT ON (account_id) account_id, outcome IN ('paid-in-full', 'plan-completed') AS paid
+		labels = `SELECT DISTINCT ON (account_id) account_id, outcome IN ('paid-in-full', 'plan-completed') AS paid,
+				date_trunc('month', started_at)::date AS asof
 			FROM case_summaries WHERE outcome <> 'not-selected' ORDER BY account_id, closed_at DESC`
 	}
 	rows, err := db.Query(ctx, `SELECT o.account_id, o.paid, coalesce(f.sex, 'unknown'),
 			h.month, h.days_past_due, h.bill_amount, h.paid_amount, coalesce(h.credit_limit, 0)
 		FROM (`+labels+`) o JOIN account_history h USING (account_id) LEFT JOIN fairness_attributes f USING (account_id)
+		WHERE o.asof IS NULL OR h.month < o.asof
 		ORDER BY o.account_id, h.month`)
 	if err != nil {
 		return nil, fmt.Errorf("train: read the history: %w", err)
@@ -145,6 +150,9 @@ func Champion(ctx context.Context, db *pgxpool.Pool) (int, *score.Model, error) 
 	if err := json.Unmarshal(raw, &m); err != nil {
 		return 0, nil, fmt.Errorf("the champion model %d: %w", version, err)
 	}
+	if !slices.Equal(m.Features, score.FeatureNames) {
+		return 0, nil, fmt.Errorf("the champion model %d was trained on other features than this version computes: train and promote a new one", version)
+	}
 	return version, &m, nil
 }
 
@@ -171,6 +179,9 @@ func Compare(ctx context.Context, db *pgxpool.Pool, candidate int) (*Comparison,
 	var cand score.Model
 	if err := json.Unmarshal(raw, &cand); err != nil {
 		return nil, fmt.Errorf("model %d: %w", candidate, err)
+	}
+	if !slices.Equal(cand.Features, score.FeatureNames) {
+		return nil, fmt.Errorf("model %d was trained on other features than this version computes", candidate)
 	}
 	champ, champion, err := Champion(ctx, db)
 	if err != nil {

@@ -82,7 +82,7 @@ func ByStrategy(ctx context.Context, db *pgxpool.Pool, rg Range) ([]*Arm, error)
 		a.recovery = append(a.recovery, ratio(float64(paid), float64(due)))
 		a.contacts = append(a.contacts, float64(contacts))
 		a.visits = append(a.visits, float64(visits))
-		a.cost = append(a.cost, float64(contacts*CostPerContact+visits*CostPerVisit))
+		a.cost = append(a.cost, float64(max(0, contacts-visits)*CostPerContact+visits*CostPerVisit)) // a visit is a contact too
 		if outcome.Resolved() {
 			a.hr = append(a.hr, hours)
 		}
@@ -160,6 +160,9 @@ func WriteArms(w io.Writer, arms []*Arm) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
+	fmt.Fprintln(w, "\nClosed cases only: read the comparison once every case of the trial has closed (arms close at different speeds).\n"+
+		"Plan kept is among the cases that agreed a plan; hours to repay among the repaid. Seven figures are tested at 5% each: one may be\n"+
+		"significant by chance; decide on the one the trial was run for.")
 	for _, a := range arms {
 		if a.Versus == nil {
 			continue

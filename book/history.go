@@ -56,7 +56,6 @@ func parseHistory(r io.Reader, good func(HistoryRow), bad func(RowError)) error 
 		if errors.Is(err, io.EOF) {
 			return nil
 		}
-		line, _ := cr.FieldPos(0)
 		if err != nil {
 			var pe *csv.ParseError
 			if errors.As(err, &pe) {
@@ -65,6 +64,7 @@ func parseHistory(r io.Reader, good func(HistoryRow), bad func(RowError)) error 
 			}
 			return fmt.Errorf("history: %w", err)
 		}
+		line, _ := cr.FieldPos(0)
 		row, e := historyRow(line, rec, idx, limitCol, hasLimit)
 		if e != nil {
 			bad(*e)
@@ -153,7 +153,8 @@ func ImportHistory(ctx context.Context, db *pgxpool.Pool, r io.Reader, progress 
 			WHERE NOT EXISTS (SELECT 1 FROM accounts a WHERE a.account_id = h.account_id)
 			UNION ALL
 			SELECT line, 'month', 'given twice for ' || account_id || ' (first on line ' || first || ')' FROM (
-				SELECT line, account_id, min(line) OVER (PARTITION BY account_id, month) AS first FROM history_in) d WHERE line <> first
+				SELECT line, account_id, min(line) OVER (PARTITION BY account_id, month) AS first FROM history_in) d
+			WHERE line <> first AND EXISTS (SELECT 1 FROM accounts a WHERE a.account_id = d.account_id)
 			ORDER BY 1`)
 		if err != nil {
 			return err
@@ -241,9 +242,17 @@ func importPairs(ctx context.Context, db *pgxpool.Pool, r io.Reader, column stri
 		if errors.Is(err, io.EOF) {
 			break
 		}
-		line, _ := cr.FieldPos(0)
+		var pe *csv.ParseError
+		if err != nil && !errors.As(err, &pe) {
+			return st, fmt.Errorf("%s: %w", column, err)
+		}
 		st.Read++
-		if err != nil || ai >= len(rec) || vi >= len(rec) {
+		if err != nil {
+			st.Rejected = append(st.Rejected, RowError{Line: pe.Line, Field: "row", Reason: pe.Err.Error()})
+			continue
+		}
+		line, _ := cr.FieldPos(0)
+		if ai >= len(rec) || vi >= len(rec) {
 			st.Rejected = append(st.Rejected, RowError{Line: line, Field: "row", Reason: fmt.Sprintf("not a row of account_id,%s", column)})
 			continue
 		}

@@ -141,10 +141,3 @@ func signedLog(x float64) float64 {
 	}
 	return math.Log1p(x)
 }
-
-// PlainRule is the rule the score competes with: fewer months late first, then a smaller
-// amount due (the screening's days-past-due-and-amount thresholds, as a ranking). Higher
-// ranks first.
-func PlainRule(daysPastDue int, amountDue int64) float64 {
-	return -float64(daysPastDue)/30 - float64(amountDue)/1e13
-}

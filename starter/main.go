@@ -354,7 +354,7 @@ func writePreview(w io.Writer, pv *backoffice.ScreenPreview) error {
 		if pv.PlainExpected > 0 {
 			gain = 100 * (pv.Expected/pv.PlainExpected - 1)
 		}
-		fmt.Fprintf(w, "%d of %d selected accounts would start: expected recovery %s against %s for the plain order's first %d (%+.1f%%)\n",
+		fmt.Fprintf(w, "%d of %d selected accounts would start: expected recovery %s against %s for the plain order's first %d (%+.1f%%; both estimated by the model)\n",
 			pv.Started, pv.Selected, money(pv.Expected), money(pv.PlainExpected), pv.Started, gain)
 	}
 	return nil

@@ -214,7 +214,8 @@ func strategyCmd() *cobra.Command {
 		})
 	var s backoffice.Strategy
 	var policy string
-	set := command(&cobra.Command{
+	var set *cobra.Command
+	set = command(&cobra.Command{
 		Use:     "set NAME",
 		Short:   "Add or change a strategy: its contact path, its share of new cases, its policy overrides",
 		Example: "  bin/starter strategy set phone-first --path phone-first --share 50\n  bin/starter strategy set visit-first --share 50",
@@ -224,14 +225,34 @@ func strategyCmd() *cobra.Command {
 		if err != nil {
 			return err
 		}
-		s.Name, s.Policy = args[0], json.RawMessage(policy)
-		if s.Path == "" {
-			s.Path = contract.PathVisitFirst
-		}
-		if err := backoffice.SetStrategy(ctx, b.db, p, s); err != nil {
+		// what the flags do not say stays as it is (a new strategy: visit first, no share)
+		next := backoffice.Strategy{Name: args[0], Path: contract.PathVisitFirst, Rule: backoffice.RuleExpectedRecovery, Policy: json.RawMessage(`{}`)}
+		arms, err := backoffice.Strategies(ctx, b.db)
+		if err != nil {
 			return err
 		}
-		fmt.Printf("strategy %s: %s, share %d\n", s.Name, s.Path, s.Share)
+		for _, a := range arms {
+			if a.Name == args[0] {
+				next = a
+			}
+		}
+		flags := set.Flags()
+		if flags.Changed("path") {
+			next.Path = s.Path
+		}
+		if flags.Changed("rule") {
+			next.Rule = s.Rule
+		}
+		if flags.Changed("share") {
+			next.Share = s.Share
+		}
+		if flags.Changed("policy") {
+			next.Policy = json.RawMessage(policy)
+		}
+		if err := backoffice.SetStrategy(ctx, b.db, p, next); err != nil {
+			return err
+		}
+		fmt.Printf("strategy %s: %s, rule %s, share %d, policy %s\n", next.Name, next.Path, next.Rule, next.Share, next.Policy)
 		return nil
 	})
 	set.Flags().StringVar(&s.Path, "path", "", "visit-first or phone-first (default visit-first)")

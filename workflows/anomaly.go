@@ -28,11 +28,12 @@ func (c *caseRun) raise(kind, by string) {
 		if c.st.Renegotiations < c.st.Policy.MaxRenegotiations {
 			c.st.Renegotiations++
 			c.endPending("cancelled")
-			c.setStage(contract.StageNegotiate)
-			route = fmt.Sprintf("renegotiation %d of %d", c.st.Renegotiations, c.st.Policy.MaxRenegotiations)
 			if c.visitBeforeNegotiating() {
 				c.setStage(contract.StageVisit)
 				route = fmt.Sprintf("a field visit first (phone first), then renegotiation %d of %d", c.st.Renegotiations, c.st.Policy.MaxRenegotiations)
+			} else {
+				c.setStage(contract.StageNegotiate)
+				route = fmt.Sprintf("renegotiation %d of %d", c.st.Renegotiations, c.st.Policy.MaxRenegotiations)
 			}
 		} else {
 			c.closeCase(contract.OutcomeLegalReferral, by, kind+" after the last renegotiation")

@@ -168,8 +168,13 @@ func (c *caseRun) setup() error {
 		return fmt.Errorf("register status query: %w", err)
 	}
 	if c.st.ContactPath == contract.PathPhoneFirst {
-		// the phone-first path came with version 1: a case only takes it from then on
+		// the phone-first path came with version 1: a case only takes it from then on; one
+		// that began on a worker without it stays visit first, and says so (a later run
+		// must not switch it midway)
 		c.phoneFirst = workflow.GetVersion(c.ctx, phoneFirstChange, workflow.DefaultVersion, 1) == 1
+		if !c.phoneFirst {
+			c.st.ContactPath = contract.PathVisitFirst
+		}
 	}
 	return c.registerActions()
 }

@@ -61,9 +61,10 @@ func (c *caseRun) checkNegotiation(p *contract.NegotiationResult) error {
 // applyNegotiation stores the agreed plan, or routes the anomaly the negotiation found.
 func (c *caseRun) applyNegotiation(p *contract.NegotiationResult) string {
 	violation := rules.ContactViolation(c.now(), rules.ContactsOf(c.st), c.st.Policy, c.clock)
-	if c.visitBeforeNegotiating() { // a call: the call rules, and it counts as one
+	if c.visitBeforeNegotiating() { // a call with the debtor: the call rules, a call and a conversation
 		violation = rules.CallViolation(c.now(), rules.ContactsOf(c.st), c.st.Policy, c.clock)
 		c.st.Calls = append(c.st.Calls, c.now())
+		c.conversation(c.now(), false)
 	}
 	c.st.Contacts++
 	c.event(contract.ActionNegotiationResult, p.AgentID, true, p.Outcome+"; legal consequences explained", violation, true, p)
