@@ -24,17 +24,17 @@ stack-down:
 # Everything: unit, fuzz seed corpora, replay, compose file, and integration tests on the
 # real dev server and PostgreSQL (started when missing); then the integration tests again
 # on the production topology (the Temporal server on PostgreSQL, several shards).
-test: build lint
+test: build lint test-unit
 	@scripts/chromium.sh
 	@scripts/stack.sh up
-	@source .dev/test-env && CASEWORK_REQUIRE_STACK=1 $(GO) test -count=1 -timeout 20m ./...
+	@source .dev/test-env && $(GO) test -count=1 -timeout 20m -tags integration ./itest/
 	@$(MAKE) --no-print-directory chaos-short
 	@$(MAKE) --no-print-directory test-server
 
 # The integration tests on the production topology only.
 test-server:
 	@scripts/stack.sh up-server
-	@source .dev/server-test-env && CASEWORK_REQUIRE_STACK=1 $(GO) test -count=1 -timeout 20m ./itest/
+	@source .dev/server-test-env && $(GO) test -count=1 -timeout 20m -tags integration ./itest/
 
 # The fault run's short form (in make test): 100 cases, 3 worker kills, 1 PostgreSQL restart.
 chaos-short: build
@@ -80,13 +80,16 @@ bench-parked: build
 	@scripts/stack.sh reset-db casework_bench
 	@source .dev/bench-env && bin/bench parked
 
+# The fast lane, first in make test: unit, replay and fuzz-seed tests with the race
+# detector, no services (the integration tests build only with -tags integration).
 test-unit:
-	$(GO) test -count=1 -short ./...
+	$(GO) test -count=1 -race -timeout 10m ./...
 
 lint:
 	$(GO) vet ./...
+	$(GO) vet -tags integration ./itest/
 	test -z "$$(gofmt -l $$(git ls-files '*.go'))"
-	$(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
+	$(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2 -tags integration ./...
 	$(GO) run go.temporal.io/sdk/contrib/tools/workflowcheck@v0.6.0 ./workflows/... ./perf/floor/...
 
 clean:

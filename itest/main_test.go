@@ -1,3 +1,5 @@
+//go:build integration
+
 package itest
 
 import (
@@ -26,7 +28,6 @@ import (
 // stack is what the tests share: the database, the Temporal client and the worker.
 var stack struct {
 	ready    bool
-	reason   string
 	db       *pgxpool.Pool // the tests' own connections, as the runtime role (DATABASE_URL)
 	owner    *pgxpool.Pool // the owner's (MIGRATION_DATABASE_URL, else DATABASE_URL): migrations and seeds
 	workerDB *pgxpool.Pool // the worker's, named so a test can cut them
@@ -76,11 +77,8 @@ func (c *countingNotifier) times(key string) int {
 func TestMain(m *testing.M) {
 	code := func() int {
 		if err := setUp(); err != nil {
-			stack.reason = err.Error()
-			if os.Getenv("CASEWORK_REQUIRE_STACK") == "1" {
-				fmt.Fprintln(os.Stderr, "itest: the stack is required:", err)
-				return 1
-			}
+			fmt.Fprintln(os.Stderr, "itest: the integration tests need the stack (make test starts it):", err)
+			return 1
 		}
 		defer tearDown()
 		return m.Run()
@@ -160,13 +158,10 @@ func tearDown() {
 	}
 }
 
-// need skips (or, under CASEWORK_REQUIRE_STACK=1, fails) a test without the stack.
+// need marks a test that talks to the stack (TestMain fails the run without it).
 func need(t *testing.T) {
 	t.Helper()
 	if !stack.ready {
-		if os.Getenv("CASEWORK_REQUIRE_STACK") == "1" {
-			t.Fatalf("the stack is required: %s", stack.reason)
-		}
-		t.Skipf("no stack: %s", stack.reason)
+		t.Fatal("the stack is not ready")
 	}
 }

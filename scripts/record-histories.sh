@@ -14,7 +14,7 @@ scripts/stack.sh up
 # version's histories so that the older ones stay
 ( source .dev/test-env
   CASEWORK_CODEC_KEYS_FILE="$out/test-codec-keys" CASEWORK_RECORD_HISTORIES="$out" \
-    go test -count=1 -run 'TestCasePlanCompletedByUpdates|TestCaseBySignalsWithAnInvalidOne|TestActivitiesRetried|TestPhoneFirstEndToEnd' ./itest )
+    go test -count=1 -run 'TestCasePlanCompletedByUpdates|TestCaseBySignalsWithAnInvalidOne|TestActivitiesRetried|TestPhoneFirstEndToEnd' -tags integration ./itest )
 # the demo's cases, decoded by the codec server of the running bin/api (make run) as the
 # CLI shows them (TEMPORAL_CODEC_ENDPOINT and TEMPORAL_CODEC_AUTH of .dev/env)
 source .dev/env
