@@ -20,7 +20,7 @@ import (
 
 // fastPolicy runs a case day in one second, with contact allowed all day, so that a test
 // drives a whole case in seconds (the window itself is tested in the workflow's tests).
-var fastPolicy = json.RawMessage(`{"dayLength":"1s","contactStartHour":0,"contactEndHour":24,"surveyDelay":"24h","surveyDeadline":"72h"}`)
+var fastPolicy = json.RawMessage(`{"dayLength":"1s","contactStartHour":0,"contactEndHour":24,"surveyDelay":"24h","surveyDeadline":"240h"}`)
 
 var accounts atomic.Int64
 
@@ -140,7 +140,7 @@ func driveToPlanCompleted(t *testing.T, caseID string, send sender) {
 		send(t, caseID, contract.ActionPaymentReceived, contract.PaymentReceived{PaymentID: fmt.Sprintf("%s-pay-%d", caseID, i+1), Amount: amt, PaidAt: nowRFC(), Channel: "bank"})
 	}
 	st = waitPending(t, caseID, contract.ActionSurveyResult)
-	waitFor(t, caseID, "survey open", func(s *contract.Status) bool { return !time.Now().Before(s.Pending.NotBefore) })
+	waitFor(t, caseID, "survey open", func(s *contract.Status) bool { return s.Pending == nil || !time.Now().Before(s.Pending.NotBefore) })
 	send(t, caseID, contract.ActionSurveyResult, contract.SurveyResult{AgentID: st.Pending.Assignees[0], Reached: true, Satisfaction: 4})
 }
 

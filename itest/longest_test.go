@@ -65,7 +65,7 @@ func TestLongestCase(t *testing.T) {
 		}
 	}
 	st = waitPending(t, caseID, contract.ActionSurveyResult)
-	waitFor(t, caseID, "survey open", func(s *contract.Status) bool { return !time.Now().Before(s.Pending.NotBefore) })
+	waitFor(t, caseID, "survey open", func(s *contract.Status) bool { return s.Pending == nil || !time.Now().Before(s.Pending.NotBefore) })
 	mustUpdate(t, caseID, contract.ActionSurveyResult, contract.SurveyResult{AgentID: st.Pending.Assignees[0], Reached: true, Satisfaction: 5})
 	st = result(t, caseID)
 	if st.Outcome != contract.OutcomePlanCompleted || st.Renegotiations != 2 || st.Plan.Number != 3 {
