@@ -51,27 +51,15 @@ func parseHistory(r io.Reader, good func(HistoryRow), bad func(RowError)) error 
 		}
 	}
 	limitCol, hasLimit := idx["credit_limit"]
-	for {
-		rec, err := cr.Read()
-		if errors.Is(err, io.EOF) {
-			return nil
-		}
-		if err != nil {
-			var pe *csv.ParseError
-			if errors.As(err, &pe) {
-				bad(RowError{Line: pe.Line, Field: "row", Reason: pe.Err.Error()})
-				continue
-			}
-			return fmt.Errorf("history: %w", err)
-		}
-		line, _ := cr.FieldPos(0)
+	return eachRecord(cr, "history", bad, func(line int, rec []string) error {
 		row, e := historyRow(line, rec, idx, limitCol, hasLimit)
 		if e != nil {
 			bad(*e)
-			continue
+			return nil
 		}
 		good(row)
-	}
+		return nil
+	})
 }
 
 func historyRow(line int, rec []string, idx map[string]int, limitCol int, hasLimit bool) (HistoryRow, *RowError) {
@@ -149,17 +137,13 @@ func ImportHistory(ctx context.Context, db *pgxpool.Pool, r io.Reader, progress 
 			[]string{"line", "account_id", "month", "days_past_due", "bill_amount", "paid_amount", "credit_limit"}, pgx.CopyFromRows(rows)); err != nil {
 			return err
 		}
-		bad, err := tx.Query(ctx, `SELECT line, 'account_id', 'no account ' || account_id || ' in the book' FROM history_in h
+		refused, err := refusals(ctx, tx, `SELECT line, 'account_id', 'no account ' || account_id || ' in the book' FROM history_in h
 			WHERE NOT EXISTS (SELECT 1 FROM accounts a WHERE a.account_id = h.account_id)
 			UNION ALL
 			SELECT line, 'month', 'given twice for ' || account_id || ' (first on line ' || first || ')' FROM (
 				SELECT line, account_id, min(line) OVER (PARTITION BY account_id, month) AS first FROM history_in) d
 			WHERE line <> first AND EXISTS (SELECT 1 FROM accounts a WHERE a.account_id = d.account_id)
 			ORDER BY 1`)
-		if err != nil {
-			return err
-		}
-		refused, err := pgx.CollectRows(bad, pgx.RowToStructByPos[RowError])
 		if err != nil {
 			return err
 		}
@@ -237,35 +221,30 @@ func importPairs(ctx context.Context, db *pgxpool.Pool, r io.Reader, column stri
 		return st, fmt.Errorf("%s: the header must have account_id and %s", column, column)
 	}
 	var rows [][]any
-	for {
-		rec, err := cr.Read()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		var pe *csv.ParseError
-		if err != nil && !errors.As(err, &pe) {
-			return st, fmt.Errorf("%s: %w", column, err)
-		}
+	reject := func(e RowError) {
 		st.Read++
-		if err != nil {
-			st.Rejected = append(st.Rejected, RowError{Line: pe.Line, Field: "row", Reason: pe.Err.Error()})
-			continue
-		}
-		line, _ := cr.FieldPos(0)
+		st.Rejected = append(st.Rejected, e)
+	}
+	err = eachRecord(cr, column, reject, func(line int, rec []string) error {
 		if ai >= len(rec) || vi >= len(rec) {
-			st.Rejected = append(st.Rejected, RowError{Line: line, Field: "row", Reason: fmt.Sprintf("not a row of account_id,%s", column)})
-			continue
+			reject(RowError{Line: line, Field: "row", Reason: fmt.Sprintf("not a row of account_id,%s", column)})
+			return nil
 		}
 		id, raw := strings.TrimSpace(rec[ai]), strings.TrimSpace(rec[vi])
 		v, perr := parse(raw)
 		switch {
 		case id == "" || len(id) > 64:
-			st.Rejected = append(st.Rejected, RowError{Line: line, Field: "account_id", Reason: "is required (at most 64 characters)"})
+			reject(RowError{Line: line, Field: "account_id", Reason: "is required (at most 64 characters)"})
 		case perr != nil:
-			st.Rejected = append(st.Rejected, RowError{Line: line, Field: column, Reason: fmt.Sprintf("%q: %v", raw, perr)})
+			reject(RowError{Line: line, Field: column, Reason: fmt.Sprintf("%q: %v", raw, perr)})
 		default:
+			st.Read++
 			rows = append(rows, []any{line, id, fmt.Sprint(v)})
 		}
+		return nil
+	})
+	if err != nil {
+		return st, err
 	}
 	err = pgx.BeginFunc(ctx, db, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `CREATE TEMP TABLE pairs_in (line integer, account_id text, value text) ON COMMIT DROP`); err != nil {
@@ -274,12 +253,8 @@ func importPairs(ctx context.Context, db *pgxpool.Pool, r io.Reader, column stri
 		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"pairs_in"}, []string{"line", "account_id", "value"}, pgx.CopyFromRows(rows)); err != nil {
 			return err
 		}
-		bad, err := tx.Query(ctx, `SELECT line, 'account_id', 'no account ' || account_id || ' in the book' FROM pairs_in i
+		refused, err := refusals(ctx, tx, `SELECT line, 'account_id', 'no account ' || account_id || ' in the book' FROM pairs_in i
 			WHERE NOT EXISTS (SELECT 1 FROM accounts a WHERE a.account_id = i.account_id) ORDER BY line`)
-		if err != nil {
-			return err
-		}
-		refused, err := pgx.CollectRows(bad, pgx.RowToStructByPos[RowError])
 		if err != nil {
 			return err
 		}
@@ -306,4 +281,13 @@ func importPairs(ctx context.Context, db *pgxpool.Pool, r io.Reader, column stri
 	}
 	st.Unchanged = st.Read - len(st.Rejected) - st.Imported - st.Updated
 	return st, nil
+}
+
+// refusals runs a query of staged rows that cannot be imported (line, field, reason).
+func refusals(ctx context.Context, tx pgx.Tx, q string) ([]RowError, error) {
+	rows, err := tx.Query(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, pgx.RowToStructByPos[RowError])
 }

@@ -99,6 +99,29 @@ func Parse(r io.Reader, good func(Row) error, bad func(RowError)) error {
 	}
 	seen := map[string]int{}
 	tz := zones{}
+	return eachRecord(cr, "read book", bad, func(line int, rec []string) error {
+		if len(rec) != len(header) {
+			bad(RowError{Line: line, Field: "row", Reason: fmt.Sprintf("has %d fields, the header %d", len(rec), len(header))})
+			return nil
+		}
+		row, rerr := parseRow(line, rec, idx, tz)
+		if rerr != nil {
+			bad(*rerr)
+			return nil
+		}
+		if first, dup := seen[row.AccountID]; dup {
+			bad(RowError{Line: line, Field: "account_id", Reason: fmt.Sprintf("%s appears again (first on line %d)", row.AccountID, first)})
+			return nil
+		}
+		seen[row.AccountID] = line
+		return good(row)
+	})
+}
+
+// eachRecord reads the records of a CSV file after its header: a line the CSV reader
+// cannot read is a bad row (by line), any other read error ends the reading (what
+// names it), and each record goes to row with its line.
+func eachRecord(cr *csv.Reader, what string, bad func(RowError), row func(line int, rec []string) error) error {
 	for {
 		rec, err := cr.Read()
 		if errors.Is(err, io.EOF) {
@@ -110,24 +133,10 @@ func Parse(r io.Reader, good func(Row) error, bad func(RowError)) error {
 				bad(RowError{Line: pe.Line, Field: "row", Reason: pe.Err.Error()})
 				continue
 			}
-			return fmt.Errorf("read book: %w", err)
+			return fmt.Errorf("%s: %w", what, err)
 		}
 		line, _ := cr.FieldPos(0)
-		if len(rec) != len(header) {
-			bad(RowError{Line: line, Field: "row", Reason: fmt.Sprintf("has %d fields, the header %d", len(rec), len(header))})
-			continue
-		}
-		row, rerr := parseRow(line, rec, idx, tz)
-		if rerr != nil {
-			bad(*rerr)
-			continue
-		}
-		if first, dup := seen[row.AccountID]; dup {
-			bad(RowError{Line: line, Field: "account_id", Reason: fmt.Sprintf("%s appears again (first on line %d)", row.AccountID, first)})
-			continue
-		}
-		seen[row.AccountID] = line
-		if err := good(row); err != nil {
+		if err := row(line, rec); err != nil {
 			return err
 		}
 	}
