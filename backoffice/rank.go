@@ -37,21 +37,9 @@ type Ranking struct {
 // Rank selects the accounts the policy selects that have no case yet and ranks them by
 // expected recovery with the champion model. Without a model, the plain order stays.
 func Rank(ctx context.Context, db *pgxpool.Pool, p contract.Policy, f Filter) (*Ranking, error) {
-	rows, err := db.Query(ctx, `
-		SELECT a.account_id, a.region, a.days_past_due, a.amount_due FROM accounts a
-		WHERE a.status = 'open' AND a.days_past_due >= $1 AND a.amount_due >= $2
-		  AND NOT EXISTS (SELECT 1 FROM cases c WHERE c.account_id = a.account_id)
-		  AND ($3 = '' OR a.region = $3)
-		ORDER BY a.days_past_due DESC, a.amount_due DESC, a.account_id`, p.MinDaysPastDue, p.MinAmount, f.Region)
+	plain, err := candidates(ctx, db, p, f)
 	if err != nil {
-		return nil, fmt.Errorf("screen: select accounts: %w", err)
-	}
-	plain, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Ranked, error) {
-		var a Ranked
-		return a, r.Scan(&a.AccountID, &a.Region, &a.DaysPastDue, &a.AmountDue)
-	})
-	if err != nil {
-		return nil, fmt.Errorf("screen: select accounts: %w", err)
+		return nil, err
 	}
 	r := &Ranking{Plain: plain}
 	version, model, err := Champion(ctx, db)
@@ -82,6 +70,28 @@ func Rank(ctx context.Context, db *pgxpool.Pool, p contract.Policy, f Filter) (*
 	}
 	r.Ranked = r.Ranked[:n]
 	return r, nil
+}
+
+// candidates are the accounts the policy selects that have no case yet (of the filter's
+// region), in the plain order: most overdue first, then the largest.
+func candidates(ctx context.Context, db *pgxpool.Pool, p contract.Policy, f Filter) ([]Ranked, error) {
+	rows, err := db.Query(ctx, `
+		SELECT a.account_id, a.region, a.days_past_due, a.amount_due FROM accounts a
+		WHERE a.status = 'open' AND a.days_past_due >= $1 AND a.amount_due >= $2
+		  AND NOT EXISTS (SELECT 1 FROM cases c WHERE c.account_id = a.account_id)
+		  AND ($3 = '' OR a.region = $3)
+		ORDER BY a.days_past_due DESC, a.amount_due DESC, a.account_id`, p.MinDaysPastDue, p.MinAmount, f.Region)
+	if err != nil {
+		return nil, fmt.Errorf("screen: select accounts: %w", err)
+	}
+	plain, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Ranked, error) {
+		var a Ranked
+		return a, r.Scan(&a.AccountID, &a.Region, &a.DaysPastDue, &a.AmountDue)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("screen: select accounts: %w", err)
+	}
+	return plain, nil
 }
 
 // capacity is how many accounts start: Capacity or Limit when set and smaller.

@@ -4,11 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"sort"
 	"sync"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"go.temporal.io/sdk/client"
 	"golang.org/x/time/rate"
@@ -35,23 +33,14 @@ type Filter struct {
 // Selected lists the accounts the screening policy selects that have no case yet: open,
 // at least minDaysPastDue overdue, owing at least minAmount; most overdue first.
 func Selected(ctx context.Context, db *pgxpool.Pool, p contract.Policy, f Filter) ([]string, error) {
-	limit := f.Limit
-	if limit <= 0 {
-		limit = 1 << 30
-	}
-	rows, err := db.Query(ctx, `
-		SELECT a.account_id FROM accounts a
-		WHERE a.status = 'open' AND a.days_past_due >= $1 AND a.amount_due >= $2
-		  AND NOT EXISTS (SELECT 1 FROM cases c WHERE c.account_id = a.account_id)
-		  AND ($4 = '' OR a.region = $4)
-		ORDER BY a.days_past_due DESC, a.amount_due DESC, a.account_id
-		LIMIT $3`, p.MinDaysPastDue, p.MinAmount, limit, f.Region)
+	plain, err := candidates(ctx, db, p, f)
 	if err != nil {
-		return nil, fmt.Errorf("screen: select accounts: %w", err)
+		return nil, err
 	}
-	ids, err := pgx.CollectRows(rows, pgx.RowTo[string])
-	if err != nil {
-		return nil, fmt.Errorf("screen: select accounts: %w", err)
+	n := capacity(Filter{Limit: f.Limit}, len(plain))
+	ids := make([]string, n)
+	for i, a := range plain[:n] {
+		ids[i] = a.AccountID
 	}
 	return ids, nil
 }

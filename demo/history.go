@@ -35,6 +35,7 @@ var uciMonths = []struct {
 
 // UCIClient is one client of the UCI file as Casework sees it.
 type UCIClient struct {
+	ID        int64 // the UCI file's ID
 	AccountID string
 	History   []score.Month
 	Paid      bool   // the outcome: no default the next month
@@ -87,7 +88,7 @@ func ReadUCI(r io.Reader) ([]UCIClient, error) {
 		if err != nil {
 			return nil, err
 		}
-		c := UCIClient{AccountID: fmt.Sprintf("UCI-%d", id)}
+		c := UCIClient{ID: id, AccountID: fmt.Sprintf("UCI-%d", id)}
 		limit, err := get("LIMIT_BAL")
 		if err != nil {
 			return nil, err
