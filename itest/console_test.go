@@ -4,6 +4,7 @@ package itest
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -294,4 +295,37 @@ func TestMadeUpActionNeedsOnlyATableEntry(t *testing.T) {
 		t.Error("the sign-in page in Chinese is not")
 	}
 	mustUpdate(t, caseID, contract.ActionClose, contract.SupervisorAction{By: "sup-1", Reason: "test over"})
+}
+
+// Guessing sign-in codes is slowed down per address (the codes are 80 bits anyway), and a
+// supervisor's codes are operations' to issue, not another supervisor's.
+func TestConsoleSignInAndCodesAreGuarded(t *testing.T) {
+	need(t)
+	srv := httptest.NewServer((&httpapi.Server{DB: stack.db, TC: stack.tc, Limit: httpapi.Rate{PerSecond: 1000, Burst: 1000}}).Handler())
+	defer srv.Close()
+	guesser := newConsoleUser(t, srv.URL)
+	slowed := false
+	for i := range 15 {
+		s, _, h := guesser.do("POST", "/login", url.Values{"code": {fmt.Sprintf("AAAA-BBBB-CCCC-%04d", i)}}, nil)
+		if s == http.StatusTooManyRequests && h.Get("Retry-After") != "" {
+			slowed = true
+		} else if s != http.StatusUnauthorized {
+			t.Fatalf("a wrong code: %d, want 401 or 429", s)
+		}
+	}
+	if !slowed {
+		t.Error("15 wrong codes from one address: never slowed down (429)")
+	}
+	// (the address is throttled now, a right code too: the supervisor signs in elsewhere)
+	other := httptest.NewServer((&httpapi.Server{DB: stack.db, TC: stack.tc, Limit: httpapi.Rate{PerSecond: 1000, Burst: 1000}}).Handler())
+	defer other.Close()
+	sup := newConsoleUser(t, other.URL)
+	sup.signIn("sup-1")
+	token := sup.csrf("/tokens")
+	if s, body, _ := sup.do("POST", "/tokens", url.Values{"csrf": {token}, "agentId": {"sup-2"}, "op": {"code"}}, nil); s != http.StatusForbidden || strings.Contains(body, `id="secret"`) {
+		t.Errorf("a supervisor issues another supervisor's code: %d, want 403 and no code", s)
+	}
+	if s, body, _ := sup.do("POST", "/tokens", url.Values{"csrf": {token}, "agentId": {"phone-north-1"}, "op": {"code"}}, nil); s != http.StatusOK || !strings.Contains(body, `id="secret"`) {
+		t.Errorf("a supervisor issues an agent's code: %d, want the code shown once", s)
+	}
 }
