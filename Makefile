@@ -7,7 +7,7 @@ DEMO_DAY ?= 3s
 .PHONY: build run test test-server test-unit bench bench-console bench-parked train chaos chaos-short test-integration lint stack stack-down clean
 
 build:
-	$(GO) build -o bin/ ./worker ./starter ./agent ./api ./bench
+	$(GO) build -o bin/ ./worker ./starter ./agent ./api ./lab/cmd/bench ./lab/cmd/demo
 
 # Start PostgreSQL and the Temporal dev server (installing the pinned CLI if missing),
 # migrate, start the worker, run the demo, print the report; stay up until Ctrl-C
@@ -63,8 +63,8 @@ bench: build
 UCI ?= data/uci-credit-default/default-of-credit-card-clients.csv
 train: build
 	@scripts/stack.sh up
-	@source .dev/env && bin/starter migrate && bin/starter demo-book $(UCI) .dev/demo-book.csv && \
-	  bin/starter import .dev/demo-book.csv && bin/starter demo-history $(UCI) .dev && \
+	@source .dev/env && bin/starter migrate && bin/demo book $(UCI) .dev/demo-book.csv && \
+	  bin/starter import .dev/demo-book.csv && bin/demo history $(UCI) .dev && \
 	  bin/starter import-history .dev/demo-history.csv --outcomes .dev/demo-outcomes.csv --attributes .dev/demo-attributes.csv && \
 	  bin/starter train --results results
 
@@ -90,7 +90,7 @@ lint:
 	$(GO) vet -tags integration ./itest/
 	test -z "$$(gofmt -l $$(git ls-files '*.go'))"
 	$(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2 -tags integration ./...
-	$(GO) run go.temporal.io/sdk/contrib/tools/workflowcheck@v0.6.0 ./workflows/... ./perf/floor/...
+	$(GO) run go.temporal.io/sdk/contrib/tools/workflowcheck@v0.6.0 ./workflows/... ./lab/perf/floor/...
 
 clean:
 	rm -rf bin

@@ -14,7 +14,7 @@ import (
 	"github.com/casework/casework/backoffice"
 	"github.com/casework/casework/book"
 	"github.com/casework/casework/contract"
-	"github.com/casework/casework/demo"
+	"github.com/casework/casework/lab/demo"
 )
 
 // The real 30,000-row book goes through the import; imported again it duplicates

@@ -10,7 +10,7 @@ import (
 
 	"github.com/casework/casework/caseclient/direct"
 	"github.com/casework/casework/contract"
-	"github.com/casework/casework/demo"
+	"github.com/casework/casework/lab/demo"
 )
 
 // The demo's simulated agents drive a case of every scenario through the real stack: each

@@ -19,7 +19,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/casework/casework/activities"
-	"github.com/casework/casework/demo"
+	"github.com/casework/casework/lab/demo"
 	"github.com/casework/casework/notify"
 	"github.com/casework/casework/platform"
 	"github.com/casework/casework/store"

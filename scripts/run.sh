@@ -20,10 +20,10 @@ echo $! >.dev/api.pid
 [ "${DEMO_EXIT:-0}" = 1 ] || trap 'kill $(cat .dev/worker.pid) $(cat .dev/api.pid) 2>/dev/null || true' EXIT
 echo "worker and API started (logs in .dev/worker.log, .dev/api.log; the API on $CASEWORK_API_URL)"
 if [ "${DEMO_TRIAL:-0}" = 1 ]; then # a champion/challenger trial (see the README)
-  bin/starter demo --trial --results results --cases "${DEMO_CASES:-300}" --day "${DEMO_DAY:-3s}" \
+  bin/demo --trial --results results --cases "${DEMO_CASES:-300}" --day "${DEMO_DAY:-3s}" \
     --uci "${CASEWORK_UCI:-data/uci-credit-default/default-of-credit-card-clients.csv}"
 else
-  bin/starter demo --cases "${DEMO_CASES:-200}" --day "${DEMO_DAY:-3s}" \
+  bin/demo --cases "${DEMO_CASES:-200}" --day "${DEMO_DAY:-3s}" \
     --uci "${CASEWORK_UCI:-data/uci-credit-default/default-of-credit-card-clients.csv}"
 fi
 cat <<MSG

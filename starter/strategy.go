@@ -14,6 +14,7 @@ import (
 
 	"github.com/casework/casework/backoffice"
 	"github.com/casework/casework/book"
+	"github.com/casework/casework/cli/conn"
 	"github.com/casework/casework/contract"
 	"github.com/casework/casework/platform"
 	"github.com/casework/casework/progress"
@@ -24,7 +25,7 @@ import (
 // (the label the score learns) and the fairness attributes (read only by the report).
 func importHistoryCmd() *cobra.Command {
 	var outcomes, attributes string
-	cmd := command(&cobra.Command{
+	cmd := conn.Command(&cobra.Command{
 		Use:   "import-history FILE",
 		Short: "Import the accounts' monthly history (CSV); bad rows are reported by line, good rows kept",
 		Long: `Import the accounts' monthly history: account_id,month,days_past_due,bill_amount,paid_amount
@@ -34,7 +35,7 @@ label the score learns; --attributes FILE (account_id,sex) is kept apart, for th
 report only.`,
 		Example: "  bin/starter import-history .dev/history.csv --outcomes .dev/outcomes.csv --attributes .dev/attributes.csv",
 		Args:    cobra.ExactArgs(1),
-	}, database, func(ctx context.Context, b *backOffice, args []string) error {
+	}, conn.Database, func(ctx context.Context, cmd *cobra.Command, b *conn.Conns, args []string) error {
 		rows, err := countRows(args[0])
 		if err != nil {
 			return err
@@ -45,7 +46,7 @@ report only.`,
 		}
 		defer f.Close()
 		bar := progress.New(os.Stderr, "history", rows)
-		st, err := book.ImportHistory(ctx, b.db, f, bar.Set)
+		st, err := book.ImportHistory(ctx, b.DB, f, bar.Set)
 		bar.Done()
 		report(args[0], "months", st)
 		if err != nil {
@@ -56,9 +57,9 @@ report only.`,
 			run  func(io.Reader) (book.Stats, error)
 		}{
 			{outcomes, func(r io.Reader) (book.Stats, error) {
-				return book.ImportOutcomes(ctx, b.db, r, filepath.Base(outcomes))
+				return book.ImportOutcomes(ctx, b.DB, r, filepath.Base(outcomes))
 			}},
-			{attributes, func(r io.Reader) (book.Stats, error) { return book.ImportAttributes(ctx, b.db, r) }},
+			{attributes, func(r io.Reader) (book.Stats, error) { return book.ImportAttributes(ctx, b.DB, r) }},
 		} {
 			if side.file == "" {
 				continue
@@ -94,7 +95,7 @@ func trainCmd() *cobra.Command {
 	p := score.DefaultParams
 	var fromOutcomes bool
 	var results string
-	cmd := command(&cobra.Command{
+	cmd := conn.Command(&cobra.Command{
 		Use:   "train",
 		Short: "Learn the propensity-to-pay score from the history and outcomes; store it as a new model version",
 		Long: `Learn the propensity-to-pay score from the accounts' history and outcomes, on all but a
@@ -105,12 +106,12 @@ stored as a new version; the first one becomes the champion, later ones by 'mode
 --from-outcomes learns from the agency's own closed cases instead (lessons learned).`,
 		Example: "  bin/starter train --results results\n  bin/starter train --from-outcomes && bin/starter model promote 2",
 		Args:    cobra.NoArgs,
-	}, database, func(ctx context.Context, b *backOffice, _ []string) error {
+	}, conn.Database, func(ctx context.Context, cmd *cobra.Command, b *conn.Conns, _ []string) error {
 		source := backoffice.SourceHistory
 		if fromOutcomes {
 			source = backoffice.SourceCases
 		}
-		t, err := backoffice.Train(ctx, b.db, source, p)
+		t, err := backoffice.Train(ctx, b.DB, source, p)
 		if err != nil {
 			return err
 		}
@@ -151,9 +152,9 @@ stored as a new version; the first one becomes the champion, later ones by 'mode
 // modelCmd lists the models and promotes one.
 func modelCmd() *cobra.Command {
 	root := &cobra.Command{Use: "model", Short: "List the score's models; promote one to champion"}
-	list := command(&cobra.Command{Use: "list", Short: "The models, newest first, with their held-out AUC", Args: cobra.NoArgs}, database,
-		func(ctx context.Context, b *backOffice, _ []string) error {
-			rows, err := b.db.Query(ctx, `SELECT version, trained_at, source, champion, (report->'model'->>'auc')::float8,
+	list := conn.Command(&cobra.Command{Use: "list", Short: "The models, newest first, with their held-out AUC", Args: cobra.NoArgs}, conn.Database,
+		func(ctx context.Context, cmd *cobra.Command, b *conn.Conns, _ []string) error {
+			rows, err := b.DB.Query(ctx, `SELECT version, trained_at, source, champion, (report->'model'->>'auc')::float8,
 				(report->'plainRule'->>'auc')::float8, model_digest FROM models ORDER BY version DESC`)
 			if err != nil {
 				return fmt.Errorf("models: %w", err)
@@ -173,16 +174,16 @@ func modelCmd() *cobra.Command {
 			}
 			return rows.Err()
 		})
-	promote := command(&cobra.Command{
+	promote := conn.Command(&cobra.Command{
 		Use:   "promote VERSION",
 		Short: "Make a model the champion if it beats the current one on its held-out accounts",
 		Args:  cobra.ExactArgs(1),
-	}, database, func(ctx context.Context, b *backOffice, args []string) error {
+	}, conn.Database, func(ctx context.Context, cmd *cobra.Command, b *conn.Conns, args []string) error {
 		v, err := strconv.Atoi(args[0])
 		if err != nil {
 			return fmt.Errorf("model promote: VERSION %q: want a number", args[0])
 		}
-		c, err := backoffice.Promote(ctx, b.db, v)
+		c, err := backoffice.Promote(ctx, b.DB, v)
 		if c != nil {
 			fmt.Printf("model %d against the champion %d on %d held-out accounts: AUC %.4f against %.4f\n",
 				c.Candidate, c.Champion, c.Examples, c.CandidateAUC, c.ChampionAUC)
@@ -200,9 +201,9 @@ func modelCmd() *cobra.Command {
 // strategyCmd manages the champion/challenger strategies.
 func strategyCmd() *cobra.Command {
 	root := &cobra.Command{Use: "strategy", Short: "The champion and challenger strategies: list, set, promote"}
-	list := command(&cobra.Command{Use: "list", Short: "The strategies, their paths and shares", Args: cobra.NoArgs}, database,
-		func(ctx context.Context, b *backOffice, _ []string) error {
-			arms, err := backoffice.Strategies(ctx, b.db)
+	list := conn.Command(&cobra.Command{Use: "list", Short: "The strategies, their paths and shares", Args: cobra.NoArgs}, conn.Database,
+		func(ctx context.Context, cmd *cobra.Command, b *conn.Conns, _ []string) error {
+			arms, err := backoffice.Strategies(ctx, b.DB)
 			if err != nil {
 				return err
 			}
@@ -215,19 +216,19 @@ func strategyCmd() *cobra.Command {
 	var s backoffice.Strategy
 	var policy string
 	var set *cobra.Command
-	set = command(&cobra.Command{
+	set = conn.Command(&cobra.Command{
 		Use:     "set NAME",
 		Short:   "Add or change a strategy: its contact path, its share of new cases, its policy overrides",
 		Example: "  bin/starter strategy set phone-first --path phone-first --share 50\n  bin/starter strategy set visit-first --share 50",
 		Args:    cobra.ExactArgs(1),
-	}, database, func(ctx context.Context, b *backOffice, args []string) error {
+	}, conn.Database, func(ctx context.Context, cmd *cobra.Command, b *conn.Conns, args []string) error {
 		p, err := platform.DeploymentPolicy()
 		if err != nil {
 			return err
 		}
 		// what the flags do not say stays as it is (a new strategy: visit first, no share)
 		next := backoffice.Strategy{Name: args[0], Path: contract.PathVisitFirst, Rule: backoffice.RuleExpectedRecovery, Policy: json.RawMessage(`{}`)}
-		arms, err := backoffice.Strategies(ctx, b.db)
+		arms, err := backoffice.Strategies(ctx, b.DB)
 		if err != nil {
 			return err
 		}
@@ -249,7 +250,7 @@ func strategyCmd() *cobra.Command {
 		if flags.Changed("policy") {
 			next.Policy = json.RawMessage(policy)
 		}
-		if err := backoffice.SetStrategy(ctx, b.db, p, next); err != nil {
+		if err := backoffice.SetStrategy(ctx, b.DB, p, next); err != nil {
 			return err
 		}
 		fmt.Printf("strategy %s: %s, rule %s, share %d, policy %s\n", next.Name, next.Path, next.Rule, next.Share, next.Policy)
@@ -259,12 +260,12 @@ func strategyCmd() *cobra.Command {
 	set.Flags().StringVar(&s.Rule, "rule", "", "screening rule when the capacity binds: expected-recovery (default) or plain")
 	set.Flags().IntVar(&s.Share, "share", 0, "its weight among the strategies' shares for new cases (0 to 100)")
 	set.Flags().StringVar(&policy, "policy", "", "policy overrides, a JSON object (may only tighten the deployment's)")
-	promote := command(&cobra.Command{
+	promote := conn.Command(&cobra.Command{
 		Use:   "promote NAME",
 		Short: "Make a strategy the champion for new cases (running cases keep theirs)",
 		Args:  cobra.ExactArgs(1),
-	}, database, func(ctx context.Context, b *backOffice, args []string) error {
-		if err := backoffice.PromoteStrategy(ctx, b.db, args[0]); err != nil {
+	}, conn.Database, func(ctx context.Context, cmd *cobra.Command, b *conn.Conns, args []string) error {
+		if err := backoffice.PromoteStrategy(ctx, b.DB, args[0]); err != nil {
 			return err
 		}
 		fmt.Printf("%s is the champion\n", args[0])

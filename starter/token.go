@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/casework/casework/cli/conn"
 	"github.com/casework/casework/httpapi"
 )
 
@@ -18,14 +19,14 @@ func tokenCmd() *cobra.Command {
 	var agent string
 	var ttl time.Duration
 	root := &cobra.Command{Use: "token", Short: "Issue or revoke an agent's API token or console sign-in code (operations; supervisors use the console or bin/agent token)"}
-	issue := command(&cobra.Command{
+	issue := conn.Command(&cobra.Command{
 		Use:   "issue",
 		Short: "Issue a token for an agent (a supervisor, usually): printed once on standard output",
 		Example: "  export CASEWORK_TOKEN=$(bin/starter token issue --agent sup-1)\n" +
 			"  bin/agent token issue --agent phone-central-1   # then, as that supervisor, through the API",
 		Args: cobra.NoArgs,
-	}, database, func(ctx context.Context, b *backOffice, _ []string) error {
-		token, expires, err := httpapi.Issue(ctx, b.db, "operations", agent, ttl)
+	}, conn.Database, func(ctx context.Context, cmd *cobra.Command, b *conn.Conns, _ []string) error {
+		token, expires, err := httpapi.Issue(ctx, b.DB, "operations", agent, ttl)
 		if err != nil {
 			return err
 		}
@@ -33,21 +34,21 @@ func tokenCmd() *cobra.Command {
 		fmt.Fprintf(os.Stderr, "token for %s, valid until %s\n", agent, expires.Local().Format(time.DateTime))
 		return nil
 	})
-	revoke := command(&cobra.Command{Use: "revoke", Short: "Revoke every token, console session and sign-in code of an agent", Args: cobra.NoArgs}, database,
-		func(ctx context.Context, b *backOffice, _ []string) error {
-			n, err := httpapi.Revoke(ctx, b.db, "operations", agent)
+	revoke := conn.Command(&cobra.Command{Use: "revoke", Short: "Revoke every token, console session and sign-in code of an agent", Args: cobra.NoArgs}, conn.Database,
+		func(ctx context.Context, cmd *cobra.Command, b *conn.Conns, _ []string) error {
+			n, err := httpapi.Revoke(ctx, b.DB, "operations", agent)
 			if err == nil {
 				fmt.Printf("revoked %d tokens of %s\n", n, agent)
 			}
 			return err
 		})
-	code := command(&cobra.Command{
+	code := conn.Command(&cobra.Command{
 		Use:     "code",
 		Short:   "Issue a one-time sign-in code for the web console (a supervisor's, usually): printed once",
 		Example: "  bin/starter token code --agent sup-1   # then sign in at " + "http://127.0.0.1:8088/login",
 		Args:    cobra.NoArgs,
-	}, database, func(ctx context.Context, b *backOffice, _ []string) error {
-		code, expires, err := httpapi.IssueCode(ctx, b.db, "operations", agent)
+	}, conn.Database, func(ctx context.Context, cmd *cobra.Command, b *conn.Conns, _ []string) error {
+		code, expires, err := httpapi.IssueCode(ctx, b.DB, "operations", agent)
 		if err != nil {
 			return err
 		}

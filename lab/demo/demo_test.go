@@ -9,7 +9,7 @@ import (
 	"github.com/casework/casework/book"
 )
 
-const uciFile = "../data/uci-credit-default/default-of-credit-card-clients.csv"
+const uciFile = "../../data/uci-credit-default/default-of-credit-card-clients.csv"
 
 // The real UCI file, read as published, becomes a valid book: 30,000 accounts, every row
 // accepted by the book's own parser, mapped as the README says.

@@ -18,8 +18,8 @@ import (
 	"github.com/casework/casework/backoffice"
 	"github.com/casework/casework/caseclient/direct"
 	"github.com/casework/casework/contract"
-	"github.com/casework/casework/demo"
-	"github.com/casework/casework/perf/floor"
+	"github.com/casework/casework/lab/demo"
+	"github.com/casework/casework/lab/perf/floor"
 	"github.com/casework/casework/platform"
 )
 

@@ -19,7 +19,7 @@ import (
 	"github.com/casework/casework/book"
 	"github.com/casework/casework/caseclient/direct"
 	"github.com/casework/casework/contract"
-	"github.com/casework/casework/demo"
+	"github.com/casework/casework/lab/demo"
 )
 
 // ParkedConfig says what the scale run parks.

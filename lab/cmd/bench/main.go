@@ -22,8 +22,8 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/casework/casework/cli"
-	"github.com/casework/casework/perf"
-	"github.com/casework/casework/perf/floor"
+	"github.com/casework/casework/lab/perf"
+	"github.com/casework/casework/lab/perf/floor"
 	"github.com/casework/casework/platform"
 )
 

@@ -16,8 +16,8 @@ import (
 
 	"github.com/casework/casework/backoffice"
 	"github.com/casework/casework/contract"
-	"github.com/casework/casework/demo"
 	"github.com/casework/casework/httpapi"
+	"github.com/casework/casework/lab/demo"
 )
 
 // ConsoleConfig says what the console measurement does.

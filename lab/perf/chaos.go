@@ -25,7 +25,7 @@ import (
 	"github.com/casework/casework/backoffice"
 	"github.com/casework/casework/caseclient/direct"
 	"github.com/casework/casework/contract"
-	"github.com/casework/casework/demo"
+	"github.com/casework/casework/lab/demo"
 )
 
 // ChaosConfig says what the fault run breaks, and how often.

@@ -23,7 +23,7 @@ func (h *events) Next() (*historypb.HistoryEvent, error) {
 }
 
 func TestScriptOfRecordedCase(t *testing.T) {
-	f, err := os.Open(filepath.Join("..", "..", "workflows", "testdata", "histories", "plan-completed-by-updates.json"))
+	f, err := os.Open(filepath.Join("..", "..", "..", "workflows", "testdata", "histories", "plan-completed-by-updates.json"))
 	if err != nil {
 		t.Fatal(err)
 	}

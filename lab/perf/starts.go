@@ -16,7 +16,7 @@ import (
 
 	"github.com/casework/casework/backoffice"
 	"github.com/casework/casework/contract"
-	"github.com/casework/casework/demo"
+	"github.com/casework/casework/lab/demo"
 	"github.com/casework/casework/workflows"
 )
 

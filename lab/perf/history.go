@@ -10,7 +10,7 @@ import (
 	historypb "go.temporal.io/api/history/v1"
 	"go.temporal.io/sdk/client"
 
-	"github.com/casework/casework/perf/floor"
+	"github.com/casework/casework/lab/perf/floor"
 )
 
 // CaseShape is what a closed case's histories hold, over all its runs.
