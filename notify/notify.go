@@ -21,6 +21,9 @@ type Message struct {
 
 // Notifier sends messages.
 type Notifier interface {
+	// Send hands m to its channel. It may be called again with the same m.Key (a retried
+	// activity): the channel treats the key as its idempotency key. A *PermanentError is
+	// a refusal no retry can change; any other error is tried again.
 	Send(ctx context.Context, m Message) error
 }
 

@@ -52,8 +52,8 @@ func DialTemporalWith(logger *zap.Logger, metrics client.MetricsHandler, dc conv
 	return c, nil
 }
 
-// EnvCodecOff, set to 1, turns the payload codec off: for the benchmark that measures its
-// cost only. A program run so says so in its log.
+// EnvCodecOff names the variable that, set to 1, turns the payload codec off: for the
+// benchmark that measures its cost only. A program run so says so in its log.
 const EnvCodecOff = "CASEWORK_CODEC_OFF"
 
 // DataConverter is the data converter of every Casework program: the SDK's JSON with

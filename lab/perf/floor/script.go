@@ -18,7 +18,9 @@ func gap(from, to time.Time) time.Duration {
 // History is what ScriptOf reads: a workflow history, event by event (the SDK's
 // client.HistoryEventIterator).
 type History interface {
+	// HasNext reports whether another event follows.
 	HasNext() bool
+	// Next reads the next event, oldest first.
 	Next() (*historypb.HistoryEvent, error)
 }
 
