@@ -1,6 +1,7 @@
 package backoffice
 
 import (
+	"bufio"
 	"context"
 	"encoding/csv"
 	"fmt"
@@ -217,7 +218,9 @@ func money(v int64) string { return fmt.Sprintf("%d.%02d", v/100, v%100) }
 func pct(v float64) string { return fmt.Sprintf("%.1f%%", 100*v) }
 
 // WriteText prints the report as tables.
-func (r Report) WriteText(w io.Writer) error {
+func (r Report) WriteText(out io.Writer) error {
+	// The report is many small writes: w keeps the first one's error and Flush returns it.
+	w := bufio.NewWriter(out)
 	from := "the beginning"
 	if !r.From.IsZero() {
 		from = r.From.Format(time.DateTime)
@@ -261,11 +264,14 @@ func (r Report) WriteText(w io.Writer) error {
 	if err := tw.Flush(); err != nil {
 		return fmt.Errorf("write report: %w", err)
 	}
-	_, err := fmt.Fprintf(w, "\nreminders sent: %d · reports rejected: %d · guardrail violations flagged: %d\n", r.RemindersSent, r.Total.Rejected, r.Total.Violations)
-	return err
+	fmt.Fprintf(w, "\nreminders sent: %d · reports rejected: %d · guardrail violations flagged: %d\n", r.RemindersSent, r.Total.Rejected, r.Total.Violations)
+	if err := w.Flush(); err != nil {
+		return fmt.Errorf("write report: %w", err)
+	}
+	return nil
 }
 
-func writeCounts(w io.Writer, title string, m map[string]int) {
+func writeCounts(w *bufio.Writer, title string, m map[string]int) {
 	if len(m) == 0 {
 		return
 	}

@@ -1,6 +1,7 @@
 package backoffice
 
 import (
+	"bufio"
 	"context"
 	"fmt"
 	"io"
@@ -139,7 +140,9 @@ func count(xs []bool) int {
 
 // WriteArms writes the comparison as text: each arm's KPIs with their intervals, then each
 // challenger's differences from the champion and whether they are significant.
-func WriteArms(w io.Writer, arms []*Arm) error {
+func WriteArms(out io.Writer, arms []*Arm) error {
+	// The comparison is many small writes: w keeps the first one's error and Flush returns it.
+	w := bufio.NewWriter(out)
 	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "strategy\tcases\trepaid\tplan kept\trecovered\tcontacts\tvisits\tcost\thours to repay\t")
 	iv := func(i trial.Interval, scale float64, format string) string {
@@ -177,5 +180,5 @@ func WriteArms(w io.Writer, arms []*Arm) error {
 			fmt.Fprintf(w, "  %-12s %+.4f [%+.4f, %+.4f]  p %.4f  %s\n", k, d.Diff, d.Low, d.High, d.P, verdict)
 		}
 	}
-	return nil
+	return w.Flush()
 }

@@ -95,7 +95,8 @@ func NewRemote(apiURL, tokenFile string, log io.Writer) (*Remote, error) {
 		return nil, errors.New("the agent token contains spaces or line breaks: it is one word (CASEWORK_TOKEN or --token-file)")
 	}
 	if u.Scheme == "http" && !loopback(u.Hostname()) {
-		fmt.Fprintf(log, "warning: sending your token to %s without TLS\n", u.Host)
+		// a warning to the person at the terminal: a failed write must not stop the command
+		_, _ = fmt.Fprintf(log, "warning: sending your token to %s without TLS\n", u.Host)
 	}
 	return &Remote{
 		base:  strings.TrimRight(u.String(), "/"),
@@ -284,7 +285,8 @@ func (c *Remote) send(ctx context.Context, r request, out any) error {
 			wait = time.Duration(attempt+1) * time.Second
 		}
 		wait = min(wait, maxRetryAfter)
-		fmt.Fprintf(c.log, "%s; trying again in %s (%d of %d)\n", err, wait, attempt+1, retries)
+		// a note to the person at the terminal: a failed write must not stop the retry
+		_, _ = fmt.Fprintf(c.log, "%s; trying again in %s (%d of %d)\n", err, wait, attempt+1, retries)
 		if err := c.sleep(ctx, wait); err != nil {
 			return err
 		}

@@ -26,7 +26,7 @@ func TestImportTheRealBookTwice(t *testing.T) {
 	if err != nil {
 		t.Skipf("the UCI file is not beside the repo: %v", err)
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }() // read only
 	if _, err := demo.UCIBook(f, &csv); err != nil {
 		t.Fatal(err)
 	}

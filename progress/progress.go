@@ -37,7 +37,8 @@ func IsTerminal(w io.Writer) bool {
 	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }
 
-// Set records that n steps are done.
+// Set records that n steps are done. The bar is for the person watching: a write that
+// fails (a closed terminal or pipe) must not stop the job, so its errors are dropped.
 func (b *Bar) Set(n int) {
 	pct := 100
 	if b.total > 0 {
@@ -50,12 +51,12 @@ func (b *Bar) Set(n int) {
 		b.drawn = time.Now()
 		const width = 30
 		fill := pct * width / 100
-		fmt.Fprintf(b.w, "\r%s [%s%s] %d/%d %3d%% %s", b.label, strings.Repeat("=", fill), strings.Repeat(" ", width-fill),
+		_, _ = fmt.Fprintf(b.w, "\r%s [%s%s] %d/%d %3d%% %s", b.label, strings.Repeat("=", fill), strings.Repeat(" ", width-fill),
 			n, b.total, pct, time.Since(b.start).Round(100*time.Millisecond))
 		return
 	}
 	if pct/10 != b.lastPct/10 || (n == b.total && pct != b.lastPct) {
-		fmt.Fprintf(b.w, "%s: %d/%d (%d%%) after %s\n", b.label, n, b.total, pct, time.Since(b.start).Round(100*time.Millisecond))
+		_, _ = fmt.Fprintf(b.w, "%s: %d/%d (%d%%) after %s\n", b.label, n, b.total, pct, time.Since(b.start).Round(100*time.Millisecond))
 	}
 	b.lastPct = pct
 }
@@ -63,6 +64,6 @@ func (b *Bar) Set(n int) {
 // Done ends the bar's line on a terminal.
 func (b *Bar) Done() {
 	if b.tty {
-		fmt.Fprintln(b.w)
+		_, _ = fmt.Fprintln(b.w) // as in Set, a failed write must not stop the job
 	}
 }

@@ -78,7 +78,7 @@ func readHistory(t *testing.T, file string) *historypb.History {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }() // read only
 	hist, err := client.HistoryFromJSON(f, client.HistoryJSONOptions{})
 	if err != nil {
 		t.Fatalf("%s: %v", file, err)

@@ -18,7 +18,7 @@ func TestUCIBookFromTheRealFile(t *testing.T) {
 	if err != nil {
 		t.Skipf("the UCI file is not beside the repo: %v", err)
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }() // read only
 	var out bytes.Buffer
 	n, err := UCIBook(f, &out)
 	if err != nil || n != 30000 {

@@ -129,7 +129,7 @@ func WriteUCIHistory(uciFile, historyFile, outcomesFile, attributesFile string) 
 	if err != nil {
 		return 0, fmt.Errorf("history: %w", err)
 	}
-	defer in.Close()
+	defer func() { _ = in.Close() }() // read only
 	clients, err := ReadUCI(in)
 	if err != nil {
 		return 0, err

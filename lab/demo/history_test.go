@@ -14,7 +14,7 @@ func TestScoreOnTheUCIFile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }() // read only
 	clients, err := ReadUCI(f)
 	if err != nil {
 		t.Fatal(err)

@@ -78,7 +78,7 @@ func Run(ctx context.Context, db *pgxpool.Pool, tc client.Client, cfg Config) er
 	for id := range cs.Parked {
 		ids = append(ids, id)
 	}
-	fmt.Fprintf(out, "driving %d cases with simulated agents, at most %d at once (a case day lasts %s); parking %d for inspection\n",
+	say(out, "driving %d cases with simulated agents, at most %d at once (a case day lasts %s); parking %d for inspection\n",
 		len(cs.Driven), cfg.InFlight, cfg.DayLength, len(cs.Parked))
 	sim := &Sim{DB: db, Cases: &direct.Client{TC: tc, DB: db}, Park: cs.Parked}
 	simCtx, cancel := context.WithTimeout(ctx, cfg.Timeout)
@@ -90,7 +90,7 @@ func Run(ctx context.Context, db *pgxpool.Pool, tc client.Client, cfg Config) er
 			return
 		}
 		last = time.Now()
-		fmt.Fprintf(out, "%5.0fs  %s · updates %d accepted, %d rejected (p50 %s, p95 %s) · signals %d\n", time.Since(t1).Seconds(),
+		say(out, "%5.0fs  %s · updates %d accepted, %d rejected (p50 %s, p95 %s) · signals %d\n", time.Since(t1).Seconds(),
 			stageLine(ctx, db, ids), sim.Accepted.Load(), sim.Rejected.Load(), sim.Latency(0.5).Round(time.Millisecond),
 			sim.Latency(0.95).Round(time.Millisecond), sim.Signals.Load())
 	})
@@ -102,9 +102,9 @@ func Run(ctx context.Context, db *pgxpool.Pool, tc client.Client, cfg Config) er
 	}
 	elapsed := time.Since(t1)
 	if started.Load() == 0 {
-		fmt.Fprintf(out, "\nall %d demo cases had closed in an earlier run: nothing left to drive\n\n", len(cs.Driven))
+		say(out, "\nall %d demo cases had closed in an earlier run: nothing left to drive\n\n", len(cs.Driven))
 	} else {
-		fmt.Fprintf(out, "\nall %d demo cases closed in %s (%.1f cases a minute); whole demo %s\n\n", len(cs.Driven), elapsed.Round(time.Second),
+		say(out, "\nall %d demo cases closed in %s (%.1f cases a minute); whole demo %s\n\n", len(cs.Driven), elapsed.Round(time.Second),
 			float64(len(cs.Driven))/elapsed.Minutes(), time.Since(start).Round(time.Second))
 	}
 	r, err := backoffice.BuildReport(ctx, db, backoffice.Range{})
@@ -114,21 +114,21 @@ func Run(ctx context.Context, db *pgxpool.Pool, tc client.Client, cfg Config) er
 	if err := r.WriteText(out); err != nil {
 		return err
 	}
-	fmt.Fprintln(out, "\nupdates the workflow rejected (the simulation sends some bad reports on purpose):")
+	say(out, "\nupdates the workflow rejected (the simulation sends some bad reports on purpose):\n")
 	for _, k := range slices.Sorted(maps.Keys(sim.Rejections)) {
-		fmt.Fprintf(out, "  %4d × %s\n", sim.Rejections[k], k)
+		say(out, "  %4d × %s\n", sim.Rejections[k], k)
 	}
 	vs, err := Verdicts(ctx, db, cs.Driven)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintln(out, "\nevery demo case against its scenario:")
+	say(out, "\nevery demo case against its scenario:\n")
 	if err := WriteVerdicts(out, vs); err != nil {
 		return err
 	}
-	fmt.Fprintln(out, "\ncases parked for inspection (real 24-hour days; send them updates and signals):")
+	say(out, "\ncases parked for inspection (real 24-hour days; send them updates and signals):\n")
 	for _, id := range slices.Sorted(maps.Keys(cs.Parked)) {
-		fmt.Fprintf(out, "  %-22s waiting in %s\n", id, cs.Parked[id])
+		say(out, "  %-22s waiting in %s\n", id, cs.Parked[id])
 	}
 	for _, v := range vs {
 		if v.Reached != v.Cases {
@@ -160,7 +160,7 @@ func Prepare(ctx context.Context, db *pgxpool.Pool, uciFile, dir string, out io.
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(out, "built the demo book: %d accounts from %s\n", n, uciFile)
+		say(out, "built the demo book: %d accounts from %s\n", n, uciFile)
 	}
 	f, err := os.Open(bookFile)
 	if err != nil {
@@ -168,11 +168,11 @@ func Prepare(ctx context.Context, db *pgxpool.Pool, uciFile, dir string, out io.
 	}
 	t0 := time.Now()
 	st, err := book.Import(ctx, db, f, nil)
-	f.Close()
+	_ = f.Close() // read only
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "imported the book in %s: %d rows read, %d new, %d updated, %d unchanged, %d rejected\n",
+	say(out, "imported the book in %s: %d rows read, %d new, %d updated, %d unchanged, %d rejected\n",
 		time.Since(t0).Round(time.Millisecond), st.Read, st.Imported, st.Updated, st.Unchanged, len(st.Rejected))
 	if err := prepareHistory(ctx, db, uciFile, dir, out); err != nil {
 		return err
@@ -181,7 +181,7 @@ func Prepare(ctx context.Context, db *pgxpool.Pool, uciFile, dir string, out io.
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "%d demo agents (phone, field with badges, supervisors) in regions %v\n", n, Regions)
+	say(out, "%d demo agents (phone, field with badges, supervisors) in regions %v\n", n, Regions)
 	return nil
 }
 
@@ -221,7 +221,7 @@ func prepareHistory(ctx context.Context, db *pgxpool.Pool, uciFile, dir string, 
 			return fmt.Errorf("demo: %s: %d rows rejected, the first: %s", step.file, len(st.Rejected), st.Rejected[0])
 		}
 	}
-	fmt.Fprintf(out, "imported the history, outcomes and attributes in %s\n", time.Since(t0).Round(time.Millisecond))
+	say(out, "imported the history, outcomes and attributes in %s\n", time.Since(t0).Round(time.Millisecond))
 	return nil
 }
 
@@ -234,7 +234,7 @@ func demoCases(ctx context.Context, db *pgxpool.Pool, cfg Config) (Cases, error)
 		if err := json.Unmarshal(b, &cs); err != nil {
 			return cs, fmt.Errorf("demo: %s: %w", file, err)
 		}
-		fmt.Fprintf(cfg.Out, "taking up the %d demo cases and %d parked cases of the last run (%s)\n", len(cs.Driven), len(cs.Parked), file)
+		say(cfg.Out, "taking up the %d demo cases and %d parked cases of the last run (%s)\n", len(cs.Driven), len(cs.Parked), file)
 		return cs, nil
 	}
 	p, err := contract.DefaultPolicy().WithOverrides(Policy(cfg.DayLength))
@@ -342,4 +342,11 @@ func stageLine(ctx context.Context, db *pgxpool.Pool, ids []string) string {
 		line += fmt.Sprintf("%s %d  ", s, counts[string(s)])
 	}
 	return line
+}
+
+// say prints a line of the demo's narration to out. It is for the person watching: a
+// write that fails (a closed terminal or pipe) must not stop a run of cases, so its error
+// is dropped, here only.
+func say(out io.Writer, format string, args ...any) {
+	_, _ = fmt.Fprintf(out, format, args...)
 }

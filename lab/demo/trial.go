@@ -59,7 +59,7 @@ func Trial(ctx context.Context, db *pgxpool.Pool, tc client.Client, cfg TrialCon
 		if err != nil {
 			return nil, err
 		}
-		fmt.Fprintf(out, "trained model %d: held-out AUC %.4f against %.4f for the plain rule\n", t.Version, t.Report.Model.AUC, t.Report.Plain.AUC)
+		say(out, "trained model %d: held-out AUC %.4f against %.4f for the plain rule\n", t.Version, t.Report.Model.AUC, t.Report.Plain.AUC)
 		version = t.Version
 	} else if err != nil {
 		return nil, err
@@ -112,7 +112,7 @@ func Trial(ctx context.Context, db *pgxpool.Pool, tc client.Client, cfg TrialCon
 		inputs[id] = contract.CaseInput{AccountID: a.AccountID, Policy: Policy(cfg.DayLength),
 			Strategy: &contract.StrategyRef{Name: arm.Name, Path: arm.Path, Model: version}}
 	}
-	fmt.Fprintf(out, "trial: %d cases, the first by expected recovery with model %d, half visit-first (champion), half phone-first; every debtor acts on their own data\n",
+	say(out, "trial: %d cases, the first by expected recovery with model %d, half visit-first (champion), half phone-first; every debtor acts on their own data\n",
 		len(ids), version)
 	cases := &direct.Client{TC: tc, DB: db}
 	var started atomic.Int64
@@ -139,7 +139,7 @@ func Trial(ctx context.Context, db *pgxpool.Pool, tc client.Client, cfg TrialCon
 	if err := sim.Run(simCtx, ids, func(closed int) {
 		if time.Since(last) > 5*time.Second || closed == len(ids) {
 			last = time.Now()
-			fmt.Fprintf(out, "%5.0fs  %d of %d closed\n", time.Since(t0).Seconds(), closed, len(ids))
+			say(out, "%5.0fs  %d of %d closed\n", time.Since(t0).Seconds(), closed, len(ids))
 		}
 	}); err != nil {
 		return nil, fmt.Errorf("trial: the simulation stopped: %w", err)
@@ -155,7 +155,7 @@ func Trial(ctx context.Context, db *pgxpool.Pool, tc client.Client, cfg TrialCon
 	if err := backoffice.WriteArms(&b, res.Arms); err != nil {
 		return nil, err
 	}
-	fmt.Fprintf(out, "\nall %d trial cases closed in %s; by strategy:\n\n%s\n", len(ids), res.Closed.Round(time.Second), b.String())
+	say(out, "\nall %d trial cases closed in %s; by strategy:\n\n%s\n", len(ids), res.Closed.Round(time.Second), b.String())
 	if cfg.Results == "" {
 		return res, nil
 	}

@@ -75,7 +75,7 @@ func WriteUCIBook(in, out string) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("demo book: %w", err)
 	}
-	defer r.Close()
+	defer func() { _ = r.Close() }() // read only
 	w, err := os.Create(out)
 	if err != nil {
 		return 0, fmt.Errorf("demo book: %w", err)

@@ -137,7 +137,7 @@ func Chaos(ctx context.Context, db *pgxpool.Pool, tc client.Client, cfg ChaosCon
 	rng.Shuffle(len(faults), func(i, j int) { faults[i], faults[j] = faults[j], faults[i] })
 	// spread over the run: it lasts about half a case day a case at 50 in flight
 	mean := max(3*time.Second, time.Duration(float64(cfg.Cases)*float64(cfg.DayLength)*0.5*50/float64(max(1, cfg.InFlight)))/time.Duration(len(faults)+1))
-	fmt.Fprintf(out, "\n%d cases, %d in flight, %s days; faults in this order, about %s apart (seed %d): %s\n",
+	say(out, "\n%d cases, %d in flight, %s days; faults in this order, about %s apart (seed %d): %s\n",
 		cfg.Cases, cfg.InFlight, cfg.DayLength, mean.Round(time.Second), cfg.Seed, strings.Join(faults, ", "))
 
 	runCtx, cancel := context.WithTimeout(ctx, cfg.Timeout)
@@ -175,7 +175,7 @@ func Chaos(ctx context.Context, db *pgxpool.Pool, tc client.Client, cfg ChaosCon
 			mu.Lock()
 			res.Faults = append(res.Faults, Fault{Kind: f, At: at.Seconds(), Took: took.Seconds(), Detail: detail})
 			mu.Unlock()
-			fmt.Fprintf(out, "   %4.0fs  %s (%s) in %.1f s\n", at.Seconds(), f, detail, took.Seconds())
+			say(out, "   %4.0fs  %s (%s) in %.1f s\n", at.Seconds(), f, detail, took.Seconds())
 			if err != nil {
 				injected <- fmt.Errorf("chaos: %s: %w", f, err)
 				return
@@ -192,7 +192,7 @@ func Chaos(ctx context.Context, db *pgxpool.Pool, tc client.Client, cfg ChaosCon
 	simErr := sim.Run(runCtx, ids, func(closed int) {
 		if time.Since(last) > 10*time.Second {
 			last = time.Now()
-			fmt.Fprintf(out, "   %4.0fs  %d of %d closed\n", time.Since(t0).Seconds(), closed, len(ids))
+			say(out, "   %4.0fs  %d of %d closed\n", time.Since(t0).Seconds(), closed, len(ids))
 		}
 	})
 	res.Seconds = time.Since(t0).Seconds()
@@ -201,7 +201,7 @@ func Chaos(ctx context.Context, db *pgxpool.Pool, tc client.Client, cfg ChaosCon
 	if simErr == nil {
 		simErr = <-fed
 	}
-	fmt.Fprintf(out, "   %d cases driven in %.0f s; the simulated agents tried again %d times\n", len(ids), res.Seconds, res.SimErrors)
+	say(out, "   %d cases driven in %.0f s; the simulated agents tried again %d times\n", len(ids), res.Seconds, res.SimErrors)
 
 	mu.Lock()
 	done := len(res.Faults)
@@ -385,7 +385,7 @@ func handOffs(logFile string) (map[string][]int, error) {
 	if err != nil {
 		return nil, fmt.Errorf("chaos: %w", err)
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }() // read only
 	n := map[string][]int{}
 	proc := 0
 	sc := bufio.NewScanner(f)

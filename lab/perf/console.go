@@ -60,7 +60,7 @@ func Console(ctx context.Context, db *pgxpool.Pool, tc client.Client, cfg Consol
 	if err != nil {
 		return nil, err
 	}
-	fmt.Fprintf(out, "started %d cases; waiting for them to park at the phone agents' wait\n", sr.Started)
+	say(out, "started %d cases; waiting for them to park at the phone agents' wait\n", sr.Started)
 	res := &ConsoleResult{Cases: sr.Started, Requests: cfg.Requests}
 	for deadline := time.Now().Add(5 * time.Minute); ; {
 		var parked int
@@ -118,7 +118,7 @@ func Console(ctx context.Context, db *pgxpool.Pool, tc client.Client, cfg Consol
 		}
 		return time.Since(t0), int(n), err
 	}
-	fmt.Fprintf(out, "%s has %d tasks; loading the inbox and %s %d times each\n", res.Agent, res.InboxTasks, caseID, cfg.Requests)
+	say(out, "%s has %d tasks; loading the inbox and %s %d times each\n", res.Agent, res.InboxTasks, caseID, cfg.Requests)
 	var inbox, page []time.Duration
 	for i := range cfg.Requests + 20 { // the first 20 of each warm the caches up
 		d1, _, err := load("/")

@@ -58,7 +58,7 @@ func ImportAgainstCopy(ctx context.Context, db *pgxpool.Pool, file string) (Impo
 	if err != nil {
 		return r, fmt.Errorf("bench import: %w", err)
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }() // read only
 	t0 := time.Now()
 	st, err := book.Import(ctx, pool, f, nil)
 	if err != nil {

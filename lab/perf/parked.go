@@ -78,7 +78,7 @@ func Parked(ctx context.Context, db *pgxpool.Pool, tc client.Client, cfg ParkedC
 		if err != nil {
 			return nil, err
 		}
-		fmt.Fprintf(out, "the book has %d accounts the screening selects: added %d replicas of them\n", len(accounts), n)
+		say(out, "the book has %d accounts the screening selects: added %d replicas of them\n", len(accounts), n)
 		if accounts, err = backoffice.Selected(ctx, db, policy, backoffice.Filter{Limit: cfg.Cases}); err != nil {
 			return nil, err
 		}
@@ -103,14 +103,14 @@ func Parked(ctx context.Context, db *pgxpool.Pool, tc client.Client, cfg ParkedC
 	if res.Idle, err = atRest(ctx, w, 0); err != nil {
 		return nil, err
 	}
-	fmt.Fprintf(out, "\nparking %d cases at the phone agents' wait (real 24-hour days), %d starts at once\n", cfg.Cases, cfg.StartsAtOnce)
+	say(out, "\nparking %d cases at the phone agents' wait (real 24-hour days), %d starts at once\n", cfg.Cases, cfg.StartsAtOnce)
 	t0 := time.Now()
 	last := time.Now()
 	sr, err := backoffice.Screen(ctx, db, tc, policy, backoffice.Filter{Limit: cfg.Cases}, backoffice.Pace{Concurrency: cfg.StartsAtOnce}, nil,
 		func(r backoffice.ScreenResult) {
 			if time.Since(last) > 15*time.Second {
 				last = time.Now()
-				fmt.Fprintf(out, "   %4.0fs  %d started\n", time.Since(t0).Seconds(), r.Started)
+				say(out, "   %4.0fs  %d started\n", time.Since(t0).Seconds(), r.Started)
 			}
 		})
 	if err != nil {
@@ -129,7 +129,7 @@ func Parked(ctx context.Context, db *pgxpool.Pool, tc client.Client, cfg ParkedC
 		}
 		if time.Since(last) > 15*time.Second {
 			last = time.Now()
-			fmt.Fprintf(out, "   %4.0fs  %d parked\n", time.Since(t0).Seconds(), parked)
+			say(out, "   %4.0fs  %d parked\n", time.Since(t0).Seconds(), parked)
 		}
 		select {
 		case <-ctx.Done():
@@ -140,18 +140,18 @@ func Parked(ctx context.Context, db *pgxpool.Pool, tc client.Client, cfg ParkedC
 	res.Cases = len(ids)
 	res.StartSeconds = time.Since(t0).Seconds()
 	res.StartsPerSec = float64(len(ids)) / res.StartSeconds
-	fmt.Fprintf(out, "   %d cases parked in %.0f s (%.1f a second)\n", len(ids), res.StartSeconds, res.StartsPerSec)
+	say(out, "   %d cases parked in %.0f s (%.1f a second)\n", len(ids), res.StartSeconds, res.StartsPerSec)
 	if res.Default, err = atRest(ctx, w, 10000); err != nil {
 		return nil, err
 	}
 	res.Default.KiBPerCached = perCached(res.Default, res.Idle)
-	fmt.Fprintf(out, "   worker at rest, default cache: %d cached, %.0f MiB, %d goroutines\n", res.Default.Cached, res.Default.RSSMiB, res.Default.Goroutines)
+	say(out, "   worker at rest, default cache: %d cached, %.0f MiB, %d goroutines\n", res.Default.Cached, res.Default.RSSMiB, res.Default.Goroutines)
 	if err := w.Stop(); err != nil {
 		return nil, err
 	}
 	w = nil
 
-	fmt.Fprintf(out, "\na new worker with a sticky cache of %d: waking %d parked cases, one at a time, by a supervisor's pause (not cached) and resume (cached)\n", cfg.TunedCache, cfg.Wake)
+	say(out, "\na new worker with a sticky cache of %d: waking %d parked cases, one at a time, by a supervisor's pause (not cached) and resume (cached)\n", cfg.TunedCache, cfg.Wake)
 	w, err = StartProc(ctx, "case worker", logFile, []string{fmt.Sprintf("CASEWORK_STICKY_CACHE=%d", cfg.TunedCache)}, cfg.Worker[0], cfg.Worker[1:]...)
 	if err != nil {
 		return nil, err
@@ -176,13 +176,13 @@ func Parked(ctx context.Context, db *pgxpool.Pool, tc client.Client, cfg ParkedC
 		res.Woken++
 	}
 	res.WakeUncached, res.WakeCached = quantiles(uncached), quantiles(cached)
-	fmt.Fprintf(out, "   wake, not cached: p50 %.0f ms, p95 %.0f ms; cached: p50 %.0f ms, p95 %.0f ms\n",
+	say(out, "   wake, not cached: p50 %.0f ms, p95 %.0f ms; cached: p50 %.0f ms, p95 %.0f ms\n",
 		res.WakeUncached.P50, res.WakeUncached.P95, res.WakeCached.P50, res.WakeCached.P95)
 	if res.Tuned, err = atRest(ctx, w, cfg.TunedCache); err != nil {
 		return nil, err
 	}
 	res.Tuned.KiBPerCached = perCached(res.Tuned, res.Idle)
-	fmt.Fprintf(out, "   worker at rest, cache of %d: %d cached, %.0f MiB, %d goroutines\n", cfg.TunedCache, res.Tuned.Cached, res.Tuned.RSSMiB, res.Tuned.Goroutines)
+	say(out, "   worker at rest, cache of %d: %d cached, %.0f MiB, %d goroutines\n", cfg.TunedCache, res.Tuned.Cached, res.Tuned.RSSMiB, res.Tuned.Goroutines)
 	if err := w.Stop(); err != nil {
 		return nil, err
 	}
@@ -241,7 +241,7 @@ func replicate(ctx context.Context, db *pgxpool.Pool, bookFile, dir string, p co
 	if err != nil {
 		return 0, fmt.Errorf("bench: %w", err)
 	}
-	defer in.Close()
+	defer func() { _ = in.Close() }() // read only
 	recs, err := csv.NewReader(in).ReadAll()
 	if err != nil || len(recs) < 2 {
 		return 0, fmt.Errorf("bench: read %s: %v", bookFile, err)
@@ -293,7 +293,7 @@ func replicate(ctx context.Context, db *pgxpool.Pool, bookFile, dir string, p co
 	if err != nil {
 		return 0, fmt.Errorf("bench: %w", err)
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }() // read only
 	st, err := book.Import(ctx, db, f, nil)
 	if err != nil {
 		return 0, err

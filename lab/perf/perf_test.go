@@ -79,7 +79,8 @@ func TestChaosResultOK(t *testing.T) {
 // A gauge is read with or without labels, summed over its label sets.
 func TestScrape(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-		fmt.Fprint(w, `# HELP go_goroutines Number of goroutines.
+		// a failed answer shows as the scrapes' error below
+		_, _ = fmt.Fprint(w, `# HELP go_goroutines Number of goroutines.
 # TYPE go_goroutines gauge
 go_goroutines 61
 temporal_sticky_cache_size{namespace="casework-bench",task_queue="casework"} 9998

@@ -54,7 +54,7 @@ func StartProc(ctx context.Context, name, logPath string, env []string, program 
 	p.cmd.Env = append(append(os.Environ(), env...), "CASEWORK_METRICS_ADDR="+p.MetricsAddr)
 	p.cmd.Stdout, p.cmd.Stderr = f, f
 	if err := p.cmd.Start(); err != nil {
-		f.Close()
+		_ = f.Close() // nothing was written to it
 		return nil, fmt.Errorf("%s: start %s: %w", name, program, err)
 	}
 	go func() { _ = p.cmd.Wait(); close(p.exited) }()
@@ -65,7 +65,7 @@ func StartProc(ctx context.Context, name, logPath string, env []string, program 
 		}
 		select {
 		case <-p.exited:
-			f.Close()
+			_ = f.Close() // the program wrote its log through its own descriptor, now closed
 			return nil, fmt.Errorf("%s exited at start: see %s", name, logPath)
 		case <-ctx.Done():
 			p.Kill()
@@ -144,7 +144,9 @@ func (p *Proc) Peak() (peak, last Sample) {
 
 // Stop asks the process to finish (SIGTERM) and waits for it.
 func (p *Proc) Stop() error {
-	defer p.logFile.Close()
+	// The program wrote its log through its own descriptor: closing ours loses nothing
+	// (and fails as already closed when Kill below has closed it).
+	defer func() { _ = p.logFile.Close() }()
 	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil && !errors.Is(err, os.ErrProcessDone) {
 		return fmt.Errorf("%s: stop: %w", p.Name, err)
 	}
@@ -161,7 +163,7 @@ func (p *Proc) Stop() error {
 func (p *Proc) Kill() {
 	_ = p.cmd.Process.Kill()
 	<-p.exited
-	p.logFile.Close()
+	_ = p.logFile.Close() // the program wrote its log through its own descriptor, now closed
 }
 
 // scrape reads one gauge from a Prometheus text endpoint, summed over its label sets.
@@ -209,6 +211,6 @@ func freePort() (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("free port: %w", err)
 	}
-	defer ln.Close()
+	defer func() { _ = ln.Close() }() // only its port was wanted
 	return ln.Addr().(*net.TCPAddr).Port, nil
 }

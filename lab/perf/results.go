@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -99,3 +100,10 @@ func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 
 // mib renders bytes in MiB.
 func mib(b int64) float64 { return float64(b) / (1 << 20) }
+
+// say prints a line of a run's narration to out. It is for the person watching: a write
+// that fails (a closed terminal or pipe) must not stop a measurement, whose figures go to
+// the results files, so its error is dropped, here only.
+func say(out io.Writer, format string, args ...any) {
+	_, _ = fmt.Fprintf(out, format, args...)
+}

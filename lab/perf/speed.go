@@ -144,18 +144,18 @@ func Speed(ctx context.Context, db *pgxpool.Pool, tc client.Client, cfg SpeedCon
 
 	if cfg.OnlyStarts {
 		res.StartRate, err = startRates(ctx, db, tc, policy, cfg.Starts)
-		fmt.Fprintf(out, "back office %.1f/s, plain loop %.1f/s: %.2f\n", res.StartRate.BackOffice, res.StartRate.PlainLoop, res.StartRate.Ratio)
+		say(out, "back office %.1f/s, plain loop %.1f/s: %.2f\n", res.StartRate.BackOffice, res.StartRate.PlainLoop, res.StartRate.Ratio)
 		return res, err
 	}
 
 	// 1. The cases.
-	fmt.Fprintf(out, "\n1. %d cases end to end, %d in flight, %s days, simulated agents\n", cfg.Cases, cfg.InFlight, cfg.DayLength)
+	say(out, "\n1. %d cases end to end, %d in flight, %s days, simulated agents\n", cfg.Cases, cfg.InFlight, cfg.DayLength)
 	var sim *demo.Sim
 	if res.Cases, sim, err = driveCases(ctx, db, tc, ids, cfg, nil, "bench-worker.log"); err != nil {
 		return nil, err
 	}
 	res.Rejected = sim.Rejected.Load()
-	fmt.Fprintf(out, "   %d cases closed in %.1f s: %.2f cases/s\n", len(ids), res.Cases.Seconds, res.Cases.PerSecond)
+	say(out, "   %d cases closed in %.1f s: %.2f cases/s\n", len(ids), res.Cases.Seconds, res.Cases.PerSecond)
 	vs, err := demo.Verdicts(ctx, db, ids)
 	if err != nil {
 		return nil, err
@@ -182,18 +182,18 @@ func Speed(ctx context.Context, db *pgxpool.Pool, tc client.Client, cfg SpeedCon
 
 	// 1b. The same cases with the payload codec off, in the same run: its cost.
 	if cfg.Plain != nil {
-		fmt.Fprintf(out, "\n1b. %d more cases with the payload codec off (payloads in the clear), to measure its cost\n", len(plainIDs))
+		say(out, "\n1b. %d more cases with the payload codec off (payloads in the clear), to measure its cost\n", len(plainIDs))
 		plain, _, err := driveCases(ctx, db, cfg.Plain, plainIDs, cfg, []string{platform.EnvCodecOff + "=1"}, "bench-worker-nocodec.log")
 		if err != nil {
 			return nil, fmt.Errorf("the cases without the codec: %w", err)
 		}
 		res.CasesNoCodec = &plain
-		fmt.Fprintf(out, "   %d cases closed in %.1f s: %.2f cases/s (with the codec %.2f); update p95 %.0f ms (with the codec %.0f)\n",
+		say(out, "   %d cases closed in %.1f s: %.2f cases/s (with the codec %.2f); update p95 %.0f ms (with the codec %.0f)\n",
 			len(plainIDs), plain.Seconds, plain.PerSecond, res.Cases.PerSecond, plain.Updates.P95, res.Cases.Updates.P95)
 	}
 
 	// 2. The floor: each case's shape again, with nothing in its activities and handlers.
-	fmt.Fprintf(out, "\n2. the Temporal floor: %d workflows of the cases' shapes, activities and handlers doing nothing\n", len(shapes))
+	say(out, "\n2. the Temporal floor: %d workflows of the cases' shapes, activities and handlers doing nothing\n", len(shapes))
 	fw, err := StartProc(ctx, "floor worker", filepath.Join(cfg.Dir, "bench-floor-worker.log"), nil, cfg.Floor[0], cfg.Floor[1:]...)
 	if err != nil {
 		return nil, err
@@ -217,21 +217,21 @@ func Speed(ctx context.Context, db *pgxpool.Pool, tc client.Client, cfg SpeedCon
 	}
 	_, res.Floor.EventsMean, res.Floor.EventsMax = meanShape(floorShapes)
 	res.Ratio = res.Cases.PerSecond / res.Floor.PerSecond
-	fmt.Fprintf(out, "   %d floor workflows in %.1f s: %.2f/s; the case runs at %.2f of the floor\n", len(floorIDs), floorTime.Seconds(), res.Floor.PerSecond, res.Ratio)
+	say(out, "   %d floor workflows in %.1f s: %.2f/s; the case runs at %.2f of the floor\n", len(floorIDs), floorTime.Seconds(), res.Floor.PerSecond, res.Ratio)
 
 	// 3. Start rates, with no worker running: the back office against a plain loop.
-	fmt.Fprintf(out, "\n3. starting %d cases: the back office's screening against a plain loop of client starts\n", cfg.Starts)
+	say(out, "\n3. starting %d cases: the back office's screening against a plain loop of client starts\n", cfg.Starts)
 	if res.StartRate, err = startRates(ctx, db, tc, policy, cfg.Starts); err != nil {
 		return nil, err
 	}
-	fmt.Fprintf(out, "   back office %.1f/s, plain loop %.1f/s: %.2f\n", res.StartRate.BackOffice, res.StartRate.PlainLoop, res.StartRate.Ratio)
+	say(out, "   back office %.1f/s, plain loop %.1f/s: %.2f\n", res.StartRate.BackOffice, res.StartRate.PlainLoop, res.StartRate.Ratio)
 
 	// 4. The import against COPY.
-	fmt.Fprintf(out, "\n4. importing the demo book against PostgreSQL's COPY of the same rows\n")
+	say(out, "\n4. importing the demo book against PostgreSQL's COPY of the same rows\n")
 	if res.Import, err = ImportAgainstCopy(ctx, db, filepath.Join(cfg.Dir, "demo-book.csv")); err != nil {
 		return nil, err
 	}
-	fmt.Fprintf(out, "   %d rows: import %.2f s, COPY %.2f s (%.1f×)\n", res.Import.Rows, res.Import.ImportSeconds, res.Import.CopySeconds, res.Import.ImportSeconds/res.Import.CopySeconds)
+	say(out, "   %d rows: import %.2f s, COPY %.2f s (%.1f×)\n", res.Import.Rows, res.Import.ImportSeconds, res.Import.CopySeconds, res.Import.ImportSeconds/res.Import.CopySeconds)
 	return res, nil
 }
 
@@ -254,7 +254,7 @@ func driveCases(ctx context.Context, db *pgxpool.Pool, tc client.Client, ids []s
 	err = sim.Run(ctx, ids, func(closed int) {
 		if time.Since(last) > 10*time.Second {
 			last = time.Now()
-			fmt.Fprintf(out, "   %4.0fs  %d of %d closed\n", time.Since(t0).Seconds(), closed, len(ids))
+			say(out, "   %4.0fs  %d of %d closed\n", time.Since(t0).Seconds(), closed, len(ids))
 		}
 	})
 	caseTime := time.Since(t0)
