@@ -6,8 +6,10 @@ DEMO_DAY ?= 3s
 
 .PHONY: build run test test-server test-unit bench bench-console bench-parked train chaos chaos-short test-integration lint stack stack-down clean
 
+# the commit --version reports (the machine's GOFLAGS may turn the toolchain's stamp off)
+COMMIT ?= $(shell git describe --always --dirty --abbrev=12 2>/dev/null || echo unknown)
 build:
-	$(GO) build -o bin/ ./worker ./starter ./agent ./api ./lab/cmd/bench ./lab/cmd/demo
+	$(GO) build -ldflags "-X github.com/casework/casework/cli.commit=$(COMMIT)" -o bin/ ./worker ./starter ./agent ./api ./lab/cmd/bench ./lab/cmd/demo
 
 # Start PostgreSQL and the Temporal dev server (installing the pinned CLI if missing),
 # migrate, start the worker, run the demo, print the report; stay up until Ctrl-C

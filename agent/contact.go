@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/casework/casework/cli"
 	"github.com/casework/casework/contract"
 )
 
@@ -32,7 +33,7 @@ func contactCmd(o *options) *cobra.Command {
 					return err
 				}
 				if agent != m.AgentID {
-					return fmt.Errorf("--agent %s: the contact check is for the token's owner, %s", agent, m.AgentID)
+					return cli.Usage(fmt.Errorf("--agent %s: the contact check is for the token's owner, %s", agent, m.AgentID))
 				}
 			}
 			id := caseID(args[0])
@@ -40,17 +41,24 @@ func contactCmd(o *options) *cobra.Command {
 			if err != nil {
 				return fmt.Errorf("%s of %s: %w", channel, id, err)
 			}
-			if ans.Allowed {
+			if f, _ := cli.Format(cmd); f == "json" {
+				// the answer as it is; a refusal still exits 3
+				if err := cli.Print(cmd, ans, nil); err != nil {
+					return err
+				}
+			} else if ans.Allowed {
 				fmt.Fprintf(cmd.OutOrStdout(), "%s of %s allowed now (%s)\n", channel, ans.CaseID, pendingLine(ans.Pending))
+			}
+			if ans.Allowed {
 				return nil
 			}
 			if ans.From == nil {
-				return fmt.Errorf("%s of %s refused: %s", channel, ans.CaseID, ans.Reason)
+				return cli.Refused(fmt.Errorf("%s of %s refused: %s", channel, ans.CaseID, ans.Reason))
 			}
 			if ans.Reason == "" {
 				return errors.New("the API refused the contact without a time or a reason") // not an answer this API gives
 			}
-			return fmt.Errorf("%s of %s refused until %s: %s", channel, ans.CaseID, ans.From.Local().Format(time.DateTime), ans.Reason)
+			return cli.Refused(fmt.Errorf("%s of %s refused until %s: %s", channel, ans.CaseID, ans.From.Local().Format(time.DateTime), ans.Reason))
 		},
 	}
 	cmd.Flags().StringVar(&agent, "agent", "", "your agent id (optional: the check is always for the token's owner)")

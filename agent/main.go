@@ -40,7 +40,13 @@ import (
 	"github.com/casework/casework/contract"
 )
 
-func main() { cli.Main(rootCmd(contract.Table)) }
+func main() { cli.Main(rootCmd(contract.Table), env...) }
+
+// env is the environment bin/agent reads.
+var env = []cli.EnvVar{
+	{Name: "CASEWORK_API_URL", Help: "where the agents' API listens (--api overrides; default " + caseclient.DefaultAPIURL + ")"},
+	{Name: "CASEWORK_TOKEN", Help: "your API token (or --token-file FILE); a supervisor issues it: agent token issue --agent YOU"},
+}
 
 // options are the root's flags: where the API is and where the token comes from.
 type options struct {
@@ -62,11 +68,8 @@ func rootCmd(table contract.ActionTable) *cobra.Command {
 		Short: "Casework for agents and supervisors: send results into cases, read inboxes and cases",
 		Long: `Casework for agents and supervisors: send results into cases, read inboxes and cases.
 
-The tool is a client of the agents' API and acts with your own token:
-  CASEWORK_API_URL  where the API listens (--api overrides; default ` + caseclient.DefaultAPIURL + `)
-  CASEWORK_TOKEN    your token (or --token-file FILE); a supervisor issues it with
-                    ` + "`agent token issue --agent YOU`" + `
-You act in your own name: the flag of an action that names who acts is you by default,
+The tool is a client of the agents' API and acts with your own token (CASEWORK_TOKEN, see
+Environment below). You act in your own name: the flag of an action that names who acts is you by default,
 and a list of agents acting together gets you added.`,
 	}
 	root.PersistentFlags().StringVar(&o.api, "api", "", "the agents' API (default $CASEWORK_API_URL, else "+caseclient.DefaultAPIURL+")")
@@ -173,16 +176,17 @@ func actionCmd(o *options, table contract.ActionTable, spec *contract.ActionSpec
 		if err != nil {
 			return actionError(spec.Name, id, err)
 		}
-		out := cmd.OutOrStdout()
-		fmt.Fprintf(out, "%s accepted by %s: %s (stage %s", spec.Name, id, res.Message, res.Stage)
-		if res.Outcome != "" {
-			fmt.Fprintf(out, ", outcome %s", res.Outcome)
-		}
-		if res.Paused {
-			fmt.Fprint(out, ", paused")
-		}
-		fmt.Fprintln(out, ")")
-		return nil
+		return cli.Print(cmd, res, func(out io.Writer) error {
+			line := fmt.Sprintf("%s accepted by %s: %s (stage %s", spec.Name, id, res.Message, res.Stage)
+			if res.Outcome != "" {
+				line += ", outcome " + string(res.Outcome)
+			}
+			if res.Paused {
+				line += ", paused"
+			}
+			_, err := fmt.Fprintln(out, line+")")
+			return err
+		})
 	}
 	return cmd
 }
@@ -417,16 +421,18 @@ func inboxCmd(o *options) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 2, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "CASE\tACTION\tDEADLINE\tCONTACT ALLOWED FROM\tWHY NOT EARLIER\tADDRESS")
-			for _, t := range tasks {
-				nb := "now"
-				if t.NotBefore != nil && t.NotBefore.After(time.Now()) {
-					nb = t.NotBefore.Local().Format(time.DateTime)
+			return cli.Print(cmd, tasks, func(w io.Writer) error {
+				tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
+				fmt.Fprintln(tw, "CASE\tACTION\tDEADLINE\tCONTACT ALLOWED FROM\tWHY NOT EARLIER\tADDRESS")
+				for _, t := range tasks {
+					nb := "now"
+					if t.NotBefore != nil && t.NotBefore.After(time.Now()) {
+						nb = t.NotBefore.Local().Format(time.DateTime)
+					}
+					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", t.CaseID, t.Action, t.Deadline.Local().Format(time.DateTime), nb, t.NotBeforeReason, t.AddressID)
 				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", t.CaseID, t.Action, t.Deadline.Local().Format(time.DateTime), nb, t.NotBeforeReason, t.AddressID)
-			}
-			return tw.Flush()
+				return tw.Flush()
+			})
 		},
 	}
 	cmd.Flags().StringVar(&agent, "agent", "", "the agent whose inbox to read (default: yours; another's for supervisors only)")
@@ -447,7 +453,7 @@ func showCmd(o *options) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return printStatus(cmd.OutOrStdout(), st)
+			return cli.Print(cmd, st, func(w io.Writer) error { return printStatus(w, st) })
 		},
 	}
 }
@@ -466,8 +472,10 @@ func whoamiCmd(o *options) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "%s (%s), token valid until %s\n", m.AgentID, m.Role, m.ExpiresAt.Local().Format(time.DateTime))
-			return nil
+			return cli.Print(cmd, m, func(w io.Writer) error {
+				_, err := fmt.Fprintf(w, "%s (%s), token valid until %s\n", m.AgentID, m.Role, m.ExpiresAt.Local().Format(time.DateTime))
+				return err
+			})
 		},
 	}
 }
@@ -522,16 +530,18 @@ func alertsCmd(o *options) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 2, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "WHEN\tCASE\tKIND\tMESSAGE\tACKNOWLEDGED\tKEY")
-			for _, a := range alerts {
-				ack := ""
-				if a.AcknowledgedAt != nil {
-					ack = a.AcknowledgedBy + " " + a.AcknowledgedAt.Local().Format(time.DateTime)
+			return cli.Print(cmd, alerts, func(w io.Writer) error {
+				tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
+				fmt.Fprintln(tw, "WHEN\tCASE\tKIND\tMESSAGE\tACKNOWLEDGED\tKEY")
+				for _, a := range alerts {
+					ack := ""
+					if a.AcknowledgedAt != nil {
+						ack = a.AcknowledgedBy + " " + a.AcknowledgedAt.Local().Format(time.DateTime)
+					}
+					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", a.CreatedAt.Local().Format(time.DateTime), a.CaseID, a.Kind, a.Message, ack, a.Key)
 				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", a.CreatedAt.Local().Format(time.DateTime), a.CaseID, a.Kind, a.Message, ack, a.Key)
-			}
-			return tw.Flush()
+				return tw.Flush()
+			})
 		},
 	}
 	cmd.Flags().BoolVar(&all, "all", false, "acknowledged alerts too")
@@ -548,8 +558,10 @@ func alertsCmd(o *options) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "alert %s (%s, %s) acknowledged by %s\n", a.Key, a.Kind, a.CaseID, a.AcknowledgedBy)
-			return nil
+			return cli.Print(cmd, a, func(w io.Writer) error {
+				_, err := fmt.Fprintf(w, "alert %s (%s, %s) acknowledged by %s\n", a.Key, a.Kind, a.CaseID, a.AcknowledgedBy)
+				return err
+			})
 		},
 	}
 	cmd.AddCommand(ack)

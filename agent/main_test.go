@@ -15,6 +15,7 @@ import (
 
 	"github.com/casework/casework/caseclient"
 	"github.com/casework/casework/caseclient/apitest"
+	"github.com/casework/casework/cli"
 	"github.com/casework/casework/contract"
 )
 
@@ -37,7 +38,7 @@ func runTool(t *testing.T, stdin string, args ...string) (string, error) {
 func runWith(t *testing.T, table contract.ActionTable, stdin string, args ...string) (string, error) {
 	t.Helper()
 	root := rootCmd(table)
-	root.SilenceUsage, root.SilenceErrors = true, true
+	cli.Prepare(root, env...)
 	var out bytes.Buffer
 	root.SetOut(&out)
 	root.SetErr(io.Discard)
@@ -332,5 +333,71 @@ func TestNewActionOfTheTableIsASubcommand(t *testing.T) {
 	}
 	if p, _ := json.Marshal(f.Last(t, "/v1/cases/case-A1/actions/greet")); string(p) != `{"by":"p1","loud":true,"mood":"warm","others":["p2"]}` {
 		t.Errorf("sent %s", p)
+	}
+}
+
+// Each kind of failure ends the tool with its own exit code, so that a script can tell a
+// refusal from an outage: the code is what cli.Main would exit with.
+func TestExitCodes(t *testing.T) {
+	answer := func(code int, body map[string]any) func(http.ResponseWriter, *http.Request, []byte) {
+		return func(w http.ResponseWriter, _ *http.Request, _ []byte) { apitest.WriteJSON(w, code, body) }
+	}
+	closed := httptest.NewServer(http.NotFoundHandler())
+	closed.Close() // nothing listens there any more
+	for _, tc := range []struct {
+		name   string
+		answer func(http.ResponseWriter, *http.Request, []byte)
+		apiURL string
+		args   []string
+		want   int
+	}{
+		{"done", answer(200, map[string]any{"caseId": "case-A1", "stage": "negotiate", "message": "ok"}), "", []string{"pause", "A1", "--reason", "x"}, cli.ExitOK},
+		{"unknown command", nil, "", []string{"bogus"}, cli.ExitUsage},
+		{"unknown flag", nil, "", []string{"inbox", "--bogus"}, cli.ExitUsage},
+		{"missing argument", nil, "", []string{"pause"}, cli.ExitUsage},
+		{"unknown output", nil, "", []string{"whoami", "-o", "yaml"}, cli.ExitUsage},
+		{"unknown subcommand", nil, "", []string{"alerts", "bogus", "x"}, cli.ExitUsage},
+		{"rejected by the case", answer(422, map[string]any{"error": "pause rejected", "fields": []map[string]string{{"field": "by", "reason": "not a supervisor"}}}), "", []string{"pause", "A1", "--reason", "x"}, cli.ExitRefused},
+		{"forbidden", answer(403, map[string]any{"error": "phone agents may not pause"}), "", []string{"pause", "A1", "--reason", "x"}, cli.ExitRefused},
+		{"no such case", answer(404, map[string]any{"error": "no case case-A1 among the cases of p1"}), "", []string{"show", "A1"}, cli.ExitNotFound},
+		{"API down", nil, closed.URL, []string{"whoami"}, cli.ExitUnavailable},
+		{"server error", answer(500, map[string]any{"error": "internal error", "ref": "r1"}), "", []string{"show", "A1"}, cli.ExitFailure},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			startFake(t, &apitest.FakeAPI{Answer: tc.answer})
+			if tc.apiURL != "" {
+				t.Setenv("CASEWORK_API_URL", tc.apiURL)
+			}
+			_, err := runTool(t, "", tc.args...)
+			if got := cli.ExitCode(err); got != tc.want {
+				t.Fatalf("%v: exit %d (err %v), want %d", tc.args, got, err, tc.want)
+			}
+		})
+	}
+}
+
+// -o json prints what the API answered as JSON a script can read; text stays the default.
+func TestOutputJSON(t *testing.T) {
+	startFake(t, &apitest.FakeAPI{Answer: func(w http.ResponseWriter, r *http.Request, _ []byte) {
+		apitest.WriteJSON(w, 200, map[string]any{"agentId": "p1", "tasks": []map[string]any{{"caseId": "case-A1", "action": "phone-verify", "deadline": time.Now().Add(time.Hour)}}})
+	}})
+	out, err := runTool(t, "", "whoami", "-o", "json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var me struct{ AgentID, Role string }
+	if err := json.Unmarshal([]byte(out), &me); err != nil || me.AgentID != "p1" || me.Role != "phone" {
+		t.Fatalf("whoami -o json = %q (%v)", out, err)
+	}
+	out, err = runTool(t, "", "inbox", "-o", "json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tasks []map[string]any
+	if err := json.Unmarshal([]byte(out), &tasks); err != nil || len(tasks) != 1 || tasks[0]["caseId"] != "case-A1" {
+		t.Fatalf("inbox -o json = %q (%v)", out, err)
+	}
+	if out, err = runTool(t, "", "inbox"); err != nil || !strings.HasPrefix(out, "CASE ") || !strings.Contains(out, "case-A1") {
+		t.Fatalf("inbox = %q (%v), want the table", out, err)
 	}
 }

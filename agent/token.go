@@ -3,8 +3,10 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io"
 	"time"
 
+	"github.com/casework/casework/cli"
 	"github.com/spf13/cobra"
 )
 
@@ -26,11 +28,11 @@ A first supervisor's token comes from operations (bin/starter token issue).`,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if agent == "" {
-				return errors.New("token issue: --agent is required")
+				return cli.Usage(errors.New("token issue: --agent is required"))
 			}
 			if ttl != "" {
 				if _, err := time.ParseDuration(ttl); err != nil {
-					return fmt.Errorf("--ttl %q: want a duration such as 12h", ttl)
+					return cli.Usage(fmt.Errorf("--ttl %q: want a duration such as 12h", ttl))
 				}
 			}
 			remote, err := o.remote(cmd)
@@ -41,9 +43,11 @@ A first supervisor's token comes from operations (bin/starter token issue).`,
 			if err != nil {
 				return err
 			}
-			fmt.Fprintln(cmd.OutOrStdout(), res.Token)
-			fmt.Fprintf(cmd.ErrOrStderr(), "token of %s valid until %s: shown once, keep it secret\n", res.AgentID, res.ExpiresAt.Local().Format(time.DateTime))
-			return nil
+			return cli.Print(cmd, res, func(w io.Writer) error {
+				fmt.Fprintf(cmd.ErrOrStderr(), "token of %s valid until %s: shown once, keep it secret\n", res.AgentID, res.ExpiresAt.Local().Format(time.DateTime))
+				_, err := fmt.Fprintln(w, res.Token)
+				return err
+			})
 		},
 	}
 	issue.Flags().StringVar(&agent, "agent", "", "the agent the token is for")
@@ -55,7 +59,7 @@ A first supervisor's token comes from operations (bin/starter token issue).`,
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if revoked == "" {
-				return errors.New("token revoke: --agent is required")
+				return cli.Usage(errors.New("token revoke: --agent is required"))
 			}
 			remote, err := o.remote(cmd)
 			if err != nil {
@@ -65,8 +69,10 @@ A first supervisor's token comes from operations (bin/starter token issue).`,
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "revoked %d tokens of %s\n", n, revoked)
-			return nil
+			return cli.Print(cmd, map[string]any{"agent": revoked, "revoked": n}, func(w io.Writer) error {
+				_, err := fmt.Fprintf(w, "revoked %d tokens of %s\n", n, revoked)
+				return err
+			})
 		},
 	}
 	revoke.Flags().StringVar(&revoked, "agent", "", "the agent whose tokens to revoke")

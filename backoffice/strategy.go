@@ -51,16 +51,16 @@ func Strategies(ctx context.Context, db *pgxpool.Pool) ([]Strategy, error) {
 // deployment's policy (checked against p); its path must be a contact path.
 func SetStrategy(ctx context.Context, db *pgxpool.Pool, deployment contract.Policy, s Strategy) error {
 	if !slices.Contains(contract.ContactPaths, s.Path) {
-		return fmt.Errorf("strategy %s: path %q: want one of %v", s.Name, s.Path, contract.ContactPaths)
+		return fmt.Errorf("strategy %s: %w", s.Name, &contract.FieldError{Field: "path", Reason: fmt.Sprintf("%q: want one of %v", s.Path, contract.ContactPaths)})
 	}
 	if s.Rule == "" {
 		s.Rule = RuleExpectedRecovery
 	}
 	if s.Rule != RuleExpectedRecovery && s.Rule != RulePlain {
-		return fmt.Errorf("strategy %s: rule %q: want %s or %s", s.Name, s.Rule, RuleExpectedRecovery, RulePlain)
+		return fmt.Errorf("strategy %s: %w", s.Name, &contract.FieldError{Field: "rule", Reason: fmt.Sprintf("%q: want %s or %s", s.Rule, RuleExpectedRecovery, RulePlain)})
 	}
 	if s.Share < 0 || s.Share > 100 {
-		return fmt.Errorf("strategy %s: share %d: want 0 to 100", s.Name, s.Share)
+		return fmt.Errorf("strategy %s: %w", s.Name, &contract.FieldError{Field: "share", Reason: fmt.Sprintf("%d: want 0 to 100", s.Share)})
 	}
 	if len(s.Policy) == 0 {
 		s.Policy = json.RawMessage(`{}`)

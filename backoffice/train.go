@@ -135,6 +135,9 @@ func Train(ctx context.Context, db *pgxpool.Pool, source string, p score.Params)
 // ErrNoModel is a screening or a promotion with no such model.
 var ErrNoModel = errors.New("no such model")
 
+// ErrNotBetter is a promotion refused: the candidate does not beat the champion.
+var ErrNotBetter = errors.New("not promoted")
+
 // Champion reads the champion model (ErrNoModel when none is trained).
 func Champion(ctx context.Context, db *pgxpool.Pool) (int, *score.Model, error) {
 	var version int
@@ -217,8 +220,8 @@ func Promote(ctx context.Context, db *pgxpool.Pool, version int) (*Comparison, e
 		return nil, err
 	}
 	if !c.Beats && c.Candidate != c.Champion {
-		return c, fmt.Errorf("model %d does not beat the champion %d on %d held-out accounts (AUC %.4f against %.4f): not promoted",
-			c.Candidate, c.Champion, c.Examples, c.CandidateAUC, c.ChampionAUC)
+		return c, fmt.Errorf("model %d does not beat the champion %d on %d held-out accounts (AUC %.4f against %.4f): %w",
+			c.Candidate, c.Champion, c.Examples, c.CandidateAUC, c.ChampionAUC, ErrNotBetter)
 	}
 	err = pgx.BeginFunc(ctx, db, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `UPDATE models SET champion = false WHERE champion`); err != nil {

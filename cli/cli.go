@@ -17,6 +17,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/casework/casework/caseclient"
+	"github.com/casework/casework/contract"
 )
 
 // Exit codes: the same for every Casework program, so that scripts can tell a refusal
@@ -58,8 +59,26 @@ func NotFound(err error) error { return withCode(ExitNotFound, err) }
 // Unavailable marks err as a service that could not be reached (exit 5).
 func Unavailable(err error) error { return withCode(ExitUnavailable, err) }
 
+// sentinels are the errors a program named with their exit code (ExitOn).
+var sentinels []struct {
+	code int
+	err  error
+}
+
+// ExitOn makes an error that wraps any of errs end the program with code: a program
+// names its packages' sentinel errors once (such as backoffice.ErrNoModel: not found).
+func ExitOn(code int, errs ...error) {
+	for _, e := range errs {
+		sentinels = append(sentinels, struct {
+			code int
+			err  error
+		}{code, e})
+	}
+}
+
 // ExitCode is the exit code err ends a program with: the code it was marked with, else
-// its kind as the case client and the network tell it, else ExitFailure.
+// that of a sentinel it wraps (ExitOn), else its kind as the contract, the case client and
+// the network tell it, else ExitFailure.
 func ExitCode(err error) int {
 	if err == nil {
 		return ExitOK
@@ -67,6 +86,16 @@ func ExitCode(err error) int {
 	var ee *exitError
 	if errors.As(err, &ee) {
 		return ee.code
+	}
+	for _, s := range sentinels {
+		if errors.Is(err, s.err) {
+			return s.code
+		}
+	}
+	var field *contract.FieldError
+	var invalid *contract.ValidationError
+	if errors.As(err, &field) || errors.As(err, &invalid) {
+		return ExitRefused
 	}
 	var refused *caseclient.Refused
 	var api *caseclient.APIError
@@ -132,8 +161,20 @@ func wrapArgs(c *cobra.Command) {
 			return cmd.Help()
 		}
 	}
-	if check := c.Args; check != nil {
-		c.Args = func(cmd *cobra.Command, args []string) error { return Usage(check(cmd, args)) }
+	check := c.Args
+	if check == nil {
+		check = cobra.ArbitraryArgs
+	}
+	// required flags and flag groups too: cobra checks them after the run's hooks, with no
+	// way to tell its error from the command's own
+	c.Args = func(cmd *cobra.Command, args []string) error {
+		if err := check(cmd, args); err != nil {
+			return Usage(err)
+		}
+		if err := cmd.ValidateRequiredFlags(); err != nil {
+			return Usage(err)
+		}
+		return Usage(cmd.ValidateFlagGroups())
 	}
 	for _, sub := range c.Commands() {
 		wrapArgs(sub)

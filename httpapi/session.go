@@ -40,7 +40,7 @@ func IssueCode(ctx context.Context, db *pgxpool.Pool, issuedBy, agent string) (s
 		SELECT $1, agent_id, $3, now() + make_interval(secs => $4) FROM agents WHERE agent_id = $2 AND active
 		RETURNING expires_at`, hash(normalizeCode(code)), agent, issuedBy, CodeTTL.Seconds()).Scan(&expires)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return "", time.Time{}, fmt.Errorf("issue sign-in code: %s is not an active agent", agent)
+		return "", time.Time{}, fmt.Errorf("issue sign-in code: %s: %w", agent, ErrNoAgent)
 	}
 	if err != nil {
 		return "", time.Time{}, fmt.Errorf("issue sign-in code for %s: %w", agent, err)

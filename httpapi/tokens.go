@@ -35,6 +35,9 @@ type Agent struct {
 	ExpiresAt time.Time `json:"expiresAt"`
 }
 
+// ErrNoAgent is an agent id that names no active agent.
+var ErrNoAgent = errors.New("is not an active agent")
+
 // ErrUnauthenticated is a missing, unknown, expired or revoked token.
 var ErrUnauthenticated = errors.New("a valid agent token is required (Authorization: Bearer <token>): missing, unknown, expired or revoked")
 
@@ -63,7 +66,7 @@ func Issue(ctx context.Context, db *pgxpool.Pool, issuedBy, agent string, ttl ti
 		SELECT $1, agent_id, $3, now() + make_interval(secs => $4) FROM agents WHERE agent_id = $2 AND active
 		RETURNING expires_at`, hash(token), agent, issuedBy, ttl.Seconds()).Scan(&expires)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return "", time.Time{}, fmt.Errorf("issue token: %s is not an active agent", agent)
+		return "", time.Time{}, fmt.Errorf("issue token: %s: %w", agent, ErrNoAgent)
 	}
 	if err != nil {
 		return "", time.Time{}, fmt.Errorf("issue token for %s: %w", agent, err)

@@ -5,6 +5,7 @@ package itest
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -14,6 +15,7 @@ import (
 	"testing"
 
 	"github.com/casework/casework/book"
+	"github.com/casework/casework/cli"
 	"github.com/casework/casework/contract"
 )
 
@@ -79,12 +81,12 @@ func TestAgentToolAcceptsAndRejects(t *testing.T) {
 		code  int
 		want  string
 	}{
-		{"shape caught by the tool", sup, "", []string{"pause", caseID, "--by", "sup-1"}, 1, `field "reason": is required`},
-		{"shape caught by the tool, in the token's name", sup, "", []string{"pause", caseID}, 1, `field "reason": is required`},
-		{"an action of another role", phoneTok, "", []string{"pause", caseID, "--reason", "x"}, 1, "is sent by supervisor"},
-		{"rule caught by the workflow", sup, "", []string{"resume", caseID, "--reason", "x"}, 1, "is not paused"},
-		{"in another's name", sup, "", []string{"pause", caseID, "--by", "sup-2", "--reason", "x"}, 1, "own name"},
-		{"unknown field in JSON", sup, `{"by":"sup-1","reason":"x","mood":1}`, []string{"pause", caseID, "--json", "-"}, 1, `field "mood": unknown field`},
+		{"shape caught by the tool", sup, "", []string{"pause", caseID, "--by", "sup-1"}, cli.ExitRefused, `field "reason": is required`},
+		{"shape caught by the tool, in the token's name", sup, "", []string{"pause", caseID}, cli.ExitRefused, `field "reason": is required`},
+		{"an action of another role", phoneTok, "", []string{"pause", caseID, "--reason", "x"}, cli.ExitRefused, "is sent by supervisor"},
+		{"rule caught by the workflow", sup, "", []string{"resume", caseID, "--reason", "x"}, cli.ExitRefused, "is not paused"},
+		{"in another's name", sup, "", []string{"pause", caseID, "--by", "sup-2", "--reason", "x"}, cli.ExitRefused, "own name"},
+		{"unknown field in JSON", sup, `{"by":"sup-1","reason":"x","mood":1}`, []string{"pause", caseID, "--json", "-"}, cli.ExitRefused, `field "mood": unknown field`},
 		{"accepted", sup, "", []string{"pause", caseID, "--by", "sup-1", "--reason", "review"}, 0, "pause accepted"},
 		{"accepted from JSON, in the token's name", sup, `{"reason":"done"}`, []string{"resume", caseID, "--json", "-"}, 0, "resume accepted"},
 		{"accepted in the token's name", sup, "", []string{"pause", caseID, "--reason", "again"}, 0, "pause accepted"},
@@ -135,11 +137,11 @@ func TestAgentToolTokensAndWhatAnAgentSees(t *testing.T) {
 			t.Errorf("agent %v without a token: exit %d %q %q; want the hint", args, code, out, errOut)
 		}
 	}
-	if out, errOut, code := runAgent(t, api, "cw_not-a-token", "", "inbox"); code != 1 || !strings.Contains(errOut, "HTTP 401") || !strings.Contains(errOut, "agent token issue") {
+	if out, errOut, code := runAgent(t, api, "cw_not-a-token", "", "inbox"); code != cli.ExitRefused || !strings.Contains(errOut, "HTTP 401") || !strings.Contains(errOut, "agent token issue") {
 		t.Errorf("an unknown token: exit %d %q %q", code, out, errOut)
 	}
 
-	if out, errOut, code := runAgent(t, api, phoneTok, "", "token", "issue", "--agent", other); code != 1 || out != "" || !strings.Contains(errOut, "HTTP 403") || !strings.Contains(errOut, "not a supervisor") {
+	if out, errOut, code := runAgent(t, api, phoneTok, "", "token", "issue", "--agent", other); code != cli.ExitRefused || out != "" || !strings.Contains(errOut, "HTTP 403") || !strings.Contains(errOut, "not a supervisor") {
 		t.Errorf("an agent issued a token: exit %d %q %q; want 403", code, out, errOut)
 	}
 	out, errOut, code := runAgent(t, api, sup, "", "token", "issue", "--agent", phone, "--ttl", "1h")
@@ -164,7 +166,7 @@ func TestAgentToolTokensAndWhatAnAgentSees(t *testing.T) {
 	if out, errOut, code := runAgent(t, api, sup, "", "inbox", "--agent", phone); code != 0 || !strings.Contains(out, caseID) {
 		t.Errorf("a supervisor reads an agent's inbox: exit %d %q %q", code, out, errOut)
 	}
-	if out, errOut, code := runAgent(t, api, otherTok, "", "inbox", "--agent", phone); code != 1 || !strings.Contains(errOut, "own inbox") {
+	if out, errOut, code := runAgent(t, api, otherTok, "", "inbox", "--agent", phone); code != cli.ExitRefused || !strings.Contains(errOut, "own inbox") {
 		t.Errorf("an agent reads another's inbox: exit %d %q %q; want 403", code, out, errOut)
 	}
 	if out, _, _ := runAgent(t, api, otherTok, "", "inbox"); strings.Contains(out, caseID) {
@@ -175,7 +177,7 @@ func TestAgentToolTokensAndWhatAnAgentSees(t *testing.T) {
 	nobody := contract.WorkflowID(stack.run + "-nobody")
 	out1, err1, code1 := runAgent(t, api, otherTok, "", "show", caseID)
 	out2, err2, code2 := runAgent(t, api, otherTok, "", "show", nobody)
-	if code1 != 1 || code2 != 1 || out1 != "" || out2 != "" || !strings.Contains(err1, "HTTP 404") ||
+	if code1 != cli.ExitNotFound || code2 != cli.ExitNotFound || out1 != "" || out2 != "" || !strings.Contains(err1, "HTTP 404") ||
 		strings.ReplaceAll(err1, caseID, "CASE") != strings.ReplaceAll(err2, nobody, "CASE") {
 		t.Errorf("show of another's case: exit %d %q %q; of no case: exit %d %q %q; want the same answer", code1, out1, err1, code2, out2, err2)
 	}
@@ -183,7 +185,7 @@ func TestAgentToolTokensAndWhatAnAgentSees(t *testing.T) {
 		{"contact", caseID, "--channel", "call"},
 		{"phone-verified", caseID, "--outcome", "confirmed"},
 	} {
-		if out, errOut, code := runAgent(t, api, otherTok, "", args...); code != 1 || !strings.Contains(errOut, "no case "+caseID) {
+		if out, errOut, code := runAgent(t, api, otherTok, "", args...); code != cli.ExitNotFound || !strings.Contains(errOut, "no case "+caseID) {
 			t.Errorf("agent %v on another's case: exit %d %q %q; want no case", args, code, out, errOut)
 		}
 	}
@@ -193,7 +195,7 @@ func TestAgentToolTokensAndWhatAnAgentSees(t *testing.T) {
 		t.Errorf("token revoke: exit %d %q %q", code, out, errOut)
 	}
 	for _, tok := range []string{issued, phoneTok} {
-		if out, errOut, code := runAgent(t, api, tok, "", "inbox"); code != 1 || !strings.Contains(errOut, "HTTP 401") {
+		if out, errOut, code := runAgent(t, api, tok, "", "inbox"); code != cli.ExitRefused || !strings.Contains(errOut, "HTTP 401") {
 			t.Errorf("a revoked token: exit %d %q %q; want 401", code, out, errOut)
 		}
 	}
@@ -235,7 +237,7 @@ func TestAgentToolGuardrailsAndNewAddress(t *testing.T) {
 			t.Fatalf("agent %v before any call: exit %d %q %q", args, code, out, errOut)
 		}
 	}
-	if out, errOut, code := runAgent(t, api, phoneTok, "", "contact", caseID, "--agent", "sup-1"); code != 1 || !strings.Contains(errOut, "token's owner") {
+	if out, errOut, code := runAgent(t, api, phoneTok, "", "contact", caseID, "--agent", "sup-1"); code != cli.ExitUsage || !strings.Contains(errOut, "token's owner") {
 		t.Errorf("contact for someone else: exit %d %q %q", code, out, errOut)
 	}
 	out, errOut, code := runAgent(t, api, phoneTok, "", "phone-verified", caseID, "--outcome", contract.PhoneAddressChanged, "--new-address", "No. 9 Synthetic Road, Apt 3 (synthetic)")
@@ -256,7 +258,7 @@ func TestAgentToolGuardrailsAndNewAddress(t *testing.T) {
 		t.Fatalf("dispute reported with the tool: exit %d %q %q", code, out, errOut)
 	}
 	out, errOut, code = runAgent(t, api, fieldTok, "", "contact", caseID, "--channel", "visit")
-	if code != 1 || !strings.Contains(errOut, "visit of "+caseID+" refused") || !strings.Contains(errOut, "dispute hold") {
+	if code != cli.ExitRefused || !strings.Contains(errOut, "visit of "+caseID+" refused") || !strings.Contains(errOut, "dispute hold") {
 		t.Errorf("contact during a dispute: exit %d %q %q, want refused", code, out, errOut)
 	}
 	if st := status(t, caseID); len(st.Anomalies) == 0 || st.Anomalies[len(st.Anomalies)-1].By != phone {
@@ -281,4 +283,95 @@ func TestAgentToolGuardrailsAndNewAddress(t *testing.T) {
 		t.Errorf("close: exit %d %q %q", code, out, errOut)
 	}
 	result(t, caseID)
+}
+
+// The back office's tool, built and run as a script would: each kind of failure has its
+// exit code, -o json is JSON a script can read, import --strict fails on any bad row and
+// still keeps the good ones, --version names the commit.
+func TestStarterScriptable(t *testing.T) {
+	need(t)
+	dir := t.TempDir()
+	file := filepath.Join(dir, "book.csv")
+	csv := strings.Join(book.Columns, ",") + "\n" +
+		stack.run + "-cli-s1,Ann Example,+886 900 000001,No. 1 Lane,north,Asia/Taipei,TWD,500000,90,open\n" +
+		stack.run + "-cli-s2,Bob Example,+886 900 000002,No. 2 Lane,north,Mars/Base,TWD,500000,90,open\n" // line 3: bad zone
+	if err := os.WriteFile(file, []byte(csv), 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	out, _, code := run(t, "starter", "", "--version")
+	if code != 0 || !strings.Contains(out, "commit ") || strings.Contains(out, "commit unknown") {
+		t.Errorf("--version = %q (exit %d), want the commit", out, code)
+	}
+
+	out, stderr, code := run(t, "starter", "", "import", "--strict", "-o", "json", file)
+	if code != cli.ExitRefused {
+		t.Errorf("import --strict with a bad row: exit %d, want %d (stderr %s)", code, cli.ExitRefused, stderr)
+	}
+	var sum struct {
+		Read, Imported, Updated, Unchanged int
+		Rejected                           []struct {
+			Line          int
+			Field, Reason string
+		}
+	}
+	if err := json.Unmarshal([]byte(out), &sum); err != nil {
+		t.Fatalf("import -o json: %v: %q", err, out)
+	}
+	if sum.Read != 2 || sum.Imported+sum.Updated+sum.Unchanged != 1 || len(sum.Rejected) != 1 || sum.Rejected[0].Line != 3 || sum.Rejected[0].Field != "timezone" {
+		t.Errorf("import summary = %+v, want 2 read, 1 kept, line 3's timezone rejected", sum)
+	}
+	if !strings.Contains(stderr, "line 3") || !strings.Contains(stderr, "--strict") {
+		t.Errorf("stderr = %q, want the bad line and why the exit", stderr)
+	}
+	var kept int
+	if err := stack.db.QueryRow(context.Background(), `SELECT count(*) FROM accounts WHERE account_id = $1`, stack.run+"-cli-s1").Scan(&kept); err != nil || kept != 1 {
+		t.Errorf("the good row under --strict: %d accounts (%v), want it kept", kept, err)
+	}
+	if _, _, code := run(t, "starter", "", "import", file); code != 0 {
+		t.Errorf("import without --strict: exit %d, want 0 (the bad row reported)", code)
+	}
+
+	for _, tc := range []struct {
+		name string
+		env  []string
+		args []string
+		want int
+	}{
+		{"unknown command", nil, []string{"bogus"}, cli.ExitUsage},
+		{"missing argument", nil, []string{"import"}, cli.ExitUsage},
+		{"required flag", nil, []string{"token", "issue"}, cli.ExitUsage},
+		{"unknown output", nil, []string{"report", "-o", "yaml"}, cli.ExitUsage},
+		{"bad date", nil, []string{"report", "--from", "yesterday"}, cli.ExitUsage},
+		{"no such model", nil, []string{"model", "promote", "999999"}, cli.ExitNotFound},
+		{"no such strategy", nil, []string{"strategy", "promote", "no-such-strategy"}, cli.ExitNotFound},
+		{"no such agent", nil, []string{"token", "issue", "--agent", "nobody-at-all"}, cli.ExitNotFound},
+		{"refused by a rule", nil, []string{"strategy", "set", "cli-test", "--path", "by-pigeon"}, cli.ExitRefused},
+		{"PostgreSQL down", []string{"DATABASE_URL=postgres://casework_app@127.0.0.1:1/casework?sslmode=disable&connect_timeout=2"}, []string{"report"}, cli.ExitUnavailable},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var env []string // nil: this process's
+			if tc.env != nil {
+				env = append(os.Environ(), tc.env...)
+			}
+			if _, stderr, code := runWith(t, "starter", env, "", tc.args...); code != tc.want {
+				t.Errorf("%v: exit %d, want %d (%s)", tc.args, code, tc.want, stderr)
+			}
+		})
+	}
+
+	out, _, code = run(t, "starter", "", "report", "-o", "json")
+	var report map[string]any
+	if err := json.Unmarshal([]byte(out), &report); code != 0 || err != nil || len(report) == 0 {
+		t.Errorf("report -o json: exit %d, %v: %.200q", code, err, out)
+	}
+	out, _, code = run(t, "starter", "", "strategy", "list", "-o", "json")
+	var arms []map[string]any
+	if err := json.Unmarshal([]byte(out), &arms); code != 0 || err != nil {
+		t.Errorf("strategy list -o json: exit %d, %v: %.200q", code, err, out)
+	}
+	out, _, code = run(t, "starter", "", "__complete", "strategy", "set", "x", "--path", "")
+	if code != 0 || !strings.Contains(out, "phone-first") || !strings.Contains(out, "visit-first") {
+		t.Errorf("completion of --path = %q, want the contact paths", out)
+	}
 }

@@ -25,8 +25,29 @@ server_port=${CASEWORK_SERVER_PORT:-17233} # its frontend; its other services ta
 server_shards=${CASEWORK_SERVER_SHARDS:-4}
 test_namespace=casework-test # the tests' own namespace: a demo worker never takes their tasks
 bench_namespace=casework-bench # the benchmarks' own (they terminate what they find running there)
-pg_bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1 || true)
 pg_dir="$dev/pg"
+
+# The PostgreSQL server's programs (initdb, pg_ctl, psql, createdb): PG_BIN when set, else
+# initdb on PATH, else pg_config --bindir, else the usual places of Debian and Ubuntu,
+# Fedora and RHEL (PGDG), Homebrew and a source build; the newest version first.
+find_pg_bin() {
+  if [ -n "${PG_BIN:-}" ]; then echo "$PG_BIN"; return; fi
+  local c candidates=()
+  # initdb on PATH may be a link into the server's folder (where psql and createdb are too)
+  if c=$(command -v initdb 2>/dev/null); then candidates+=("$(dirname "$c")" "$(dirname "$(readlink -f "$c")")"); fi
+  if c=$(pg_config --bindir 2>/dev/null); then candidates+=("$c"); fi
+  candidates+=($(ls -d /usr/lib/postgresql/*/bin /usr/pgsql-*/bin /opt/homebrew/opt/postgresql@*/bin \
+    /usr/local/opt/postgresql@*/bin /opt/homebrew/opt/postgresql/bin /usr/local/opt/postgresql/bin \
+    /usr/local/pgsql/bin 2>/dev/null | sort -V -r))
+  for c in "${candidates[@]}"; do
+    if [ -x "$c/initdb" ] && [ -x "$c/pg_ctl" ] && [ -x "$c/psql" ] && [ -x "$c/createdb" ]; then echo "$c"; return; fi
+  done
+}
+pg_bin=$(find_pg_bin || true)
+# the server's settings: loopback TCP only (no Unix socket: its folder's path could be too
+# long, and the system's socket folder is not ours), room for the benchmarks, no fsync (a
+# development cluster)
+pg_opts() { echo "-c listen_addresses=127.0.0.1 -p $(cat "$pg_dir/port") -c unix_socket_directories= -c max_connections=200 -c fsync=off -c synchronous_commit=off"; }
 search_attributes=(CaseStage=Keyword CaseOutcome=Keyword PendingAction=Keyword AssignedAgents=KeywordList
   DaysPastDue=Int AmountDue=Int Region=Keyword NextDeadline=Datetime CaseFlags=KeywordList Strategy=Keyword)
 
@@ -41,10 +62,10 @@ make_secrets() {
   mkdir -p "$dev"
   if [ ! -s "$dev/codec-keys" ]; then
     log "generating a development payload key in .dev/codec-keys"
-    (umask 077 && printf 'dev-%s:%s\n' "$(date +%Y%m%d)" "$(head -c 32 /dev/urandom | base64 -w0)" >"$dev/codec-keys")
+    (umask 077 && printf 'dev-%s:%s\n' "$(date +%Y%m%d)" "$(head -c 32 /dev/urandom | base64 | tr -d '\n')" >"$dev/codec-keys")
   fi
   if [ ! -s "$dev/ops-secret" ]; then
-    (umask 077 && head -c 24 /dev/urandom | base64 -w0 | tr '+/' '-_' >"$dev/ops-secret")
+    (umask 077 && head -c 24 /dev/urandom | base64 | tr -d '\n' | tr '+/' '-_' >"$dev/ops-secret")
   fi
 }
 
@@ -272,18 +293,32 @@ start_server() {
   log "the Temporal server did not come up; see .dev/temporal-server/server.log"; tail -30 "$s/server.log" >&2; exit 1
 }
 
-pg_run() { runuser -u postgres -- "$@"; }
+# pg_run runs a PostgreSQL program: as the current user, or, as root (which initdb and
+# postgres refuse), as the system's postgres user.
+pg_run() {
+  if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
 
 start_postgres() {
   if [ -n "${DATABASE_URL:-}" ] && [ "${CASEWORK_PRIVATE_PG:-}" != 1 ]; then log "using DATABASE_URL"; return; fi
   if [ -z "$pg_bin" ]; then
-    log "PostgreSQL is not installed: apt-get install -y postgresql (or set DATABASE_URL)"; exit 1
+    log "PostgreSQL's server programs (initdb, pg_ctl) were not found on PATH, by pg_config, or in the usual places."
+    log "Install them (Debian/Ubuntu: apt-get install postgresql; Fedora: dnf install postgresql-server;"
+    log "macOS: brew install postgresql@16), or set PG_BIN to their folder, or DATABASE_URL to a database of yours."
+    exit 1
   fi
   mkdir -p "$pg_dir"
-  # the postgres user must reach the cluster's folder
-  local d="$pg_dir"
-  while [ "$d" != / ]; do chmod o+x "$d" 2>/dev/null || true; d=$(dirname "$d"); done
-  chown postgres: "$pg_dir"
+  if [ "$(id -u)" = 0 ]; then
+    # root: the cluster runs as the postgres user, who must reach this folder; nothing
+    # outside the checkout is changed to let it
+    if ! id postgres >/dev/null 2>&1; then log "as root, the cluster runs as the user postgres, which does not exist"; exit 1; fi
+    chown postgres: "$pg_dir"
+    if ! runuser -u postgres -- test -w "$pg_dir"; then
+      log "as root, the cluster runs as the user postgres, who cannot reach $pg_dir (a folder above it is closed to others)."
+      log "Run as an ordinary user, or clone where others may enter, or set DATABASE_URL."
+      exit 1
+    fi
+  fi
   if [ ! -s "$pg_dir/data/PG_VERSION" ]; then
     log "creating a private PostgreSQL cluster in .dev/pg"
     pg_run "$pg_bin/initdb" -D "$pg_dir/data" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 >"$pg_dir/initdb.log"
@@ -299,9 +334,7 @@ start_postgres() {
       log "port $port is taken by another program: remove .dev/pg/port to pick a free one"; exit 1
     fi
     log "starting PostgreSQL on 127.0.0.1:$port"
-    mkdir -p "$pg_dir/run" && chown postgres: "$pg_dir/run"
-    pg_run "$pg_bin/pg_ctl" -D "$pg_dir/data" -l "$pg_dir/server.log" -w -t 60 \
-      -o "-c listen_addresses=127.0.0.1 -p $port -k $pg_dir/run -c max_connections=200 -c fsync=off -c synchronous_commit=off" start >/dev/null
+    pg_run "$pg_bin/pg_ctl" -D "$pg_dir/data" -l "$pg_dir/server.log" -w -t 60 -o "$(pg_opts)" start >/dev/null
   fi
   casework_roles "$port"
   for db in casework casework_test casework_servertest casework_bench; do
@@ -432,8 +465,7 @@ case "${1:-up}" in
     pg_run "$pg_bin/createdb" -h 127.0.0.1 -p "$port" -U postgres -O casework_owner "$db"
     ;;
   restart-pg) # the fault run: PostgreSQL restarted (fast shutdown: connections cut)
-    pg_run "$pg_bin/pg_ctl" -D "$pg_dir/data" -m fast -w -t 60 restart \
-      -o "-c listen_addresses=127.0.0.1 -p $(cat "$pg_dir/port") -k $pg_dir/run -c max_connections=200 -c fsync=off -c synchronous_commit=off" >/dev/null
+    pg_run "$pg_bin/pg_ctl" -D "$pg_dir/data" -m fast -w -t 60 restart -o "$(pg_opts)" >/dev/null
     log "restarted PostgreSQL"
     ;;
   restart-temporal) # the fault run: the Temporal server restarted, its data kept

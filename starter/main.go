@@ -9,6 +9,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -22,12 +23,17 @@ import (
 	"github.com/casework/casework/caseclient/direct"
 	"github.com/casework/casework/cli"
 	"github.com/casework/casework/cli/conn"
+	"github.com/casework/casework/httpapi"
 	"github.com/casework/casework/platform"
 	"github.com/casework/casework/progress"
 	"github.com/casework/casework/store"
 )
 
-func main() { cli.Main(rootCmd(), conn.Env...) }
+func main() {
+	cli.ExitOn(cli.ExitNotFound, backoffice.ErrNoModel, backoffice.ErrNoStrategy, httpapi.ErrNoAgent)
+	cli.ExitOn(cli.ExitRefused, backoffice.ErrNotBetter, direct.ErrAlreadyOpen)
+	cli.Main(rootCmd(), conn.Env...)
+}
 
 func rootCmd() *cobra.Command {
 	root := &cobra.Command{
@@ -42,31 +48,46 @@ func migrateCmd() *cobra.Command {
 	return conn.Command(&cobra.Command{Use: "migrate", Short: "Apply the database migrations not yet applied",
 		Long: "Apply the database migrations not yet applied, as the database's owner (MIGRATION_DATABASE_URL, else DATABASE_URL),\n" +
 			"and grant the programs' runtime role (CASEWORK_RUNTIME_ROLE, default casework_app) its privileges.", Args: cobra.NoArgs}, conn.None,
-		func(ctx context.Context, _ *cobra.Command, _ *conn.Conns, _ []string) error {
+		func(ctx context.Context, cmd *cobra.Command, _ *conn.Conns, _ []string) error {
 			url := os.Getenv("MIGRATION_DATABASE_URL")
 			if url == "" {
 				url = os.Getenv("DATABASE_URL")
 			}
 			db, err := store.Open(ctx, url)
 			if err != nil {
-				return err
+				return cli.Unavailable(err)
 			}
 			defer db.Close()
 			applied, err := store.MigrateAs(ctx, db, os.Getenv("CASEWORK_RUNTIME_ROLE"))
 			if err != nil {
 				return err
 			}
-			if len(applied) == 0 {
-				fmt.Println("schema up to date")
-			} else {
-				fmt.Printf("applied migrations %v\n", applied)
-			}
-			return nil
+			return cli.Print(cmd, struct {
+				Applied []int `json:"applied"`
+			}{append([]int{}, applied...)}, func(w io.Writer) error {
+				if len(applied) == 0 {
+					_, err := fmt.Fprintln(w, "schema up to date")
+					return err
+				}
+				_, err := fmt.Fprintf(w, "applied migrations %v\n", applied)
+				return err
+			})
 		})
 }
 
 func importCmd() *cobra.Command {
-	return conn.Command(&cobra.Command{Use: "import FILE", Short: "Import an overdue book (CSV); bad rows are reported by line, good rows kept", Args: cobra.ExactArgs(1)}, conn.Database,
+	var strict bool
+	cmd := conn.Command(&cobra.Command{
+		Use:   "import FILE",
+		Short: "Import an overdue book (CSV); bad rows are reported by line, good rows kept",
+		Long: `Import an overdue book: a CSV with DESIGN.md's columns (account_id, debtor_name, phone, address,
+region, amount_due, days_past_due, ...). Good rows are inserted or updated; each bad row is
+reported on standard error by line and field and left out, and the good ones are kept.
+Importing the same file again changes nothing. With --strict, any bad row makes the command
+exit 3 (the good rows are still kept).`,
+		Example: "  bin/starter import book.csv\n  bin/starter import --strict -o json book.csv | jq .rejected",
+		Args:    cobra.ExactArgs(1),
+	}, conn.Database,
 		func(ctx context.Context, cmd *cobra.Command, b *conn.Conns, args []string) error {
 			rows, err := countRows(args[0])
 			if err != nil {
@@ -80,13 +101,13 @@ func importCmd() *cobra.Command {
 			bar := progress.New(os.Stderr, "import", rows)
 			st, err := book.Import(ctx, b.DB, f, bar.Set)
 			bar.Done()
-			for _, e := range st.Rejected {
-				fmt.Fprintf(os.Stderr, "%s: %s\n", args[0], e)
+			if err != nil {
+				return err
 			}
-			fmt.Printf("read %d rows: %d imported, %d updated, %d unchanged, %d rejected\n",
-				st.Read, st.Imported, st.Updated, st.Unchanged, len(st.Rejected))
-			return err
+			return imported(cmd, args[0], "rows", st, strict)
 		})
+	cmd.Flags().BoolVar(&strict, "strict", false, "exit 3 when any row is rejected (the good rows are kept)")
+	return cmd
 }
 
 func screenCmd() *cobra.Command {
@@ -94,7 +115,12 @@ func screenCmd() *cobra.Command {
 	var policy string
 	var dryRun bool
 	pace := backoffice.Pace{Concurrency: 8, PerSecond: 20}
-	cmd := conn.Command(&cobra.Command{Use: "screen", Short: "Start cases for the accounts that pass the screening policy, the first by expected recovery", Args: cobra.NoArgs}, conn.Both,
+	cmd := conn.Command(&cobra.Command{
+		Use:     "screen",
+		Short:   "Start cases for the accounts that pass the screening policy, the first by expected recovery",
+		Example: "  bin/starter screen --dry-run --capacity 300\n  bin/starter screen --capacity 300 --rate 20\n  bin/starter screen --region north --policy '{\"maxCallsPer7Days\": 5}'",
+		Args:    cobra.NoArgs,
+	}, conn.Both,
 		func(ctx context.Context, cmd *cobra.Command, b *conn.Conns, _ []string) error {
 			p, err := platform.DeploymentPolicy()
 			if err != nil {
@@ -108,7 +134,7 @@ func screenCmd() *cobra.Command {
 				if err != nil {
 					return err
 				}
-				return writePreview(os.Stdout, pv)
+				return cli.Print(cmd, pv, func(w io.Writer) error { return writePreview(w, pv) })
 			}
 			var bar *progress.Bar
 			res, err := backoffice.Screen(ctx, b.DB, b.TC, p, f, pace, json.RawMessage(policy), func(r backoffice.ScreenResult) {
@@ -120,8 +146,13 @@ func screenCmd() *cobra.Command {
 			if bar != nil {
 				bar.Done()
 			}
-			fmt.Printf("selected %d accounts: %d cases started, %d already open\n", res.Selected, res.Started, res.AlreadyOpen)
-			return err
+			if err != nil {
+				return err
+			}
+			return cli.Print(cmd, res, func(w io.Writer) error {
+				_, err := fmt.Fprintf(w, "selected %d accounts: %d cases started, %d already open\n", res.Selected, res.Started, res.AlreadyOpen)
+				return err
+			})
 		})
 	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "count what would start, by region and days past due, and start nothing")
 	cmd.Flags().IntVar(&pace.Concurrency, "concurrency", pace.Concurrency, "starts under way at once")
@@ -135,14 +166,21 @@ func screenCmd() *cobra.Command {
 
 func startCmd() *cobra.Command {
 	var policy string
-	cmd := conn.Command(&cobra.Command{Use: "start ACCOUNT", Short: "Start the case of one account", Args: cobra.ExactArgs(1)}, conn.Temporal,
+	cmd := conn.Command(&cobra.Command{
+		Use:     "start ACCOUNT",
+		Short:   "Start the case of one account (exit 3 if it already has an open case)",
+		Example: "  bin/starter start UCI-1042\n  bin/starter start UCI-1042 --policy '{\"maxCallsPer7Days\": 3}' -o json",
+		Args:    cobra.ExactArgs(1),
+	}, conn.Temporal,
 		func(ctx context.Context, cmd *cobra.Command, b *conn.Conns, args []string) error {
 			run, err := (&direct.Client{TC: b.TC}).Start(ctx, args[0], json.RawMessage(policy))
 			if err != nil {
 				return err
 			}
-			fmt.Printf("started %s (run %s)\n", run.GetID(), run.GetRunID())
-			return nil
+			return cli.Print(cmd, map[string]string{"workflowId": run.GetID(), "runId": run.GetRunID()}, func(w io.Writer) error {
+				_, err := fmt.Fprintf(w, "started %s (run %s)\n", run.GetID(), run.GetRunID())
+				return err
+			})
 		})
 	cmd.Flags().StringVar(&policy, "policy", "", "policy overrides for this case, a JSON object")
 	return cmd
@@ -150,8 +188,13 @@ func startCmd() *cobra.Command {
 
 func reportCmd() *cobra.Command {
 	var format, from, to, by string
-	cmd := conn.Command(&cobra.Command{Use: "report", Short: "Report on the cases: recovery, promises kept, right-party contact, time per stage, anomalies, rejections, violations, satisfaction; by region and by agent", Args: cobra.NoArgs}, conn.Database,
-		func(ctx context.Context, cmd *cobra.Command, b *conn.Conns, _ []string) error {
+	cmd := conn.Command(&cobra.Command{
+		Use:     "report",
+		Short:   "Report on the cases: recovery, promises kept, right-party contact, time per stage, anomalies, rejections, violations, satisfaction; by region and by agent",
+		Example: "  bin/starter report\n  bin/starter report -o csv --from 2026-11-01 --to 2026-12-01 > november.csv\n  bin/starter report --by strategy -o json",
+		Args:    cobra.NoArgs,
+	}, conn.Database,
+		func(ctx context.Context, cmd *cobra.Command, b *conn.Conns, _ []string) (err error) {
 			var rg backoffice.Range
 			for _, d := range []struct {
 				flag, v string
@@ -162,46 +205,77 @@ func reportCmd() *cobra.Command {
 				}
 				t, err := time.ParseInLocation(time.DateOnly, d.v, time.Local)
 				if err != nil {
-					return fmt.Errorf("%s %q: want a date YYYY-MM-DD", d.flag, d.v)
+					return cli.Usage(fmt.Errorf("%s %q: want a date YYYY-MM-DD", d.flag, d.v))
 				}
 				*d.into = t
+			}
+			if cmd.Flags().Changed("output") || !cmd.Flags().Changed("format") {
+				if format, err = cli.Format(cmd); err != nil {
+					return err
+				}
 			}
 			if by == "strategy" {
 				arms, err := backoffice.ByStrategy(ctx, b.DB, rg)
 				if err != nil {
 					return err
 				}
-				if format == "json" {
-					enc := json.NewEncoder(os.Stdout)
-					enc.SetIndent("", "  ")
-					return enc.Encode(arms)
+				if format == "csv" {
+					return cli.Usage(errors.New("--by strategy: -o text or json"))
 				}
-				return backoffice.WriteArms(os.Stdout, arms)
+				return cli.Write(cmd.OutOrStdout(), format, arms, func(w io.Writer) error { return backoffice.WriteArms(w, arms) })
 			}
 			if by != "" {
-				return fmt.Errorf("--by %q: want strategy", by)
+				return cli.Usage(fmt.Errorf("--by %q: want strategy", by))
 			}
 			r, err := backoffice.BuildReport(ctx, b.DB, rg)
 			if err != nil {
 				return err
 			}
 			switch format {
-			case "json":
-				enc := json.NewEncoder(os.Stdout)
-				enc.SetIndent("", "  ")
-				return enc.Encode(r)
 			case "csv":
-				return r.WriteCSV(os.Stdout)
-			case "text", "":
-				return r.WriteText(os.Stdout)
+				return r.WriteCSV(cmd.OutOrStdout())
+			case "text", "json":
+				return cli.Write(cmd.OutOrStdout(), format, r, r.WriteText)
 			}
-			return fmt.Errorf("--format %q: want text, csv or json", format)
+			return cli.Usage(fmt.Errorf("--format %q: want text, csv or json", format))
 		})
+	cli.AlsoOutputs(cmd, "csv")
 	cmd.Flags().StringVar(&format, "format", "text", "text (tables), csv or json")
+	if err := cmd.Flags().MarkDeprecated("format", "use -o text|csv|json"); err != nil {
+		panic(err)
+	}
 	cmd.Flags().StringVar(&by, "by", "", "strategy: compare the trial's arms (95% intervals, significance against the champion)")
+	cli.Complete(cmd, "by", "strategy")
 	cmd.Flags().StringVar(&from, "from", "", "first day of the range, YYYY-MM-DD (default: the beginning)")
 	cmd.Flags().StringVar(&to, "to", "", "day after the range, YYYY-MM-DD (default: now)")
 	return cmd
+}
+
+// imported prints an import's summary (and its bad rows on standard error); with strict,
+// a rejected row is a refusal (exit 3).
+func imported(cmd *cobra.Command, file, what string, st book.Stats, strict bool) error {
+	for _, e := range st.Rejected {
+		fmt.Fprintf(cmd.ErrOrStderr(), "%s: %s\n", file, e)
+	}
+	err := cli.Print(cmd, importSummary{File: file, Stats: st}, func(w io.Writer) error {
+		_, err := fmt.Fprintf(w, "%s: read %d %s: %d imported, %d updated, %d unchanged, %d rejected\n",
+			file, st.Read, what, st.Imported, st.Updated, st.Unchanged, len(st.Rejected))
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	if strict && len(st.Rejected) > 0 {
+		return cli.Refused(fmt.Errorf("%s: %d of %d rows rejected (--strict; the good rows were kept)", file, len(st.Rejected), st.Read))
+	}
+	return nil
+}
+
+// importSummary is an import's result as -o json prints it: the counts and each
+// rejected row (line, field, reason).
+type importSummary struct {
+	File string `json:"file"`
+	book.Stats
 }
 
 // countRows counts the data rows of a CSV file (its lines less the header), for the

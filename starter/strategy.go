@@ -8,12 +8,14 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/casework/casework/backoffice"
 	"github.com/casework/casework/book"
+	"github.com/casework/casework/cli"
 	"github.com/casework/casework/cli/conn"
 	"github.com/casework/casework/contract"
 	"github.com/casework/casework/platform"
@@ -25,6 +27,7 @@ import (
 // (the label the score learns) and the fairness attributes (read only by the report).
 func importHistoryCmd() *cobra.Command {
 	var outcomes, attributes string
+	var strict bool
 	cmd := conn.Command(&cobra.Command{
 		Use:   "import-history FILE",
 		Short: "Import the accounts' monthly history (CSV); bad rows are reported by line, good rows kept",
@@ -48,10 +51,10 @@ report only.`,
 		bar := progress.New(os.Stderr, "history", rows)
 		st, err := book.ImportHistory(ctx, b.DB, f, bar.Set)
 		bar.Done()
-		report(args[0], "months", st)
 		if err != nil {
 			return err
 		}
+		refused := imported(cmd, args[0], "months", st, strict)
 		for _, side := range []struct {
 			file string
 			run  func(io.Reader) (book.Stats, error)
@@ -70,24 +73,19 @@ report only.`,
 			}
 			st, err := side.run(f)
 			_ = f.Close() // read only
-			report(side.file, "rows", st)
 			if err != nil {
 				return err
 			}
+			if err := imported(cmd, side.file, "rows", st, strict); err != nil && refused == nil {
+				refused = err
+			}
 		}
-		return nil
+		return refused
 	})
+	cmd.Flags().BoolVar(&strict, "strict", false, "exit 3 when any row is rejected (the good rows are kept)")
 	cmd.Flags().StringVar(&outcomes, "outcomes", "", "a CSV of account_id,paid: what happened next (the label)")
 	cmd.Flags().StringVar(&attributes, "attributes", "", "a CSV of account_id,sex: for the fairness report only")
 	return cmd
-}
-
-func report(file, what string, st book.Stats) {
-	for _, e := range st.Rejected {
-		fmt.Fprintf(os.Stderr, "%s: %s\n", file, e)
-	}
-	fmt.Printf("%s: read %d %s: %d new, %d updated, %d unchanged, %d rejected\n",
-		file, st.Read, what, st.Imported, st.Updated, st.Unchanged, len(st.Rejected))
 }
 
 // trainCmd learns a propensity-to-pay model and stores it as a new version.
@@ -117,14 +115,16 @@ stored as a new version; the first one becomes the champion, later ones by 'mode
 		}
 		title := fmt.Sprintf("Training report: model %d (%s)", t.Version, source)
 		md := t.Report.Markdown(title)
-		fmt.Println(md)
-		if t.Champion {
-			fmt.Printf("model %d is the champion (the first model)\n", t.Version)
-		} else {
-			fmt.Printf("model %d stored; 'bin/starter model promote %d' makes it the champion if it beats the current one\n", t.Version, t.Version)
-		}
-		if results == "" {
-			return nil
+		err = cli.Print(cmd, t, func(w io.Writer) error {
+			next := fmt.Sprintf("model %d is the champion (the first model)", t.Version)
+			if !t.Champion {
+				next = fmt.Sprintf("model %d stored; 'bin/starter model promote %d' makes it the champion if it beats the current one", t.Version, t.Version)
+			}
+			_, err := fmt.Fprintf(w, "%s\n%s\n", md, next)
+			return err
+		})
+		if err != nil || results == "" {
+			return err
 		}
 		if err := os.MkdirAll(results, 0o755); err != nil {
 			return fmt.Errorf("train: %w", err)
@@ -160,19 +160,34 @@ func modelCmd() *cobra.Command {
 				return fmt.Errorf("models: %w", err)
 			}
 			defer rows.Close()
-			fmt.Println("version  trained              source   champion  AUC     plain   digest")
+			type model struct {
+				Version  int       `json:"version"`
+				Trained  time.Time `json:"trainedAt"`
+				Source   string    `json:"source"`
+				Champion bool      `json:"champion"`
+				AUC      float64   `json:"auc"`
+				PlainAUC float64   `json:"plainRuleAuc"`
+				Digest   string    `json:"modelDigest"`
+			}
+			models := []model{}
 			for rows.Next() {
-				var v int
-				var trained time.Time
-				var source, digest string
-				var champ bool
-				var auc, plain float64
-				if err := rows.Scan(&v, &trained, &source, &champ, &auc, &plain, &digest); err != nil {
+				var m model
+				if err := rows.Scan(&m.Version, &m.Trained, &m.Source, &m.Champion, &m.AUC, &m.PlainAUC, &m.Digest); err != nil {
 					return fmt.Errorf("models: %w", err)
 				}
-				fmt.Printf("%-8d %-20s %-8s %-9t %.4f  %.4f  %.12s\n", v, trained.Local().Format(time.DateTime), source, champ, auc, plain, digest)
+				models = append(models, m)
 			}
-			return rows.Err()
+			if err := rows.Err(); err != nil {
+				return fmt.Errorf("models: %w", err)
+			}
+			return cli.Print(cmd, models, func(w io.Writer) error {
+				tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
+				fmt.Fprintln(tw, "version\ttrained\tsource\tchampion\tAUC\tplain\tdigest")
+				for _, m := range models {
+					fmt.Fprintf(tw, "%d\t%s\t%s\t%t\t%.4f\t%.4f\t%.12s\n", m.Version, m.Trained.Local().Format(time.DateTime), m.Source, m.Champion, m.AUC, m.PlainAUC, m.Digest)
+				}
+				return tw.Flush()
+			})
 		})
 	promote := conn.Command(&cobra.Command{
 		Use:   "promote VERSION",
@@ -181,17 +196,24 @@ func modelCmd() *cobra.Command {
 	}, conn.Database, func(ctx context.Context, cmd *cobra.Command, b *conn.Conns, args []string) error {
 		v, err := strconv.Atoi(args[0])
 		if err != nil {
-			return fmt.Errorf("model promote: VERSION %q: want a number", args[0])
+			return cli.Usage(fmt.Errorf("model promote: VERSION %q: want a number", args[0]))
 		}
 		c, err := backoffice.Promote(ctx, b.DB, v)
 		if c != nil {
-			fmt.Printf("model %d against the champion %d on %d held-out accounts: AUC %.4f against %.4f\n",
-				c.Candidate, c.Champion, c.Examples, c.CandidateAUC, c.ChampionAUC)
+			if perr := cli.Print(cmd, c, func(w io.Writer) error {
+				_, err := fmt.Fprintf(w, "model %d against the champion %d on %d held-out accounts: AUC %.4f against %.4f\n",
+					c.Candidate, c.Champion, c.Examples, c.CandidateAUC, c.ChampionAUC)
+				return err
+			}); perr != nil {
+				return perr
+			}
 		}
 		if err != nil {
 			return err
 		}
-		fmt.Printf("model %d is the champion: screenings score with it from now on\n", v)
+		if f, _ := cli.Format(cmd); f == "text" {
+			fmt.Fprintf(cmd.OutOrStdout(), "model %d is the champion: screenings score with it from now on\n", v)
+		}
 		return nil
 	})
 	root.AddCommand(list, promote)
@@ -207,11 +229,14 @@ func strategyCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			fmt.Println("strategy             rule               path          share  champion  policy")
-			for _, s := range arms {
-				fmt.Printf("%-20s %-18s %-13s %5d  %-8t  %s\n", s.Name, s.Rule, s.Path, s.Share, s.Champion, s.Policy)
-			}
-			return nil
+			return cli.Print(cmd, arms, func(w io.Writer) error {
+				tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
+				fmt.Fprintln(tw, "strategy\trule\tpath\tshare\tchampion\tpolicy")
+				for _, s := range arms {
+					fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%t\t%s\n", s.Name, s.Rule, s.Path, s.Share, s.Champion, s.Policy)
+				}
+				return tw.Flush()
+			})
 		})
 	var s backoffice.Strategy
 	var policy string
@@ -253,13 +278,17 @@ func strategyCmd() *cobra.Command {
 		if err := backoffice.SetStrategy(ctx, b.DB, p, next); err != nil {
 			return err
 		}
-		fmt.Printf("strategy %s: %s, rule %s, share %d, policy %s\n", next.Name, next.Path, next.Rule, next.Share, next.Policy)
-		return nil
+		return cli.Print(cmd, next, func(w io.Writer) error {
+			_, err := fmt.Fprintf(w, "strategy %s: %s, rule %s, share %d, policy %s\n", next.Name, next.Path, next.Rule, next.Share, next.Policy)
+			return err
+		})
 	})
 	set.Flags().StringVar(&s.Path, "path", "", "visit-first or phone-first (default visit-first)")
 	set.Flags().StringVar(&s.Rule, "rule", "", "screening rule when the capacity binds: expected-recovery (default) or plain")
 	set.Flags().IntVar(&s.Share, "share", 0, "its weight among the strategies' shares for new cases (0 to 100)")
 	set.Flags().StringVar(&policy, "policy", "", "policy overrides, a JSON object (may only tighten the deployment's)")
+	cli.Complete(set, "path", contract.ContactPaths...)
+	cli.Complete(set, "rule", backoffice.RuleExpectedRecovery, backoffice.RulePlain)
 	promote := conn.Command(&cobra.Command{
 		Use:   "promote NAME",
 		Short: "Make a strategy the champion for new cases (running cases keep theirs)",
@@ -268,8 +297,10 @@ func strategyCmd() *cobra.Command {
 		if err := backoffice.PromoteStrategy(ctx, b.DB, args[0]); err != nil {
 			return err
 		}
-		fmt.Printf("%s is the champion\n", args[0])
-		return nil
+		return cli.Print(cmd, map[string]string{"champion": args[0]}, func(w io.Writer) error {
+			_, err := fmt.Fprintf(w, "%s is the champion\n", args[0])
+			return err
+		})
 	})
 	root.AddCommand(list, set, promote)
 	return root

@@ -3,11 +3,12 @@ package main
 import (
 	"context"
 	"fmt"
-	"os"
+	"io"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/casework/casework/cli"
 	"github.com/casework/casework/cli/conn"
 	"github.com/casework/casework/httpapi"
 )
@@ -30,17 +31,22 @@ func tokenCmd() *cobra.Command {
 		if err != nil {
 			return err
 		}
-		fmt.Println(token)
-		fmt.Fprintf(os.Stderr, "token for %s, valid until %s\n", agent, expires.Local().Format(time.DateTime))
-		return nil
+		return cli.Print(cmd, map[string]any{"agent": agent, "token": token, "expiresAt": expires}, func(w io.Writer) error {
+			fmt.Fprintf(cmd.ErrOrStderr(), "token for %s, valid until %s\n", agent, expires.Local().Format(time.DateTime))
+			_, err := fmt.Fprintln(w, token)
+			return err
+		})
 	})
 	revoke := conn.Command(&cobra.Command{Use: "revoke", Short: "Revoke every token, console session and sign-in code of an agent", Args: cobra.NoArgs}, conn.Database,
 		func(ctx context.Context, cmd *cobra.Command, b *conn.Conns, _ []string) error {
 			n, err := httpapi.Revoke(ctx, b.DB, "operations", agent)
-			if err == nil {
-				fmt.Printf("revoked %d tokens of %s\n", n, agent)
+			if err != nil {
+				return err
 			}
-			return err
+			return cli.Print(cmd, map[string]any{"agent": agent, "revoked": n}, func(w io.Writer) error {
+				_, err := fmt.Fprintf(w, "revoked %d tokens of %s\n", n, agent)
+				return err
+			})
 		})
 	code := conn.Command(&cobra.Command{
 		Use:     "code",
@@ -52,14 +58,18 @@ func tokenCmd() *cobra.Command {
 		if err != nil {
 			return err
 		}
-		fmt.Println(code)
-		fmt.Fprintf(os.Stderr, "sign-in code for %s, usable once until %s\n", agent, expires.Local().Format(time.DateTime))
-		return nil
+		return cli.Print(cmd, map[string]any{"agent": agent, "code": code, "expiresAt": expires}, func(w io.Writer) error {
+			fmt.Fprintf(cmd.ErrOrStderr(), "sign-in code for %s, usable once until %s\n", agent, expires.Local().Format(time.DateTime))
+			_, err := fmt.Fprintln(w, code)
+			return err
+		})
 	})
 	issue.Flags().DurationVar(&ttl, "ttl", httpapi.DefaultTokenTTL, "how long the token is valid (at most 720h)")
 	for _, c := range []*cobra.Command{issue, code, revoke} {
 		c.Flags().StringVar(&agent, "agent", "", "the agent")
-		_ = c.MarkFlagRequired("agent")
+		if err := c.MarkFlagRequired("agent"); err != nil {
+			panic(err) // the flag was just defined
+		}
 		root.AddCommand(c)
 	}
 	return root
