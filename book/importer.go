@@ -93,14 +93,14 @@ func upsert(ctx context.Context, db *pgxpool.Pool, rows []Row, st *Stats) error 
 			err := res.QueryRow().Scan(&inserted)
 			changed := err == nil
 			if err != nil && !errors.Is(err, pgx.ErrNoRows) {
-				_ = res.Close()
+				_ = res.Close() // the Scan's error is the one to report; the transaction rolls back
 				return fmt.Errorf("line %d (%s): %w", r.Line, r.AccountID, err)
 			}
 			var id string
 			err = res.QueryRow().Scan(&id)
 			contactsChanged := err == nil
 			if err != nil && !errors.Is(err, pgx.ErrNoRows) {
-				_ = res.Close()
+				_ = res.Close() // as above: the Scan's error is the one to report
 				return fmt.Errorf("line %d (%s) contacts: %w", r.Line, r.AccountID, err)
 			}
 			switch {

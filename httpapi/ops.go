@@ -83,19 +83,19 @@ func (o *OpsAuth) Login() http.Handler {
 		w.Header().Set("Content-Security-Policy", "default-src 'none'; form-action 'self'")
 		switch r.Method {
 		case http.MethodGet:
-			_ = loginPage.Execute(w, "")
+			_ = loginPage.Execute(w, "") // a failed write (the client went away) has nobody to tell
 		case http.MethodPost:
 			if wait, ok := o.attempts.allow(clientAddress(r), time.Now()); !ok {
 				w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
 				w.WriteHeader(http.StatusTooManyRequests)
-				_ = loginPage.Execute(w, "Too many sign-in attempts from this address: try again later.")
+				_ = loginPage.Execute(w, "Too many sign-in attempts from this address: try again later.") // as above
 				return
 			}
 			given := sha256.Sum256([]byte(r.PostFormValue("secret")))
 			want := sha256.Sum256([]byte(o.secret))
 			if o.secret == "" || subtle.ConstantTimeCompare(given[:], want[:]) != 1 {
 				w.WriteHeader(http.StatusUnauthorized)
-				_ = loginPage.Execute(w, "That is not the operations credential.")
+				_ = loginPage.Execute(w, "That is not the operations credential.") // as above
 				return
 			}
 			exp := strconv.FormatInt(time.Now().Add(opsSession).Unix(), 10)

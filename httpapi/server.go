@@ -178,7 +178,7 @@ func writeJSON(w http.ResponseWriter, code int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(code)
-	_ = json.NewEncoder(w).Encode(v)
+	_ = json.NewEncoder(w).Encode(v) // the status is sent: a failed write (the client went away) has nobody to tell
 }
 
 func writeError(w http.ResponseWriter, code int, msg string, fields []*contract.FieldError) {

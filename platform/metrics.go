@@ -52,7 +52,7 @@ func (m *Metrics) Serve(addr string) (string, error) {
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 	go func() {
 		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			_ = ln.Close()
+			_ = ln.Close() // Serve has closed it already: this only makes sure
 		}
 	}()
 	m.closer = multiCloser{m.closer, srv}

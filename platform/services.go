@@ -42,5 +42,5 @@ func Connect(ctx context.Context, metrics client.MetricsHandler) (*Services, err
 func (s *Services) Close() {
 	s.TC.Close()
 	s.DB.Close()
-	_ = s.Logger.Sync()
+	_ = s.Logger.Sync() // at exit, with nowhere left to report it (and stderr cannot always sync)
 }

@@ -39,7 +39,7 @@ func run(ctx context.Context) error {
 		return err
 	}
 	metrics := platform.NewMetrics()
-	defer func() { _ = metrics.Close() }()
+	defer func() { _ = metrics.Close() }() // at exit: the logger is closed already, and the metrics stop either way
 	svc, err := platform.Connect(ctx, metrics.Handler)
 	if err != nil {
 		return err

@@ -74,7 +74,7 @@ func (f *FakeAPI) Last(t *testing.T, path string) map[string]any {
 func WriteJSON(w http.ResponseWriter, code int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(code)
-	_ = json.NewEncoder(w).Encode(v)
+	_ = json.NewEncoder(w).Encode(v) // the status is sent: a failed write (the client went away) has nobody to tell
 }
 
 // Accept answers every action accepted.

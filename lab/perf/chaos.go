@@ -119,7 +119,7 @@ func Chaos(ctx context.Context, db *pgxpool.Pool, tc client.Client, cfg ChaosCon
 	w.Store(first)
 	defer func() {
 		if p := w.Load(); p != nil {
-			_ = p.Stop()
+			_ = p.Stop() // cleanup on the way out: the run's own result is what is returned
 		}
 	}()
 

@@ -272,7 +272,7 @@ func replicate(ctx context.Context, db *pgxpool.Pool, bookFile, dir string, p co
 		return 0, fmt.Errorf("bench: %w", err)
 	}
 	w := csv.NewWriter(out)
-	_ = w.Write(recs[0])
+	_ = w.Write(recs[0]) // a csv.Writer's error sticks: w.Error() below
 	n := 0
 	for k := 1; n < need; k++ {
 		for _, r := range selected {
@@ -281,7 +281,7 @@ func replicate(ctx context.Context, db *pgxpool.Pool, bookFile, dir string, p co
 			}
 			c := slices.Clone(r)
 			c[col["account_id"]] = fmt.Sprintf("%s-r%d", r[col["account_id"]], k)
-			_ = w.Write(c)
+			_ = w.Write(c) // as above: w.Error() below
 			n++
 		}
 	}

@@ -57,7 +57,7 @@ func StartProc(ctx context.Context, name, logPath string, env []string, program 
 		_ = f.Close() // nothing was written to it
 		return nil, fmt.Errorf("%s: start %s: %w", name, program, err)
 	}
-	go func() { _ = p.cmd.Wait(); close(p.exited) }()
+	go func() { _ = p.cmd.Wait(); close(p.exited) }() // a stopped or killed program exits with an error: expected
 	deadline := time.Now().Add(60 * time.Second)
 	for {
 		if _, err := p.Sample(ctx); err == nil {
@@ -161,7 +161,7 @@ func (p *Proc) Stop() error {
 
 // Kill kills the process (SIGKILL), as a crash would, and waits for it.
 func (p *Proc) Kill() {
-	_ = p.cmd.Process.Kill()
+	_ = p.cmd.Process.Kill() // it may have exited already
 	<-p.exited
 	_ = p.logFile.Close() // the program wrote its log through its own descriptor, now closed
 }
