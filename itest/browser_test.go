@@ -24,10 +24,7 @@ func TestWebUIShowsFilteredCases(t *testing.T) {
 	if os.Getenv("CASEWORK_UI_PORT") == "none" {
 		t.Skip("no Web UI serves this Temporal (the production topology's UI is docker-compose's temporal-ui)")
 	}
-	chromium, err := exec.LookPath("chromium")
-	if err != nil {
-		t.Fatalf("chromium is not installed (scripts/chromium.sh): %v", err)
-	}
+	chromium := chromiumPath(t)
 	disputed := startCase(t, newAccount(t))
 	calm := startCase(t, newAccount(t))
 	st := waitPending(t, disputed, contract.ActionPhoneVerified)
@@ -87,4 +84,20 @@ func uiPort() string {
 		return p
 	}
 	return "8233"
+}
+
+// chromiumPath is the headless browser of the browser tests: CHROME_PATH, else the first
+// Chromium or Chrome on PATH (scripts/chromium.sh says how to install one).
+func chromiumPath(t *testing.T) string {
+	t.Helper()
+	for _, name := range []string{os.Getenv("CHROME_PATH"), "chromium", "chromium-browser", "google-chrome", "google-chrome-stable"} {
+		if name == "" {
+			continue
+		}
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	t.Fatal("no Chromium or Chrome found (CHROME_PATH, chromium, google-chrome): scripts/chromium.sh says how to install one")
+	return ""
 }
