@@ -47,7 +47,9 @@ func contactCmd(o *options) *cobra.Command {
 					return err
 				}
 			} else if ans.Allowed {
-				fmt.Fprintf(cmd.OutOrStdout(), "%s of %s allowed now (%s)\n", channel, ans.CaseID, pendingLine(ans.Pending))
+				if _, err := fmt.Fprintf(cmd.OutOrStdout(), "%s of %s allowed now (%s)\n", channel, ans.CaseID, pendingLine(ans.Pending)); err != nil {
+					return err
+				}
 			}
 			if ans.Allowed {
 				return nil

@@ -20,6 +20,7 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -480,7 +481,8 @@ func whoamiCmd(o *options) *cobra.Command {
 	}
 }
 
-func printStatus(w io.Writer, st *contract.Status) error {
+func printStatus(out io.Writer, st *contract.Status) error {
+	w := bufio.NewWriter(out) // its first error sticks: Flush returns it
 	fmt.Fprintf(w, "%s  account %s  region %s  stage %s", st.CaseID, st.AccountID, st.Region, st.Stage)
 	if st.Outcome != "" {
 		fmt.Fprintf(w, "  outcome %s", st.Outcome)
@@ -511,7 +513,10 @@ func printStatus(w io.Writer, st *contract.Status) error {
 		}
 		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t%s\n", e.At.Local().Format(time.DateTime), e.Kind, e.By, ok, e.Reason, e.Violation)
 	}
-	return tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	return w.Flush()
 }
 
 // alertsCmd lists what the cases told the supervisors, and acknowledges an alert.

@@ -44,7 +44,7 @@ A first supervisor's token comes from operations (bin/starter token issue).`,
 				return err
 			}
 			return cli.Print(cmd, res, func(w io.Writer) error {
-				fmt.Fprintf(cmd.ErrOrStderr(), "token of %s valid until %s: shown once, keep it secret\n", res.AgentID, res.ExpiresAt.Local().Format(time.DateTime))
+				_, _ = fmt.Fprintf(cmd.ErrOrStderr(), "token of %s valid until %s: shown once, keep it secret\n", res.AgentID, res.ExpiresAt.Local().Format(time.DateTime)) // a note beside the token
 				_, err := fmt.Fprintln(w, res.Token)
 				return err
 			})

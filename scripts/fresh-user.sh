@@ -23,7 +23,7 @@ fi
 useradd --create-home --shell /bin/bash "$user"
 home=$(getent passwd "$user" | cut -d: -f6)
 commit=$(git -C "$root" rev-parse HEAD)
-runuser -u "$user" -- git clone --quiet "$root" "$home/casework"
+runuser -u "$user" -- git -c safe.directory='*' clone --quiet "$root" "$home/casework"
 log="$home/fresh-user.log"
 go_dir=$(dirname "$(command -v go)")
 # a login-like environment: the machine's Go on PATH and its module proxy, nothing else

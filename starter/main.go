@@ -6,6 +6,7 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -97,7 +98,7 @@ exit 3 (the good rows are still kept).`,
 			if err != nil {
 				return fmt.Errorf("import: %w", err)
 			}
-			defer f.Close()
+			defer func() { _ = f.Close() }() // read only
 			bar := progress.New(os.Stderr, "import", rows)
 			st, err := book.Import(ctx, b.DB, f, bar.Set)
 			bar.Done()
@@ -255,7 +256,7 @@ func reportCmd() *cobra.Command {
 // a rejected row is a refusal (exit 3).
 func imported(cmd *cobra.Command, file, what string, st book.Stats, strict bool) error {
 	for _, e := range st.Rejected {
-		fmt.Fprintf(cmd.ErrOrStderr(), "%s: %s\n", file, e)
+		_, _ = fmt.Fprintf(cmd.ErrOrStderr(), "%s: %s\n", file, e) // the bad rows are in the summary too
 	}
 	err := cli.Print(cmd, importSummary{File: file, Stats: st}, func(w io.Writer) error {
 		_, err := fmt.Fprintf(w, "%s: read %d %s: %d imported, %d updated, %d unchanged, %d rejected\n",
@@ -289,7 +290,8 @@ func countRows(file string) (int, error) {
 }
 
 // writePreview prints a screening's preview as a table.
-func writePreview(w io.Writer, pv *backoffice.ScreenPreview) error {
+func writePreview(out io.Writer, pv *backoffice.ScreenPreview) error {
+	w := bufio.NewWriter(out) // its first error sticks: Flush returns it
 	money := func(v float64) string { return fmt.Sprintf("%.2f", v/100) }
 	if pv.Model == 0 {
 		fmt.Fprintln(w, "no model trained (bin/starter train): the plain order, most overdue and largest first")
@@ -316,5 +318,5 @@ func writePreview(w io.Writer, pv *backoffice.ScreenPreview) error {
 		fmt.Fprintf(w, "%d of %d selected accounts would start: expected recovery %s against %s for the plain order's first %d (%+.1f%%; both estimated by the model)\n",
 			pv.Started, pv.Selected, money(pv.Expected), money(pv.PlainExpected), pv.Started, gain)
 	}
-	return nil
+	return w.Flush()
 }

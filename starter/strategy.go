@@ -47,7 +47,7 @@ report only.`,
 		if err != nil {
 			return fmt.Errorf("import-history: %w", err)
 		}
-		defer f.Close()
+		defer func() { _ = f.Close() }() // read only
 		bar := progress.New(os.Stderr, "history", rows)
 		st, err := book.ImportHistory(ctx, b.DB, f, bar.Set)
 		bar.Done()
@@ -212,7 +212,9 @@ func modelCmd() *cobra.Command {
 			return err
 		}
 		if f, _ := cli.Format(cmd); f == "text" {
-			fmt.Fprintf(cmd.OutOrStdout(), "model %d is the champion: screenings score with it from now on\n", v)
+			if _, err := fmt.Fprintf(cmd.OutOrStdout(), "model %d is the champion: screenings score with it from now on\n", v); err != nil {
+				return err
+			}
 		}
 		return nil
 	})

@@ -32,7 +32,7 @@ func tokenCmd() *cobra.Command {
 			return err
 		}
 		return cli.Print(cmd, map[string]any{"agent": agent, "token": token, "expiresAt": expires}, func(w io.Writer) error {
-			fmt.Fprintf(cmd.ErrOrStderr(), "token for %s, valid until %s\n", agent, expires.Local().Format(time.DateTime))
+			_, _ = fmt.Fprintf(cmd.ErrOrStderr(), "token for %s, valid until %s\n", agent, expires.Local().Format(time.DateTime)) // a note beside the token
 			_, err := fmt.Fprintln(w, token)
 			return err
 		})
@@ -59,7 +59,7 @@ func tokenCmd() *cobra.Command {
 			return err
 		}
 		return cli.Print(cmd, map[string]any{"agent": agent, "code": code, "expiresAt": expires}, func(w io.Writer) error {
-			fmt.Fprintf(cmd.ErrOrStderr(), "sign-in code for %s, usable once until %s\n", agent, expires.Local().Format(time.DateTime))
+			_, _ = fmt.Fprintf(cmd.ErrOrStderr(), "sign-in code for %s, usable once until %s\n", agent, expires.Local().Format(time.DateTime)) // a note beside the code
 			_, err := fmt.Fprintln(w, code)
 			return err
 		})

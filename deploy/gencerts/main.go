@@ -77,7 +77,7 @@ func parse(args []string, stderr io.Writer) (options, error) {
 	days := set.Int("days", defaultDays, "validity of the certificates, in days")
 	force := set.Bool("force", false, "replace existing files")
 	set.Usage = func() {
-		fmt.Fprintln(stderr, "usage: gencerts -out DIR [-hosts 127.0.0.1,localhost,temporal] [-days 30] [-force]")
+		_, _ = fmt.Fprintln(stderr, "usage: gencerts -out DIR [-hosts 127.0.0.1,localhost,temporal] [-days 30] [-force]") // the usage, as the flag package writes it
 		set.PrintDefaults()
 	}
 	if err := set.Parse(args); err != nil {
@@ -112,9 +112,9 @@ func run(args []string, stdout, stderr io.Writer) error {
 	if err := generate(o); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "wrote %s to %s (server certificate for %s, valid %d days)\n",
+	_, err = fmt.Fprintf(stdout, "wrote %s to %s (server certificate for %s, valid %d days)\n",
 		strings.Join(allFiles, ", "), o.out, strings.Join(o.hosts, ", "), o.days)
-	return nil
+	return err
 }
 
 // pair is a certificate with its key.

@@ -54,12 +54,12 @@ const benchNamespace = "casework-bench"
 func cleanNamespace(ctx context.Context, tc client.Client, out io.Writer) error {
 	ns := os.Getenv("TEMPORAL_NAMESPACE")
 	if ns != benchNamespace {
-		fmt.Fprintf(out, "namespace %q is not the benchmarks' own (%s): nothing terminated\n", ns, benchNamespace)
+		say(out, "namespace %q is not the benchmarks' own (%s): nothing terminated\n", ns, benchNamespace)
 		return nil
 	}
 	n, err := perf.TerminateRunning(ctx, tc, ns)
 	if n > 0 {
-		fmt.Fprintf(out, "terminated %d workflows left running in %s by an earlier run\n", n, ns)
+		say(out, "terminated %d workflows left running in %s by an earlier run\n", n, ns)
 	}
 	return err
 }
@@ -85,7 +85,7 @@ func openSession(cmd *cobra.Command) (*session, error) {
 	}
 	s.svc = svc
 	s.meta = perf.NewMeta(ctx, topology(ctx, svc.TC))
-	fmt.Fprintf(s.out, "bench %s on %s\nTemporal: %s\n", cmd.Name(), s.meta.Machine, s.meta.Temporal)
+	say(s.out, "bench %s on %s\nTemporal: %s\n", cmd.Name(), s.meta.Machine, s.meta.Temporal)
 	if err := cleanNamespace(ctx, svc.TC, s.out); err != nil {
 		svc.Close()
 		return nil, err
@@ -143,7 +143,7 @@ func speedCmd() *cobra.Command {
 		}
 		t := perf.SpeedTable(res)
 		md := t.Markdown(meta)
-		fmt.Fprintln(cfg.Out, "\n"+md)
+		say(cfg.Out, "%s\n", "\n"+md)
 		if err := perf.Write(results, "speed-"+perf.TopologyName(), meta, res, t); err != nil {
 			return err
 		}
@@ -181,11 +181,11 @@ func parkedCmd() *cobra.Command {
 			return err
 		}
 		t := perf.ParkedTable(res)
-		fmt.Fprintln(cfg.Out, "\n"+t.Markdown(meta))
+		say(cfg.Out, "%s\n", "\n"+t.Markdown(meta))
 		if err := perf.Write(results, "parked-"+perf.TopologyName(), meta, res, t); err != nil {
 			return err
 		}
-		fmt.Fprintln(cfg.Out, "terminating the parked cases")
+		say(cfg.Out, "%s\n", "terminating the parked cases")
 		return cleanNamespace(ctx, svc.TC, cfg.Out)
 	}
 	return c
@@ -224,7 +224,7 @@ func chaosCmd() *cobra.Command {
 		if err != nil {
 			return err
 		}
-		fmt.Fprintln(cfg.Out)
+		say(cfg.Out, "\n")
 		if err := perf.WriteChecks(cfg.Out, res.Checks); err != nil {
 			return err
 		}
@@ -237,7 +237,7 @@ func chaosCmd() *cobra.Command {
 		if !res.OK() {
 			return fmt.Errorf("chaos: a check failed (seed %d)", res.Seed)
 		}
-		fmt.Fprintln(cfg.Out, "\nchaos: every check passed")
+		say(cfg.Out, "%s\n", "\nchaos: every check passed")
 		return nil
 	}
 	return c
@@ -307,11 +307,18 @@ func consoleCmd() *cobra.Command {
 			return err
 		}
 		t := perf.ConsoleTable(res)
-		fmt.Fprintln(ss.out, "\n"+t.Markdown(ss.meta))
+		say(ss.out, "%s\n", "\n"+t.Markdown(ss.meta))
 		if err := perf.Write(ss.results, "console-"+perf.TopologyName(), ss.meta, res, t); err != nil {
 			return err
 		}
 		return cleanNamespace(cmd.Context(), ss.svc.TC, ss.out)
 	}
 	return c
+}
+
+// say prints a line of a run's narration to out. It is for the person watching: a write
+// that fails (a closed terminal or pipe) must not stop a measurement, whose figures go to
+// the results files, so its error is dropped, here only.
+func say(out io.Writer, format string, args ...any) {
+	_, _ = fmt.Fprintf(out, format, args...)
 }
