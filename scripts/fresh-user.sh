@@ -23,7 +23,10 @@ fi
 useradd --create-home --shell /bin/bash "$user"
 home=$(getent passwd "$user" | cut -d: -f6)
 commit=$(git -C "$root" rev-parse HEAD)
-runuser -u "$user" -- git -c safe.directory='*' clone --quiet "$root" "$home/casework"
+# cloned by root (git refuses to serve a repository its user does not own), then given
+# to the user: what they get is exactly what a clone of HEAD holds
+git clone --quiet "$root" "$home/casework"
+chown -R "$user:" "$home/casework"
 log="$home/fresh-user.log"
 go_dir=$(dirname "$(command -v go)")
 # a login-like environment: the machine's Go on PATH and its module proxy, nothing else
