@@ -130,6 +130,9 @@ func actionCmd(o *options, table contract.ActionTable, spec *contract.ActionSpec
 		default:
 			fs.String(name, "", fieldUsage(f))
 		}
+		if len(f.Options) > 0 {
+			cli.Complete(cmd, name, f.Options...)
+		}
 		if f.Kind == contract.KindAddress || f.Kind == contract.KindPhone {
 			define(f.NewFlagName(), contract.NewKey(f.Name))
 			fs.String(f.NewFlagName(), "", newContactUsage(f))

@@ -401,3 +401,28 @@ func TestOutputJSON(t *testing.T) {
 		t.Fatalf("inbox = %q (%v), want the table", out, err)
 	}
 }
+
+// A choice field's values complete in the shell.
+func TestChoicesComplete(t *testing.T) {
+	choices := 0
+	for _, spec := range contract.Table {
+		for _, f := range spec.Fields {
+			if len(f.Options) == 0 {
+				continue
+			}
+			out, err := runTool(t, "", "__complete", spec.Name, "case-A1", "--"+f.FlagName(), "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, o := range f.Options {
+				if !strings.Contains(out, o+"\n") {
+					t.Errorf("%s --%s completes %q, want %q among them", spec.Name, f.FlagName(), out, o)
+				}
+			}
+			choices++
+		}
+	}
+	if choices == 0 {
+		t.Fatal("no action of the table has a choice field")
+	}
+}
