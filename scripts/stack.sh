@@ -48,8 +48,11 @@ pg_bin=$(find_pg_bin || true)
 # long, and the system's socket folder is not ours), room for the benchmarks, no fsync (a
 # development cluster)
 pg_opts() { echo "-c listen_addresses=127.0.0.1 -p $(cat "$pg_dir/port") -c unix_socket_directories= -c max_connections=200 -c fsync=off -c synchronous_commit=off"; }
-search_attributes=(CaseStage=Keyword CaseOutcome=Keyword PendingAction=Keyword AssignedAgents=KeywordList
-  DaysPastDue=Int AmountDue=Int Region=Keyword NextDeadline=Datetime CaseFlags=KeywordList Strategy=Keyword)
+# the case's search attributes: deploy/'s list, generated from contract.SearchAttributes
+search_attributes=()
+while read -r name type; do
+  if [ -n "$name" ]; then search_attributes+=("$name=$type"); fi
+done < <(grep -v '^#' "$root/deploy/temporal/search-attributes.txt")
 
 api_addr=${CASEWORK_API_ADDR:-127.0.0.1:8088} # bin/api: the agents' API, the web console and the codec server
 
@@ -102,27 +105,11 @@ start_temporal() {
 }
 
 # Casework's namespaces and search attributes, added where missing (a dev server started
-# from an older data file, or a new Temporal server).
+# from an older data file, or a new Temporal server), by deploy/'s script, as compose does.
 register_search_attributes() {
-  local addr=$1
-  for ns in default "$test_namespace" "$bench_namespace"; do
-    if ! "$tools/temporal" operator namespace describe --address "$addr" -n "$ns" >/dev/null 2>&1; then
-      "$tools/temporal" operator namespace create --address "$addr" -n "$ns" --retention 30d >/dev/null
-    fi
-    local have=""
-    for _ in $(seq 1 60); do # a new namespace takes a few seconds to be served
-      if have=$("$tools/temporal" operator search-attribute list --address "$addr" -n "$ns" 2>/dev/null); then break; fi
-      sleep 0.5
-    done
-    for sa in "${search_attributes[@]}"; do
-      local name=${sa%%=*} type=${sa#*=}
-      if ! grep -qw "$name" <<<"$have"; then
-        "$tools/temporal" operator search-attribute create --address "$addr" -n "$ns" --name "$name" --type "$type" >/dev/null
-      fi
-    done
-  done
+  TEMPORAL="$tools/temporal" TEMPORAL_ADDRESS=$1 NAMESPACE="default $test_namespace $bench_namespace" \
+    sh "$root/deploy/temporal/setup-namespace.sh" >/dev/null
 }
-
 
 # The production topology without Docker: the same Temporal server as docker-compose.yml
 # (v1.29.1, here built with go install), its schema set up by its own SQL tool on the
@@ -142,21 +129,13 @@ install_server() {
   fi
 }
 
+# Temporal's two databases, by deploy/'s script (as compose's temporal-schema runs it),
+# with the schema tool built here and the schema of the server's Go module.
 server_schema() {
-  local port; port=$(cat "$pg_dir/port")
   local src; src=$(cd /tmp && go mod download -json "go.temporal.io/server@$server_version" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",*$/\1/p')
-  local schema="$src/schema/postgresql/v12" slog="$dev/temporal-server/schema.log"
-  for db in temporal temporal_visibility; do
-    local dir=temporal
-    [ "$db" = temporal_visibility ] && dir=visibility
-    local sql=("$tools/temporal-sql-tool" --plugin postgres12 --ep 127.0.0.1 -p "$port" -u postgres --db "$db")
-    if ! pg_run "$pg_bin/psql" -h 127.0.0.1 -p "$port" -U postgres -tAc "SELECT 1 FROM pg_database WHERE datname = '$db'" | grep -q 1; then
-      log "setting up Temporal's schema in database $db"
-      "${sql[@]}" create >>"$slog" 2>&1 || { tail -20 "$slog" >&2; exit 1; }
-      "${sql[@]}" setup-schema -v 0.0 >>"$slog" 2>&1 || { tail -20 "$slog" >&2; exit 1; }
-    fi
-    "${sql[@]}" update-schema -d "$schema/$dir/versioned" >>"$slog" 2>&1 || { tail -20 "$slog" >&2; exit 1; }
-  done
+  SQL_TOOL="$tools/temporal-sql-tool" DB_HOST=127.0.0.1 DB_PORT=$(cat "$pg_dir/port") DB_USER=postgres \
+    SCHEMA_DIR="$src/schema/postgresql/v12" sh "$root/deploy/temporal/setup-schema.sh" >>"$dev/temporal-server/schema.log" 2>&1 ||
+    { log "Temporal's schema could not be set up; see .dev/temporal-server/schema.log"; tail -20 "$dev/temporal-server/schema.log" >&2; exit 1; }
 }
 
 server_config() {

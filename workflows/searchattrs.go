@@ -37,12 +37,10 @@ const (
 	FlagGuardrailViolation = "guardrail-violation"
 )
 
-// SearchAttributeTypes names each search attribute and its type, for registering them.
-var SearchAttributeTypes = map[string]string{
-	"CaseStage": "Keyword", "CaseOutcome": "Keyword", "PendingAction": "Keyword",
-	"AssignedAgents": "KeywordList", "DaysPastDue": "Int", "AmountDue": "Int",
-	"Region": "Keyword", "NextDeadline": "Datetime", "CaseFlags": "KeywordList", "Strategy": "Keyword",
-}
+// searchAttributeKeys are the workflow's typed keys, one for each of
+// contract.SearchAttributes (a test holds them to it).
+var searchAttributeKeys = []temporal.SearchAttributeKey{CaseStageKey, CaseOutcomeKey, PendingActionKey,
+	AssignedAgentsKey, DaysPastDueKey, AmountDueKey, RegionKey, NextDeadlineKey, CaseFlagsKey, StrategyKey}
 
 // searchAttrs is what the run last upserted, so that only changes are written.
 type searchAttrs struct {

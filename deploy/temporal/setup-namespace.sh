@@ -1,16 +1,30 @@
 #!/bin/sh
-# Creates the namespace and Casework's search attributes (run by temporal-setup in
-# docker-compose.yml, with the admin-tools image, over mTLS: the temporal CLI takes the
-# address and the client certificate from the environment). Safe to run again.
+# Creates the namespaces and Casework's search attributes (search-attributes.txt beside this
+# script, generated from contract.SearchAttributes) where they are missing. Safe to run
+# again. Run by temporal-setup in docker-compose.yml (the admin-tools image, over mTLS: the
+# temporal CLI takes the address and the client certificate from the environment) and by
+# scripts/stack.sh for the dev server and the production topology.
+#   NAMESPACE         the namespaces, space-separated (default: default)
+#   TEMPORAL_ADDRESS  the frontend (the CLI's default: 127.0.0.1:7233)
+#   TEMPORAL          the temporal CLI (default: temporal on PATH)
+#   RETENTION         a new namespace's retention (default 30d)
 set -eu
-ns=${NAMESPACE:-default}
-temporal operator namespace describe -n "$ns" >/dev/null 2>&1 || temporal operator namespace create -n "$ns" --retention 30d
-sleep 2
-for sa in CaseStage:Keyword CaseOutcome:Keyword PendingAction:Keyword AssignedAgents:KeywordList \
-  DaysPastDue:Int AmountDue:Int Region:Keyword NextDeadline:Datetime CaseFlags:KeywordList Strategy:Keyword; do
-  name=${sa%%:*}
-  type=${sa#*:}
-  temporal operator search-attribute list -n "$ns" | grep -qw "$name" ||
-    temporal operator search-attribute create -n "$ns" --name "$name" --type "$type"
+dir=$(dirname "$0")
+cli=${TEMPORAL:-temporal}
+for ns in ${NAMESPACE:-default}; do
+  "$cli" operator namespace describe -n "$ns" >/dev/null 2>&1 ||
+    "$cli" operator namespace create -n "$ns" --retention "${RETENTION:-30d}" >/dev/null
+  # a new namespace takes a few seconds to be served
+  tries=0
+  until have=$("$cli" operator search-attribute list -n "$ns" 2>/dev/null); do
+    tries=$((tries + 1))
+    if [ "$tries" -ge 120 ]; then echo "namespace $ns is not served after 60 s" >&2; exit 1; fi
+    sleep 0.5
+  done
+  grep -v '^#' "$dir/search-attributes.txt" | while read -r name type; do
+    [ -n "$name" ] || continue
+    echo "$have" | grep -qw "$name" ||
+      "$cli" operator search-attribute create -n "$ns" --name "$name" --type "$type" >/dev/null
+  done
+  echo "namespace $ns and its search attributes ready"
 done
-echo "namespace $ns and search attributes ready"

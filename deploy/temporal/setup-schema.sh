@@ -1,9 +1,14 @@
 #!/bin/sh
-# Creates and migrates Temporal's two databases on PostgreSQL (run by temporal-schema in
-# docker-compose.yml, with the admin-tools image). Safe to run again.
+# Creates and migrates Temporal's two databases on PostgreSQL. Safe to run again. Run by
+# temporal-schema in docker-compose.yml (the admin-tools image; SQL_PASSWORD from the
+# environment) and by scripts/stack.sh up-server (the tool built with go install, the
+# private cluster, the schema of the server's Go module).
+#   SQL_TOOL    temporal-sql-tool (default: on PATH)
+#   DB_HOST, DB_PORT, DB_USER   default postgresql, 5432, temporal
+#   SCHEMA_DIR  the server's schema/postgresql/v12 (default: the admin-tools image's)
 set -eu
-tool() { temporal-sql-tool --plugin postgres12 --ep postgresql -p 5432 -u temporal "$@"; }
-schema=/etc/temporal/schema/postgresql/v12
+tool() { "${SQL_TOOL:-temporal-sql-tool}" --plugin postgres12 --ep "${DB_HOST:-postgresql}" -p "${DB_PORT:-5432}" -u "${DB_USER:-temporal}" "$@"; }
+schema=${SCHEMA_DIR:-/etc/temporal/schema/postgresql/v12}
 for db in temporal temporal_visibility; do
   dir=temporal
   [ "$db" = temporal_visibility ] && dir=visibility
