@@ -12,7 +12,9 @@
 // DATABASE_URL, the payload keys (CASEWORK_CODEC_KEYS or CASEWORK_CODEC_KEYS_FILE) and the
 // Temporal client's environment (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_TLS_*...);
 // CASEWORK_SECURE_COOKIES=1 marks the console's session cookie Secure when TLS ends at a
-// proxy in front.
+// proxy in front; CASEWORK_API_METRICS_ADDR (default 127.0.0.1:9465, off: none) serves
+// Prometheus metrics (requests by route and status, latency; the Temporal client's).
+// /healthz and /readyz (PostgreSQL, Temporal) are served on both addresses.
 // Stops cleanly on SIGINT or SIGTERM.
 package main
 
@@ -46,14 +48,28 @@ func main() {
 }
 
 func run(ctx context.Context) error {
-	svc, err := platform.Connect(ctx, nil)
+	metrics := platform.NewMetrics()
+	defer func() { _ = metrics.Close() }() // at exit: the metrics stop either way
+	svc, err := platform.Connect(ctx, metrics.Handler)
 	if err != nil {
 		return err
 	}
 	defer svc.Close()
 	logger := svc.Logger
 	addr := envOr("CASEWORK_API_ADDR", "127.0.0.1:8088")
-	api := &httpapi.Server{DB: svc.DB, TC: svc.TC, Logger: logger.Named("api")}
+	apiMetrics, err := httpapi.NewMetrics(metrics.Registry)
+	if err != nil {
+		return err
+	}
+	api := &httpapi.Server{DB: svc.DB, TC: svc.TC, Logger: logger.Named("api"), Metrics: apiMetrics}
+	// the metrics on their own address: not beside the API, which faces the agents
+	if maddr := envOr("CASEWORK_API_METRICS_ADDR", "127.0.0.1:9465"); maddr != "off" {
+		served, err := metrics.Serve(maddr, platform.PostgreSQLCheck(svc.DB), platform.TemporalCheck(svc.TC))
+		if err != nil {
+			return err
+		}
+		logger.Info("serving Prometheus metrics", zap.String("url", "http://"+served+"/metrics"))
+	}
 	cert, key := os.Getenv("CASEWORK_API_TLS_CERT"), os.Getenv("CASEWORK_API_TLS_KEY")
 	codecServer, ops, err := codecHandler(logger, cert != "")
 	if err != nil {

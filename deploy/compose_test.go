@@ -37,12 +37,14 @@ func secretsEnv(except string, extra ...string) []string {
 	return append(env, extra...)
 }
 
-// load loads the compose file with exactly env as the environment of `docker compose` (no
-// .env, nothing of the test's own environment), every profile on.
+// load loads the compose file with exactly env as the environment of `docker compose`
+// (nothing of the test's own environment) and the committed .env (the images' versions),
+// as `docker compose --env-file .env` does; every profile on.
 func load(t *testing.T, env []string) (*types.Project, error) {
 	t.Helper()
 	opts, err := cli.NewProjectOptions([]string{"../docker-compose.yml"},
-		cli.WithWorkingDirectory(".."), cli.WithName("casework"), cli.WithProfiles([]string{"tools"}), cli.WithEnv(env))
+		cli.WithWorkingDirectory(".."), cli.WithName("casework"), cli.WithProfiles([]string{"tools", "observability"}),
+		cli.WithEnv(env), cli.WithEnvFiles("../.env"), cli.WithDotEnv)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -153,7 +155,7 @@ func TestComposeServices(t *testing.T) {
 	if got := strings.Join(api.Command, " "); got != "/app/api" {
 		t.Errorf("api: command %q", got)
 	}
-	for name, path := range map[string]string{"api": "127.0.0.1:8088/healthz", "worker": "127.0.0.1:9464/metrics", "temporal-ui-gate": "127.0.0.1:8080/healthz"} {
+	for name, path := range map[string]string{"api": "127.0.0.1:8088/readyz", "worker": "127.0.0.1:9464/readyz", "temporal-ui-gate": "127.0.0.1:8080/healthz"} {
 		hc := p.Services[name].HealthCheck
 		if hc == nil || len(hc.Test) < 3 || hc.Test[0] != "CMD" || hc.Test[1] != "/app/healthcheck" || !strings.Contains(hc.Test[2], path) {
 			t.Errorf("%s: healthcheck %+v, want [CMD /app/healthcheck http://%s]", name, hc, path)
@@ -545,5 +547,50 @@ func TestComposeFilesExist(t *testing.T) {
 		if !strings.HasPrefix(prog, "/app/") || !slices.Contains(built, strings.TrimPrefix(prog, "/app/")) {
 			t.Errorf("%s runs %q, which the Dockerfile does not build", name, prog)
 		}
+	}
+}
+
+// The images' versions are .env's, in one place, and the production topology that
+// scripts/stack.sh builds is the same Temporal server.
+func TestComposeVersionsFromDotEnv(t *testing.T) {
+	raw, err := os.ReadFile("../.env")
+	if err != nil {
+		t.Fatal(err)
+	}
+	versions := map[string]string{}
+	for _, line := range strings.Split(string(raw), "\n") {
+		if k, v, ok := strings.Cut(line, "="); ok && !strings.HasPrefix(line, "#") {
+			versions[k] = v
+		}
+	}
+	p := loadCompose(t)
+	for service, want := range map[string]string{
+		"postgresql":     "postgres:" + versions["POSTGRES_VERSION"],
+		"temporal":       "temporalio/server:" + versions["TEMPORAL_VERSION"],
+		"temporal-setup": "temporalio/admin-tools:" + versions["TEMPORAL_ADMIN_TOOLS_VERSION"],
+		"temporal-ui":    "temporalio/ui:" + versions["TEMPORAL_UI_VERSION"],
+	} {
+		if strings.HasSuffix(want, ":") {
+			t.Errorf("%s: .env has no version for it", service)
+		}
+		if got := p.Services[service].Image; got != want {
+			t.Errorf("%s runs %s, want %s (.env)", service, got, want)
+		}
+	}
+	compose, err := os.ReadFile("../docker-compose.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range versions {
+		if strings.Contains(string(compose), ":"+v+"\n") {
+			t.Errorf("docker-compose.yml writes the version %s itself: it belongs in .env", v)
+		}
+	}
+	stack, err := os.ReadFile("../scripts/stack.sh")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(stack), "TEMPORAL_VERSION") {
+		t.Error("scripts/stack.sh does not take the Temporal server's version from .env")
 	}
 }

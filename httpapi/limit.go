@@ -105,7 +105,7 @@ func (r *recorder) Write(b []byte) (int, error) {
 }
 
 // accessLog logs every request: method, route pattern, path, status, bytes, duration and
-// the authenticated agent. Never the Authorization header, a cookie, a query value or a
+// the authenticated agent; and counts it in the metrics (Metrics, when set). Never the Authorization header, a cookie, a query value or a
 // body: no secret and no personal data reaches the log.
 func (s *Server) accessLog(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -114,6 +114,7 @@ func (s *Server) accessLog(next http.Handler) http.Handler {
 		rec := &recorder{ResponseWriter: w, code: http.StatusOK}
 		r = r.WithContext(contextWith(r, who))
 		next.ServeHTTP(rec, r)
+		s.Metrics.observe(r.Pattern, rec.code, time.Since(start))
 		s.Logger.Info("http",
 			zap.String("method", r.Method), zap.String("route", r.Pattern), zap.String("path", r.URL.Path),
 			zap.Int("status", rec.code), zap.Int("bytes", rec.bytes), zap.Duration("took", time.Since(start)),

@@ -22,6 +22,7 @@ import (
 	"github.com/casework/casework/caseclient"
 	"github.com/casework/casework/caseclient/direct"
 	"github.com/casework/casework/contract"
+	"github.com/casework/casework/platform"
 	"github.com/casework/casework/rules"
 )
 
@@ -56,6 +57,8 @@ type Server struct {
 	// SecureCookies marks the console's session cookie Secure even over plain HTTP: TLS
 	// ends at a proxy in front (it is Secure under the server's own TLS anyway).
 	SecureCookies bool
+	// Metrics, when set, counts the requests by route and status, and times them.
+	Metrics *Metrics
 
 	cases *direct.Client
 
@@ -94,9 +97,7 @@ func (s *Server) Handler() http.Handler {
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write(doc)
 	})
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
-		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
-	})
+	platform.HandleHealth(mux, platform.PostgreSQLCheck(s.DB), platform.TemporalCheck(s.TC)) // /healthz, /readyz
 	mux.HandleFunc("GET /v1/me", s.authed(s.me))
 	mux.HandleFunc("GET /v1/inbox", s.authed(s.inbox))
 	mux.HandleFunc("GET /v1/cases/{case}", s.authed(s.status))

@@ -22,7 +22,9 @@ import (
 // the SDK's metrics handler.
 type Metrics struct {
 	Handler client.MetricsHandler // hand to client.Options.MetricsHandler
-	http    http.Handler
+	// Registry takes a program's own collectors (the API's request metrics).
+	Registry *prom.Registry
+	http     http.Handler
 	closer  io.Closer
 }
 
@@ -37,18 +39,20 @@ func NewMetrics() *Metrics {
 		Separator:       tallyprom.DefaultSeparator,
 		SanitizeOptions: &tallyprom.DefaultSanitizerOpts,
 	}, time.Second)
-	return &Metrics{Handler: sdktally.NewMetricsHandler(sdktally.NewPrometheusNamingScope(scope)), http: reporter.HTTPHandler(), closer: closer}
+	return &Metrics{Handler: sdktally.NewMetricsHandler(sdktally.NewPrometheusNamingScope(scope)), Registry: registry,
+		http: reporter.HTTPHandler(), closer: closer}
 }
 
-// Serve serves /metrics on addr (host:port; port 0 picks a free one) until Close, and
-// returns the address it listens on.
-func (m *Metrics) Serve(addr string) (string, error) {
+// Serve serves /metrics, /healthz and /readyz (HandleHealth, with checks) on addr
+// (host:port; port 0 picks a free one) until Close, and returns the address it listens on.
+func (m *Metrics) Serve(addr string, checks ...Check) (string, error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return "", fmt.Errorf("metrics: listen on %s: %w", addr, err)
 	}
 	mux := http.NewServeMux()
 	mux.Handle("/metrics", m.http)
+	HandleHealth(mux, checks...)
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 	go func() {
 		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {

@@ -20,7 +20,8 @@ tools="$root/.tools/bin"
 temporal_version=v1.5.1
 temporal_port=${CASEWORK_TEMPORAL_PORT:-7233}
 ui_port=${CASEWORK_UI_PORT:-8233}
-server_version=v1.29.1 # the Temporal server of docker-compose.yml, built from its Go module
+# the Temporal server of docker-compose.yml (its version in .env), built from its Go module
+server_version=v$(sed -n 's/^TEMPORAL_VERSION=//p' "$root/.env")
 server_port=${CASEWORK_SERVER_PORT:-17233} # its frontend; its other services take the next ports
 server_shards=${CASEWORK_SERVER_SHARDS:-4}
 test_namespace=casework-test # the tests' own namespace: a demo worker never takes their tasks

@@ -10,8 +10,10 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
+	"sync/atomic"
 
 	"github.com/spf13/cobra"
 	"go.temporal.io/sdk/worker"
@@ -19,6 +21,7 @@ import (
 
 	"github.com/casework/casework/activities"
 	"github.com/casework/casework/cli"
+	"github.com/casework/casework/cli/conn"
 	"github.com/casework/casework/contract"
 	"github.com/casework/casework/notify"
 	"github.com/casework/casework/platform"
@@ -28,9 +31,17 @@ func main() {
 	cli.Main(&cobra.Command{
 		Use:   "worker",
 		Short: "Run Casework's case workflows and activities",
-		Args:  cobra.NoArgs,
-		RunE:  func(cmd *cobra.Command, _ []string) error { return run(cmd.Context()) },
-	})
+		Long: `Run Casework's case workflows and activities on the casework task queue, until SIGINT or
+SIGTERM (then it finishes the tasks in hand). It serves Prometheus metrics at /metrics,
+liveness at /healthz and readiness at /readyz (PostgreSQL, Temporal, polling) on
+CASEWORK_METRICS_ADDR.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return run(cmd.Context()) },
+	}, append([]cli.EnvVar{
+		{Name: "CASEWORK_METRICS_ADDR", Help: "where /metrics, /healthz and /readyz are served (default 127.0.0.1:9464; off: nowhere)"},
+		{Name: "CASEWORK_STICKY_CACHE", Help: "how many cases the worker keeps cached (the SDK's default: 10,000)"},
+		{Name: "CASEWORK_POLICY_FILE", Help: "the deployment's policy overrides from a file instead of CASEWORK_POLICY"},
+	}, conn.Env...)...)
 }
 
 func run(ctx context.Context) error {
@@ -46,12 +57,20 @@ func run(ctx context.Context) error {
 	}
 	defer svc.Close()
 	logger := svc.Logger
+	var polling atomic.Bool // ready once the worker polls its task queue
 	if addr := metricsAddr(); addr != "" {
-		served, err := metrics.Serve(addr)
+		served, err := metrics.Serve(addr, platform.PostgreSQLCheck(svc.DB), platform.TemporalCheck(svc.TC),
+			platform.Check{Name: "worker", Run: func(context.Context) error {
+				if !polling.Load() {
+					return errors.New("not polling yet")
+				}
+				return nil
+			}})
 		if err != nil {
 			return err
 		}
-		logger.Info("serving Prometheus metrics", zap.String("url", "http://"+served+"/metrics"))
+		logger.Info("serving Prometheus metrics and health", zap.String("metrics", "http://"+served+"/metrics"),
+			zap.String("ready", "http://"+served+"/readyz"))
 	}
 	if err := platform.SetStickyCache(); err != nil {
 		return err
@@ -61,6 +80,7 @@ func run(ctx context.Context) error {
 	if err := w.Start(); err != nil {
 		return fmt.Errorf("start worker: %w", err)
 	}
+	polling.Store(true)
 	<-ctx.Done()
 	logger.Info("worker stopping: finishing the tasks in hand")
 	w.Stop()
