@@ -50,7 +50,7 @@ func main() {
 func run(ctx context.Context) error {
 	metrics := platform.NewMetrics()
 	defer func() { _ = metrics.Close() }() // at exit: the metrics stop either way
-	svc, err := platform.Connect(ctx, metrics.Handler)
+	svc, err := platform.Connect(ctx, "casework-api", metrics.Handler)
 	if err != nil {
 		return err
 	}

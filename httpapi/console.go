@@ -186,7 +186,7 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, code int, name s
 // internalPage answers an error the person cannot act on: logged with a reference.
 func (s *Server) internalPage(w http.ResponseWriter, r *http.Request, err error) {
 	ref := newRef()
-	s.Logger.Error("internal error", zap.String("ref", ref), zap.String("route", r.Pattern), zap.Error(err))
+	s.Logger.Error("internal error", zap.String("ref", ref), zap.String("route", r.Pattern), zap.Error(err), traceID(r.Context()))
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	w.WriteHeader(http.StatusInternalServerError)
 	_, _ = fmt.Fprintf(w, "internal error (reference %s in the server's log)\n", ref)

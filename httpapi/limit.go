@@ -9,6 +9,8 @@ import (
 	"sync"
 	"time"
 
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
 	"go.uber.org/zap"
 )
 
@@ -115,10 +117,15 @@ func (s *Server) accessLog(next http.Handler) http.Handler {
 		r = r.WithContext(contextWith(r, who))
 		next.ServeHTTP(rec, r)
 		s.Metrics.observe(r.Pattern, rec.code, time.Since(start))
+		span := trace.SpanFromContext(r.Context())
+		if r.Pattern != "" {
+			span.SetName(r.Pattern)
+			span.SetAttributes(attribute.String("http.route", r.Pattern))
+		}
 		s.Logger.Info("http",
 			zap.String("method", r.Method), zap.String("route", r.Pattern), zap.String("path", r.URL.Path),
 			zap.Int("status", rec.code), zap.Int("bytes", rec.bytes), zap.Duration("took", time.Since(start)),
-			zap.String("agent", who.id))
+			zap.String("agent", who.id), traceID(r.Context()))
 	})
 }
 
@@ -144,4 +151,13 @@ func clientAddress(r *http.Request) string {
 		return r.RemoteAddr
 	}
 	return host
+}
+
+// traceID is the log field of the request's trace id (empty when nothing traces): a log
+// line leads to its trace.
+func traceID(ctx context.Context) zap.Field {
+	if sc := trace.SpanContextFromContext(ctx); sc.HasTraceID() {
+		return zap.String("traceId", sc.TraceID().String())
+	}
+	return zap.Skip()
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
 	"go.uber.org/zap"
@@ -116,7 +117,10 @@ func (s *Server) Handler() http.Handler {
 			mux.Handle("/codec/login", s.Ops.Login())
 		}
 	}
-	return s.accessLog(limitBody(mux))
+	// a span per request (when the program traces): its parent is the caller's W3C trace
+	// context, its name the route the mux matched (accessLog names it)
+	return otelhttp.NewHandler(s.accessLog(limitBody(mux)), "casework-api",
+		otelhttp.WithSpanNameFormatter(func(_ string, r *http.Request) string { return r.Method }))
 }
 
 // openAPI is the API's description with the served actions' names (the action table's).
@@ -190,7 +194,7 @@ func writeError(w http.ResponseWriter, code int, msg string, fields []*contract.
 // the reference goes to the caller (no database or Temporal detail).
 func (s *Server) internal(w http.ResponseWriter, r *http.Request, err error) {
 	ref := newRef()
-	s.Logger.Error("internal error", zap.String("ref", ref), zap.String("route", r.Pattern), zap.Error(err))
+	s.Logger.Error("internal error", zap.String("ref", ref), zap.String("route", r.Pattern), zap.Error(err), traceID(r.Context()))
 	writeJSON(w, http.StatusInternalServerError, Error{Error: "internal error", Ref: ref})
 }
 

@@ -35,6 +35,7 @@ var stack struct {
 	sent     *countingNotifier
 	lost     *lostResults // loses first results of chosen cases' activities
 	run      string       // this run's prefix for account ids
+	traces   *collector   // the spans the suite's programs exported (OTLP)
 
 	stopWorker  func()
 	metrics     *platform.Metrics
@@ -76,6 +77,12 @@ func (c *countingNotifier) times(key string) int {
 
 func TestMain(m *testing.M) {
 	code := func() int {
+		stopTracing, err := startTracing(context.Background())
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "itest: tracing:", err)
+			return 1
+		}
+		defer stopTracing()
 		if err := setUp(); err != nil {
 			fmt.Fprintln(os.Stderr, "itest: the integration tests need the stack (make test starts it):", err)
 			return 1

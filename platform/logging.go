@@ -48,3 +48,12 @@ func (l *temporalLogger) Error(msg string, kv ...any) { l.s.Errorw(msg, kv...) }
 
 // With returns a logger with the key-values added to every entry.
 func (l *temporalLogger) With(kv ...any) log.Logger { return &temporalLogger{s: l.s.With(kv...)} }
+
+// WithCallerSkip returns a logger that reports the caller depth frames further up: the
+// SDK wraps the workflow's logger (replay-aware) and asks for this, so that a line names
+// the workflow code that logged it, not the SDK's wrapper.
+func (l *temporalLogger) WithCallerSkip(depth int) log.Logger {
+	return &temporalLogger{s: l.s.WithOptions(zap.AddCallerSkip(depth))}
+}
+
+var _ log.WithSkipCallers = (*temporalLogger)(nil)

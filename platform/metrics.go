@@ -25,7 +25,7 @@ type Metrics struct {
 	// Registry takes a program's own collectors (the API's request metrics).
 	Registry *prom.Registry
 	http     http.Handler
-	closer  io.Closer
+	closer   io.Closer
 }
 
 // NewMetrics builds the registry. Close flushes and stops it.

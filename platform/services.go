@@ -3,6 +3,7 @@ package platform
 import (
 	"context"
 	"os"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"go.temporal.io/sdk/client"
@@ -15,16 +16,25 @@ import (
 // PostgreSQL pool (DATABASE_URL) and the Temporal client (the SDK's envconfig), the
 // client's metrics going to metrics when it is not nil.
 type Services struct {
-	Logger *zap.Logger
-	DB     *pgxpool.Pool
-	TC     client.Client
+	Logger      *zap.Logger
+	DB          *pgxpool.Pool
+	TC          client.Client
+	stopTracing func(context.Context) error
 }
 
-// Connect opens the services. Close closes them.
-func Connect(ctx context.Context, metrics client.MetricsHandler) (*Services, error) {
+// Connect opens the services of the program named service (its name in traces), tracing
+// when the environment asks (StartTracing). Close closes them.
+func Connect(ctx context.Context, service string, metrics client.MetricsHandler) (*Services, error) {
 	logger, err := NewLogger()
 	if err != nil {
 		return nil, err
+	}
+	stop, err := StartTracing(ctx, service)
+	if err != nil {
+		return nil, err
+	}
+	if TracingEnabled() {
+		logger.Info("tracing", zap.String("exporter", "otlp/http"), zap.String("service", service))
 	}
 	db, err := store.Open(ctx, os.Getenv("DATABASE_URL"))
 	if err != nil {
@@ -35,12 +45,17 @@ func Connect(ctx context.Context, metrics client.MetricsHandler) (*Services, err
 		db.Close()
 		return nil, err
 	}
-	return &Services{Logger: logger, DB: db, TC: tc}, nil
+	return &Services{Logger: logger, DB: db, TC: tc, stopTracing: stop}, nil
 }
 
-// Close closes the client and the pool and flushes the logger.
+// Close closes the client and the pool, flushes the traces, and flushes the logger.
 func (s *Services) Close() {
 	s.TC.Close()
 	s.DB.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := s.stopTracing(ctx); err != nil {
+		s.Logger.Warn("traces not flushed", zap.Error(err))
+	}
 	_ = s.Logger.Sync() // at exit, with nowhere left to report it (and stderr cannot always sync)
 }

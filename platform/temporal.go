@@ -41,6 +41,11 @@ func DialTemporalWith(logger *zap.Logger, metrics client.MetricsHandler, dc conv
 	opts.MetricsHandler = metrics
 	opts.DataConverter = dc
 	opts.FailureConverter = FailureConverter(dc)
+	tracing, err := tracingInterceptors()
+	if err != nil {
+		return nil, err
+	}
+	opts.Interceptors = append(opts.Interceptors, tracing...) // its workers take them too
 	c, err := client.Dial(opts)
 	if err != nil {
 		addr := opts.HostPort

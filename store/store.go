@@ -41,6 +41,7 @@ func Open(ctx context.Context, url string) (*pgxpool.Pool, error) {
 	if err != nil {
 		return nil, fmt.Errorf("parse DATABASE_URL: %w", err)
 	}
+	cfg.ConnConfig.Tracer = newTracer() // spans of the queries, when a program traces
 	if !strings.Contains(url, "pool_max_conns") {
 		cfg.MaxConns = 16 // pgx's default (4 on two cores) queues a busy worker's writes
 	}

@@ -51,7 +51,7 @@ func run(ctx context.Context) error {
 	}
 	metrics := platform.NewMetrics()
 	defer func() { _ = metrics.Close() }() // at exit: the logger is closed already, and the metrics stop either way
-	svc, err := platform.Connect(ctx, metrics.Handler)
+	svc, err := platform.Connect(ctx, "casework-worker", metrics.Handler)
 	if err != nil {
 		return err
 	}

@@ -79,7 +79,7 @@ func openSession(cmd *cobra.Command) (*session, error) {
 	s.dir, _ = cmd.Flags().GetString("dir")
 	s.uci, _ = cmd.Flags().GetString("uci")
 	s.results, _ = cmd.Flags().GetString("results")
-	svc, err := platform.Connect(ctx, nil)
+	svc, err := platform.Connect(ctx, "casework-bench", nil)
 	if err != nil {
 		return nil, err
 	}
