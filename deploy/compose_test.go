@@ -85,6 +85,10 @@ func TestComposeServices(t *testing.T) {
 		"starter": {image: "casework:", dependsOn: map[string]string{
 			"casework-migrate": types.ServiceConditionCompletedSuccessfully, "temporal-setup": types.ServiceConditionCompletedSuccessfully}},
 		"agent": {image: "casework:", dependsOn: map[string]string{"api": types.ServiceConditionHealthy}},
+		// the observability profile
+		"prometheus": {image: "prom/prometheus:v3", ports: []uint32{9090}, healthy: true},
+		"grafana":    {image: "grafana/grafana:", ports: []uint32{3000}, dependsOn: map[string]string{"prometheus": types.ServiceConditionHealthy}},
+		"jaeger":     {image: "jaegertracing/jaeger:2", ports: []uint32{16686}},
 	}
 	for name, w := range want {
 		s, ok := p.Services[name]
@@ -372,8 +376,10 @@ func TestComposePortsOnLoopback(t *testing.T) {
 			}
 		}
 	}
-	if published != 4 { // PostgreSQL, Temporal, the Web UI's gate, the API
-		t.Errorf("%d ports published, want 4", published)
+	// PostgreSQL, Temporal, the Web UI's gate, the API; with the observability profile,
+	// Prometheus, Grafana and Jaeger's UI
+	if published != 7 {
+		t.Errorf("%d ports published, want 7", published)
 	}
 	p, err := load(t, secretsEnv("", "CASEWORK_BIND=10.1.2.3"))
 	if err != nil {
@@ -592,5 +598,40 @@ func TestComposeVersionsFromDotEnv(t *testing.T) {
 	}
 	if !strings.Contains(string(stack), "TEMPORAL_VERSION") {
 		t.Error("scripts/stack.sh does not take the Temporal server's version from .env")
+	}
+}
+
+// The observability profile's files are there and point at the programs' metrics: the
+// worker's and the API's, on the compose network.
+func TestComposeObservability(t *testing.T) {
+	p := loadCompose(t)
+	prom, err := os.ReadFile("observability/prometheus.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, target := range []string{"worker:9464", "api:9465"} {
+		if !strings.Contains(string(prom), `"`+target+`"`) {
+			t.Errorf("prometheus.yml does not scrape %s", target)
+		}
+	}
+	if p.Services["api"].Environment["CASEWORK_API_METRICS_ADDR"] == nil || *p.Services["api"].Environment["CASEWORK_API_METRICS_ADDR"] != "0.0.0.0:9465" {
+		t.Error("the API does not serve its metrics on the compose network")
+	}
+	for _, svc := range []string{"worker", "api"} {
+		if _, ok := p.Services[svc].Environment["OTEL_EXPORTER_OTLP_ENDPOINT"]; !ok {
+			t.Errorf("%s does not take OTEL_EXPORTER_OTLP_ENDPOINT", svc)
+		}
+	}
+	g := p.Services["grafana"]
+	if pw := g.Environment["GF_SECURITY_ADMIN_PASSWORD"]; pw == nil || *pw != requiredSecrets["CASEWORK_OPS_SECRET"] {
+		t.Error("Grafana's admin password is not the operations credential")
+	}
+	for _, v := range g.Volumes {
+		if _, err := os.Stat(v.Source); v.Type == "bind" && err != nil {
+			t.Errorf("grafana mounts %s: %v", v.Source, err)
+		}
+	}
+	if len(g.Volumes) != 2 {
+		t.Errorf("grafana mounts %d folders, want the provisioning and the dashboards", len(g.Volumes))
 	}
 }
