@@ -2,9 +2,9 @@ package book
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
+	"slices"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -19,103 +19,152 @@ type Stats struct {
 	Rejected  []RowError `json:"rejected"`
 }
 
-// batchSize is how many rows go to PostgreSQL in one round trip.
-const batchSize = 500
+// bookColumns are the staging table's columns, in the order a row's values are copied.
+var bookColumns = []string{"line", "account_id", "name", "phone", "address", "region", "timezone", "currency", "amount_due", "days_past_due", "status"}
 
-// Import reads a book and upserts its good rows: an account row each, with its phone and
-// address recorded once (a changed phone or address is added and becomes the account's
-// current one). Progress, if not nil, is called after each batch with the rows read.
+// progressEvery is how many rows pass between two calls of an import's progress.
+const progressEvery = 5000
+
+// Import reads a book and upserts its good rows in one transaction: the rows stream
+// through COPY into a staging table as they are parsed (the memory an import takes does
+// not grow with the book), then set-based statements reject a repeated account id (by
+// line, the first one kept), upsert the accounts, record each phone and address once (a
+// changed one is added and becomes the account's current one) and count what changed.
+// Importing the same book again changes nothing. Progress, if not nil, is called as rows
+// are read.
 func Import(ctx context.Context, db *pgxpool.Pool, r io.Reader, progress func(read int)) (Stats, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	src := &rowSource{rows: make(chan []any, 1024), ctx: ctx}
 	var st Stats
-	var rows []Row
-	flush := func() error {
-		if len(rows) == 0 {
-			return nil
-		}
-		if err := upsert(ctx, db, rows, &st); err != nil {
+	parsed := make(chan error, 1)
+	go func() { // the parser feeds COPY; it stops when the import does
+		defer close(src.rows)
+		parsed <- parseBook(r, false, func(row Row) error {
+			st.Read++
+			if progress != nil && st.Read%progressEvery == 0 {
+				progress(st.Read)
+			}
+			select {
+			case src.rows <- []any{row.Line, row.AccountID, row.Name, row.Phone, row.Address, row.Region, row.Timezone,
+				row.Currency, row.AmountDue, row.DaysPastDue, row.Status}:
+				return nil
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}, func(e RowError) {
+			st.Read++
+			st.Rejected = append(st.Rejected, e)
+		})
+	}()
+	var refused []RowError
+	err := pgx.BeginFunc(ctx, db, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `CREATE TEMP TABLE book_in (line integer, account_id text, name text, phone text, address text,
+			region text, timezone text, currency text, amount_due bigint, days_past_due integer, status text) ON COMMIT DROP`); err != nil {
 			return err
 		}
-		rows = rows[:0]
-		if progress != nil {
-			progress(st.Read)
+		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"book_in"}, bookColumns, src); err != nil {
+			return fmt.Errorf("copy: %w", err)
 		}
-		return nil
-	}
-	err := Parse(r, func(row Row) error {
-		st.Read++
-		rows = append(rows, row)
-		if len(rows) == batchSize {
-			return flush()
+		if err := <-parsed; err != nil { // a bad header, an unreadable file
+			return err
 		}
-		return nil
-	}, func(e RowError) {
-		st.Read++
-		st.Rejected = append(st.Rejected, e)
+		if _, err := tx.Exec(ctx, `ANALYZE book_in`); err != nil {
+			return err
+		}
+		var err error
+		if refused, err = refusals(ctx, tx, `WITH firsts AS (
+				SELECT account_id, min(line) AS first FROM book_in GROUP BY account_id HAVING count(*) > 1
+			), again AS (
+				DELETE FROM book_in b USING firsts f WHERE b.account_id = f.account_id AND b.line > f.first
+				RETURNING b.line, b.account_id, f.first
+			)
+			SELECT line, 'account_id', account_id || ' appears again (first on line ' || first || ')' FROM again`); err != nil {
+			return err
+		}
+		return upsertBook(ctx, tx, &st)
 	})
-	if err != nil {
-		return st, err
+	cancel()
+	for range src.rows { // the parser may be blocked on a send when the import failed
 	}
-	return st, flush()
+	if err != nil {
+		return st, fmt.Errorf("import: %w", err)
+	}
+	st.Rejected = append(st.Rejected, refused...)
+	slices.SortFunc(st.Rejected, func(a, b RowError) int { return a.Line - b.Line })
+	if progress != nil {
+		progress(st.Read)
+	}
+	return st, nil
 }
 
-const upsertAccount = `
-INSERT INTO accounts (account_id, name, region, timezone, currency, amount_due, days_past_due, status)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-ON CONFLICT (account_id) DO UPDATE SET name = EXCLUDED.name, region = EXCLUDED.region, timezone = EXCLUDED.timezone,
-	currency = EXCLUDED.currency, amount_due = EXCLUDED.amount_due, days_past_due = EXCLUDED.days_past_due,
-	status = EXCLUDED.status, updated_at = now()
-WHERE (accounts.name, accounts.region, accounts.timezone, accounts.currency, accounts.amount_due, accounts.days_past_due, accounts.status)
-	IS DISTINCT FROM (EXCLUDED.name, EXCLUDED.region, EXCLUDED.timezone, EXCLUDED.currency, EXCLUDED.amount_due, EXCLUDED.days_past_due, EXCLUDED.status)
-RETURNING (xmax = 0)`
-
-const upsertContacts = `
-WITH ph AS (
-	INSERT INTO phones (account_id, number, source) VALUES ($1, $2, 'import')
-	ON CONFLICT (account_id, number) DO UPDATE SET source = phones.source RETURNING phone_id
-), ad AS (
-	INSERT INTO addresses (account_id, address, source) VALUES ($1, $3, 'import')
-	ON CONFLICT (account_id, address) DO UPDATE SET source = addresses.source RETURNING address_id
-)
-UPDATE accounts SET phone_id = (SELECT phone_id FROM ph), address_id = (SELECT address_id FROM ad), updated_at = now()
-WHERE account_id = $1 AND (phone_id, address_id) IS DISTINCT FROM ((SELECT phone_id FROM ph), (SELECT address_id FROM ad))
-RETURNING account_id`
-
-func upsert(ctx context.Context, db *pgxpool.Pool, rows []Row, st *Stats) error {
-	err := pgx.BeginFunc(ctx, db, func(tx pgx.Tx) error {
-		b := &pgx.Batch{}
-		for _, r := range rows {
-			b.Queue(upsertAccount, r.AccountID, r.Name, r.Region, r.Timezone, r.Currency, r.AmountDue, r.DaysPastDue, r.Status)
-			b.Queue(upsertContacts, r.AccountID, r.Phone, r.Address)
-		}
-		res := tx.SendBatch(ctx, b)
-		for _, r := range rows {
-			var inserted bool
-			err := res.QueryRow().Scan(&inserted)
-			changed := err == nil
-			if err != nil && !errors.Is(err, pgx.ErrNoRows) {
-				_ = res.Close() // the Scan's error is the one to report; the transaction rolls back
-				return fmt.Errorf("line %d (%s): %w", r.Line, r.AccountID, err)
-			}
-			var id string
-			err = res.QueryRow().Scan(&id)
-			contactsChanged := err == nil
-			if err != nil && !errors.Is(err, pgx.ErrNoRows) {
-				_ = res.Close() // as above: the Scan's error is the one to report
-				return fmt.Errorf("line %d (%s) contacts: %w", r.Line, r.AccountID, err)
-			}
-			switch {
-			case changed && inserted:
-				st.Imported++
-			case changed || contactsChanged:
-				st.Updated++
-			default:
-				st.Unchanged++
-			}
-		}
-		return res.Close()
-	})
-	if err != nil {
-		return fmt.Errorf("import rows %d-%d: %w", rows[0].Line, rows[len(rows)-1].Line, err)
+// upsertBook writes the staged rows, each table once: the ids of the rows' phones and
+// addresses are looked up or drawn first, so that a new account is written with its
+// current phone and address, a changed one updated once, and only new phones and addresses
+// inserted. It counts the accounts new, changed and as they were.
+func upsertBook(ctx context.Context, tx pgx.Tx, st *Stats) error {
+	var staged int
+	steps := []struct {
+		q    string
+		into *int
+	}{
+		// one import at a time: the accounts it finds absent are still absent when it inserts them
+		{q: `SELECT pg_advisory_xact_lock(hashtext('casework book import'))`},
+		{q: `CREATE TEMP TABLE book_ids ON COMMIT DROP AS
+			SELECT b.*, a.account_id IS NOT NULL AS known, p.phone_id IS NULL AS new_phone, ad.address_id IS NULL AS new_address,
+				COALESCE(p.phone_id, 'ph-' || nextval('phone_seq')) AS phone_id,
+				COALESCE(ad.address_id, 'adr-' || nextval('address_seq')) AS address_id
+			FROM book_in b LEFT JOIN accounts a USING (account_id)
+			LEFT JOIN phones p ON p.account_id = b.account_id AND p.number = b.phone
+			LEFT JOIN addresses ad ON ad.account_id = b.account_id AND ad.address = b.address`, into: &staged},
+		{q: `INSERT INTO accounts (account_id, name, region, timezone, currency, amount_due, days_past_due, status, phone_id, address_id)
+			SELECT account_id, name, region, timezone, currency, amount_due, days_past_due, status, phone_id, address_id
+			FROM book_ids WHERE NOT known`, into: &st.Imported},
+		{q: `UPDATE accounts a SET name = b.name, region = b.region, timezone = b.timezone, currency = b.currency,
+				amount_due = b.amount_due, days_past_due = b.days_past_due, status = b.status,
+				phone_id = b.phone_id, address_id = b.address_id, updated_at = now()
+			FROM book_ids b WHERE b.known AND a.account_id = b.account_id
+			AND (a.name, a.region, a.timezone, a.currency, a.amount_due, a.days_past_due, a.status, a.phone_id, a.address_id)
+				IS DISTINCT FROM (b.name, b.region, b.timezone, b.currency, b.amount_due, b.days_past_due, b.status, b.phone_id, b.address_id)`,
+			into: &st.Updated},
+		{q: `INSERT INTO phones (phone_id, account_id, number, source) SELECT phone_id, account_id, phone, 'import' FROM book_ids WHERE new_phone`},
+		{q: `INSERT INTO addresses (address_id, account_id, address, source) SELECT address_id, account_id, address, 'import' FROM book_ids WHERE new_address`},
 	}
+	for _, step := range steps {
+		tag, err := tx.Exec(ctx, step.q)
+		if err != nil {
+			return err
+		}
+		if step.into != nil {
+			*step.into = int(tag.RowsAffected())
+		}
+	}
+	st.Unchanged = staged - st.Imported - st.Updated // staged, neither new nor changed
 	return nil
 }
+
+// rowSource hands the parser's rows to COPY as they come.
+type rowSource struct {
+	ctx  context.Context
+	rows chan []any
+	cur  []any
+	err  error
+}
+
+// Next waits for the parser's next row; false at the end of the book or when the import stops.
+func (s *rowSource) Next() bool {
+	select {
+	case row, ok := <-s.rows:
+		s.cur = row
+		return ok
+	case <-s.ctx.Done():
+		s.err = s.ctx.Err()
+		return false
+	}
+}
+
+// Values is the row Next received.
+func (s *rowSource) Values() ([]any, error) { return s.cur, nil }
+
+// Err says why the rows stopped early.
+func (s *rowSource) Err() error { return s.err }

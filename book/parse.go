@@ -71,6 +71,13 @@ func (z zones) check(name string) error {
 // rejected one. A file-level problem (no header, a missing column) is the returned error.
 // A later row with an account id seen before is rejected as a duplicate.
 func Parse(r io.Reader, good func(Row) error, bad func(RowError)) error {
+	return parseBook(r, true, good, bad)
+}
+
+// parseBook is Parse; without dedupe, a row whose account id was seen before goes to good
+// like any other (Import finds them in PostgreSQL, in memory that does not grow with the
+// book).
+func parseBook(r io.Reader, dedupe bool, good func(Row) error, bad func(RowError)) error {
 	cr := csv.NewReader(r)
 	cr.FieldsPerRecord = -1
 	cr.ReuseRecord = true
@@ -108,6 +115,9 @@ func Parse(r io.Reader, good func(Row) error, bad func(RowError)) error {
 		if rerr != nil {
 			bad(*rerr)
 			return nil
+		}
+		if !dedupe {
+			return good(row)
 		}
 		if first, dup := seen[row.AccountID]; dup {
 			bad(RowError{Line: line, Field: "account_id", Reason: fmt.Sprintf("%s appears again (first on line %d)", row.AccountID, first)})

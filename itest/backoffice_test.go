@@ -82,6 +82,47 @@ func TestImportKeepsGoodRowsAndUpdatesInPlace(t *testing.T) {
 	}
 }
 
+// A book's repeated account id is rejected by line, the first row kept; a new phone on a
+// later import is added and becomes the account's current one, the old one kept; the same
+// book again changes nothing.
+func TestImportRepeatedIDsAndChangedContacts(t *testing.T) {
+	need(t)
+	ctx := context.Background()
+	id := stack.run + "-dup"
+	row := func(phone, address string) string {
+		return fmt.Sprintf("%s,Synthetic Person,%s,%s,north,Asia/Taipei,TWD,150000,60,open\n", id, phone, address)
+	}
+	head := strings.Join(book.Columns, ",") + "\n"
+	st, err := book.Import(ctx, stack.db, strings.NewReader(head+row("+886 900 000001", "No. 1 Lane")+row("+886 900 000009", "No. 9 Lane")), nil)
+	if err != nil || st.Read != 2 || st.Imported != 1 || len(st.Rejected) != 1 || st.Rejected[0].Line != 3 ||
+		!strings.Contains(st.Rejected[0].Reason, "first on line 2") {
+		t.Fatalf("a repeated id: %+v %v, want line 3 rejected and line 2 imported", st, err)
+	}
+	current := func() (phone, address string, phones int) {
+		t.Helper()
+		if err := stack.db.QueryRow(ctx, `SELECT p.number, ad.address, (SELECT count(*) FROM phones WHERE account_id = $1)
+			FROM accounts a JOIN phones p ON p.phone_id = a.phone_id JOIN addresses ad ON ad.address_id = a.address_id
+			WHERE a.account_id = $1`, id).Scan(&phone, &address, &phones); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	if phone, address, _ := current(); phone != "+886900000001" && phone != "+886 900 000001" || address != "No. 1 Lane" {
+		t.Errorf("after the first import: %s, %s, want line 2's", phone, address)
+	}
+	st, err = book.Import(ctx, stack.db, strings.NewReader(head+row("+886 900 000002", "No. 1 Lane")), nil)
+	if err != nil || st.Updated != 1 || st.Imported != 0 || st.Unchanged != 0 {
+		t.Fatalf("a changed phone: %+v %v, want 1 updated", st, err)
+	}
+	if phone, _, phones := current(); !strings.HasSuffix(strings.ReplaceAll(phone, " ", ""), "900000002") || phones != 2 {
+		t.Errorf("after the new phone: current %s, %d phones, want the new one current and both kept", phone, phones)
+	}
+	st, err = book.Import(ctx, stack.db, strings.NewReader(head+row("+886 900 000002", "No. 1 Lane")), nil)
+	if err != nil || st.Unchanged != 1 || st.Updated != 0 || st.Imported != 0 {
+		t.Fatalf("the same book again: %+v %v, want 1 unchanged", st, err)
+	}
+}
+
 // Screening starts the cases of the accounts that pass, each once; run again, it starts
 // none; the workflow's own screening agrees.
 func TestScreenStartsEachSelectedCaseOnce(t *testing.T) {

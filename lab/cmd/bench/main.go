@@ -22,6 +22,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/casework/casework/cli"
+	"github.com/casework/casework/lab/demo"
 	"github.com/casework/casework/lab/perf"
 	"github.com/casework/casework/lab/perf/floor"
 	"github.com/casework/casework/platform"
@@ -32,7 +33,7 @@ func main() {
 	root.PersistentFlags().String("results", "results", "folder for the results (JSON and markdown)")
 	root.PersistentFlags().String("dir", ".dev", "folder for logs and the demo book")
 	root.PersistentFlags().String("uci", "data/uci-credit-default/default-of-credit-card-clients.csv", "the UCI credit-card clients file (the demo book's source)")
-	root.AddCommand(speedCmd(), parkedCmd(), chaosCmd(), consoleCmd(), floorWorkerCmd())
+	root.AddCommand(speedCmd(), parkedCmd(), chaosCmd(), consoleCmd(), importCmd(), floorWorkerCmd())
 	cli.Main(root)
 }
 
@@ -312,6 +313,34 @@ func consoleCmd() *cobra.Command {
 			return err
 		}
 		return cleanNamespace(cmd.Context(), ss.svc.TC, ss.out)
+	}
+	return c
+}
+
+func importCmd() *cobra.Command {
+	var rows int
+	c := &cobra.Command{
+		Use:   "import",
+		Short: "The book import: the demo book against plain COPY, and a large synthetic book's speed and memory",
+		Args:  cobra.NoArgs,
+	}
+	c.Flags().IntVar(&rows, "rows", 1_000_000, "accounts in the synthetic book")
+	c.RunE = func(cmd *cobra.Command, _ []string) error {
+		ss, err := openSession(cmd)
+		if err != nil {
+			return err
+		}
+		defer ss.svc.Close()
+		if _, err := demo.WriteUCIBook(ss.uci, filepath.Join(ss.dir, "demo-book.csv")); err != nil {
+			return err
+		}
+		res, err := perf.ImportBig(cmd.Context(), ss.svc.DB, ss.dir, filepath.Join(ss.dir, "demo-book.csv"), rows)
+		if err != nil {
+			return err
+		}
+		t := perf.BigImportTable(res)
+		say(ss.out, "%s\n", "\n"+t.Markdown(ss.meta))
+		return perf.Write(ss.results, "import-"+perf.TopologyName(), ss.meta, res, t)
 	}
 	return c
 }
