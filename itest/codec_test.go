@@ -4,6 +4,7 @@ package itest
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -110,6 +111,7 @@ func TestPayloadsAreEncryptedInTemporal(t *testing.T) {
 	if encrypted < 5 || clear > 0 {
 		t.Errorf("payloads: %d encrypted, %d in the clear; want every one encrypted", encrypted, clear)
 	}
+	tracingHeaderOnly(t, caseID)
 }
 
 // The codec server decodes for operations only: without the credential nothing; with it
@@ -248,6 +250,15 @@ func collectPayloads(m protoreflect.Message, out *[]*commonpb.Payload) {
 		return
 	case *commonpb.SearchAttributes:
 		return
+	case *commonpb.Header:
+		// the tracing interceptor's header carries the W3C trace context, in the clear
+		// (it is not the client's data converter's): checked apart, by tracingHeaderOnly
+		for k, hp := range p.GetFields() {
+			if k != tracingHeader {
+				*out = append(*out, hp)
+			}
+		}
+		return
 	}
 	m.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
 		switch {
@@ -262,6 +273,62 @@ func collectPayloads(m protoreflect.Message, out *[]*commonpb.Payload) {
 			})
 		case !fd.IsList() && !fd.IsMap() && fd.Kind() == protoreflect.MessageKind:
 			collectPayloads(v.Message(), out)
+		}
+		return true
+	})
+}
+
+// tracingHeader is the header the SDK's OpenTelemetry interceptor writes.
+const tracingHeader = "_tracer-data"
+
+// tracingHeaderOnly checks that the clear header the tracing interceptor adds to a case's
+// start and updates holds the W3C trace context and nothing else.
+func tracingHeaderOnly(t *testing.T, caseID string) {
+	t.Helper()
+	it := rawClient(t).GetWorkflowHistory(context.Background(), caseID, "", false, 0)
+	seen := 0
+	for it.HasNext() {
+		ev, err := it.Next()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var headers []*commonpb.Header
+		findHeaders(ev.ProtoReflect(), &headers)
+		for _, h := range headers {
+			p, ok := h.GetFields()[tracingHeader]
+			if !ok {
+				continue
+			}
+			seen++
+			var carrier map[string]string
+			if err := json.Unmarshal(p.GetData(), &carrier); err != nil {
+				t.Fatalf("the tracing header is not the trace context: %v: %q", err, p.GetData())
+			}
+			for k := range carrier {
+				if k != "traceparent" && k != "tracestate" && k != "baggage" {
+					t.Errorf("the tracing header holds %q: %q", k, p.GetData())
+				}
+			}
+		}
+	}
+	if seen == 0 {
+		t.Error("no tracing header in the case's history: the test's programs trace (itest/trace_test.go)")
+	}
+}
+
+func findHeaders(m protoreflect.Message, out *[]*commonpb.Header) {
+	if h, ok := m.Interface().(*commonpb.Header); ok {
+		*out = append(*out, h)
+		return
+	}
+	m.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
+		switch {
+		case fd.IsList() && fd.Kind() == protoreflect.MessageKind:
+			for i := 0; i < v.List().Len(); i++ {
+				findHeaders(v.List().Get(i).Message(), out)
+			}
+		case !fd.IsList() && !fd.IsMap() && fd.Kind() == protoreflect.MessageKind:
+			findHeaders(v.Message(), out)
 		}
 		return true
 	})

@@ -29,7 +29,7 @@ func TestReDefaultedAccountGetsANewCaseBesideTheOld(t *testing.T) {
 	// supervisors pause and resume until the run continues as new
 	for i := 0; status(t, caseID).Runs < 2; i++ {
 		if i > 40 {
-			t.Fatalf("no continue-as-new after %d pause/resume pairs", i)
+			t.Fatalf("no continue-as-new after %d pause/resume pairs (%s)", i, caseID)
 		}
 		mustUpdate(t, caseID, contract.ActionPause, contract.SupervisorAction{By: "sup-1", Reason: "check"})
 		mustUpdate(t, caseID, contract.ActionResume, contract.SupervisorAction{By: "sup-1", Reason: "ok"})

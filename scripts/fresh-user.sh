@@ -25,7 +25,7 @@ home=$(getent passwd "$user" | cut -d: -f6)
 commit=$(git -C "$root" rev-parse HEAD)
 # cloned by root (git refuses to serve a repository its user does not own), then given
 # to the user: what they get is exactly what a clone of HEAD holds
-git clone --quiet "$root" "$home/casework"
+git clone --quiet --no-hardlinks "$root" "$home/casework" # copies: a hard link would be chowned with it
 chown -R "$user:" "$home/casework"
 log="$home/fresh-user.log"
 go_dir=$(dirname "$(command -v go)")

@@ -185,11 +185,14 @@ func (c *caseRun) register(spec *contract.ActionSpec, h behaviour) error {
 			// accepted by the validator; read again as in replay, under today's rules
 			p, err := spec.Unmarshal(raw) //workflowcheck:ignore (decodes into plain structs)
 			if err != nil {
+				c.answering = true
 				c.rejectAdmitted(spec.Name, actorOf(raw), spec.Contact, err)
 				return ActionResult{}, recordedRejection(err)
 			}
 			release := c.inTurn(ctx)
 			defer release()
+			// what the update records is written after its answer leaves (sync)
+			defer func() { c.answering = true }()
 			if err := admit(ctx, p); err != nil {
 				c.rejectAdmitted(spec.Name, by(p), spec.Contact, err)
 				return ActionResult{}, recordedRejection(err)

@@ -107,6 +107,11 @@ type caseRun struct {
 	tickets, serving int
 	// phoneFirst: the case's strategy negotiates by phone before any visit (contactpath.go).
 	phoneFirst bool
+	// answering: an update was answered in this workflow task; its answer leaves when the
+	// task completes, which sync lets happen before it writes the records (records.go).
+	answering bool
+	// handingOver: the run is continuing as new; sync writes at once (continueasnew.go).
+	handingOver bool
 }
 
 func newCase(ctx workflow.Context, in contract.CaseInput) *caseRun {

@@ -59,9 +59,24 @@ func (c *caseRun) alert(kind, message string) {
 	c.record(activities.Record{Kind: activities.RecordAlert, Alert: &activities.Alert{Kind: kind, Message: message}})
 }
 
+// asyncRecords is the change that answers an update before the records it queued are
+// written: the person waits for the case (durable in history), not for PostgreSQL.
+const asyncRecords = "async-records"
+
 // sync writes the queued records in one activity, then brings the case row, the search
 // attributes and the current details up to date. Every wait calls it before it sleeps.
+// Writes are a local activity, in the workflow task that queued them; but when an update
+// was answered in this task they are a regular activity: the task then completes at once,
+// sending the answer, and the records follow (a worker that dies in between leaves them
+// in the activity's retries, or queued in the case's state for the next one).
 func (c *caseRun) sync() error {
+	remote := false
+	if c.answering {
+		c.answering = false
+		// not when the run is to hand over: an activity's wait lets the next update in, and
+		// updates sent back to back would keep the wait from ever reaching the hand-over
+		remote = !c.handingOver && !c.continueAsNewDue() && workflow.GetVersion(c.ctx, asyncRecords, workflow.DefaultVersion, 1) == 1
+	}
 	if row := c.caseRow(); c.lastRow == nil || *row != *c.lastRow {
 		c.record(activities.Record{Kind: activities.RecordCase, Case: row})
 		c.lastRow = row
@@ -69,7 +84,15 @@ func (c *caseRun) sync() error {
 	for len(c.records) > 0 {
 		batch := activities.Batch{CaseID: c.st.CaseKey, Records: c.records}
 		c.records = nil
-		if err := c.runLocal("Persist", a.Persist, batch, nil); err != nil {
+		var err error
+		if remote {
+			err = workflow.ExecuteActivity(c.ctx, a.Persist, batch).Get(c.ctx, nil) // retried until PostgreSQL takes it
+			// what was queued meanwhile (updates keep coming) goes in this task: the loop ends
+			remote = false
+		} else {
+			err = c.runLocal("Persist", a.Persist, batch, nil)
+		}
+		if err != nil {
 			return fmt.Errorf("persist %d records of %s: %w", len(batch.Records), c.st.CaseID, err)
 		}
 	}

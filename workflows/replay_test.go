@@ -174,3 +174,20 @@ func TestPhoneFirstIsVersioned(t *testing.T) {
 		t.Error("a visit-first history has the phone-first marker")
 	}
 }
+
+// Answering an update before its records are written came with version 1 of
+// "async-records": the histories recorded since carry the marker and a timer of a
+// millisecond after each answered update (and replay above); the older ones have neither,
+// and replay on the old path.
+func TestAsyncRecordsIsVersioned(t *testing.T) {
+	for _, f := range []string{"plan-completed-by-updates-async-records.json", "phone-first-async-records.json"} {
+		if facts := versionsIn(t, "testdata/histories/"+f); !facts.changes[asyncRecords] {
+			t.Errorf("%s has no %q marker: %v", f, asyncRecords, facts.changes)
+		}
+	}
+	for _, f := range []string{"plan-completed-by-updates-trust-boundary.json", "phone-first.json"} {
+		if facts := versionsIn(t, "testdata/histories/"+f); facts.changes[asyncRecords] {
+			t.Errorf("%s, recorded before the change, has its marker", f)
+		}
+	}
+}
