@@ -51,12 +51,15 @@ chaos: build
 	@scripts/stack.sh reset-db casework_bench
 	@source .dev/bench-env && bin/bench chaos
 
-# The speed benchmark on the dev server, then on the production topology (results/speed-*).
+# The speed benchmark on the dev server, the book import (results/import-dev.*), then the
+# speed benchmark on the production topology (results/speed-*).
 BENCH_FLAGS ?=
 bench: build
 	@scripts/stack.sh up
 	@scripts/stack.sh reset-db casework_bench
 	@source .dev/bench-env && bin/bench speed $(BENCH_FLAGS)
+	@scripts/stack.sh reset-db casework_bench
+	@source .dev/bench-env && bin/bench import
 	@scripts/stack.sh up-server
 	@scripts/stack.sh reset-db casework_bench
 	@source .dev/server-bench-env && bin/bench speed $(BENCH_FLAGS)
