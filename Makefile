@@ -4,7 +4,7 @@ GO ?= go
 DEMO_CASES ?= 200
 DEMO_DAY ?= 3s
 
-.PHONY: build run test test-server test-unit bench bench-console bench-parked train chaos chaos-short test-integration lint stack stack-down clean
+.PHONY: build run test test-server test-unit bench bench-scale bench-console bench-parked train chaos chaos-short test-integration lint stack stack-down clean
 
 # the commit --version reports (the machine's GOFLAGS may turn the toolchain's stamp off)
 COMMIT ?= $(shell git describe --always --dirty --abbrev=12 2>/dev/null || echo unknown)
@@ -51,8 +51,8 @@ chaos: build
 	@scripts/stack.sh reset-db casework_bench
 	@source .dev/bench-env && bin/bench chaos
 
-# The speed benchmark on the dev server, the book import (results/import-dev.*), then the
-# speed benchmark on the production topology (results/speed-*).
+# The speed benchmark on the dev server, the book import (results/import-dev.*), the speed
+# benchmark on the production topology, then on its scale-out (results/speed-*).
 BENCH_FLAGS ?=
 bench: build
 	@scripts/stack.sh up
@@ -63,6 +63,14 @@ bench: build
 	@scripts/stack.sh up-server
 	@scripts/stack.sh reset-db casework_bench
 	@source .dev/server-bench-env && bin/bench speed $(BENCH_FLAGS)
+	@$(MAKE) --no-print-directory bench-scale
+
+# Scale-out: the production topology's Temporal as five processes (frontend, two history
+# hosts, matching, worker) and two Casework worker processes (results/speed-server-split.*).
+bench-scale: build
+	@CASEWORK_SERVER_SERVICES=split scripts/stack.sh up-server
+	@scripts/stack.sh reset-db casework_bench
+	@source .dev/server-bench-env && CASEWORK_TOPOLOGY=server-split bin/bench speed --workers 2 --codec-cost=false $(BENCH_FLAGS)
 
 # The propensity-to-pay score learnt from the UCI book's history (results/training-history.*).
 UCI ?= data/uci-credit-default/default-of-credit-card-clients.csv

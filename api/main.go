@@ -14,7 +14,7 @@
 // CASEWORK_SECURE_COOKIES=1 marks the console's session cookie Secure when TLS ends at a
 // proxy in front; CASEWORK_API_METRICS_ADDR (default 127.0.0.1:9465, off: none) serves
 // Prometheus metrics (requests by route and status, latency; the Temporal client's).
-// /healthz and /readyz (PostgreSQL, Temporal) are served on both addresses.
+// /healthz is served on both addresses, /readyz (PostgreSQL, Temporal) on the metrics one.
 // Stops cleanly on SIGINT or SIGTERM.
 package main
 

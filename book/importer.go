@@ -103,7 +103,7 @@ func Import(ctx context.Context, db *pgxpool.Pool, r io.Reader, progress func(re
 // current phone and address, a changed one updated once, and only new phones and addresses
 // inserted. It counts the accounts new, changed and as they were.
 func upsertBook(ctx context.Context, tx pgx.Tx, st *Stats) error {
-	var staged int
+	var staged, phones, addresses, newPhones, newAddresses int
 	steps := []struct {
 		q    string
 		into *int
@@ -127,16 +127,35 @@ func upsertBook(ctx context.Context, tx pgx.Tx, st *Stats) error {
 			AND (a.name, a.region, a.timezone, a.currency, a.amount_due, a.days_past_due, a.status, a.phone_id, a.address_id)
 				IS DISTINCT FROM (b.name, b.region, b.timezone, b.currency, b.amount_due, b.days_past_due, b.status, b.phone_id, b.address_id)`,
 			into: &st.Updated},
-		{q: `INSERT INTO phones (phone_id, account_id, number, source) SELECT phone_id, account_id, phone, 'import' FROM book_ids WHERE new_phone`},
-		{q: `INSERT INTO addresses (address_id, account_id, address, source) SELECT address_id, account_id, address, 'import' FROM book_ids WHERE new_address`},
+		// an agent may record the same number or address meanwhile (the lock is the imports'
+		// only): theirs is kept, and the account points at it (below)
+		{q: `INSERT INTO phones (phone_id, account_id, number, source) SELECT phone_id, account_id, phone, 'import' FROM book_ids WHERE new_phone
+			ON CONFLICT (account_id, number) DO NOTHING`, into: &phones},
+		{q: `INSERT INTO addresses (address_id, account_id, address, source) SELECT address_id, account_id, address, 'import' FROM book_ids WHERE new_address
+			ON CONFLICT (account_id, address) DO NOTHING`, into: &addresses},
 	}
-	for _, step := range steps {
+	for i, step := range steps {
+		if i == len(steps)-2 { // before the phones and addresses: how many are new
+			if err := tx.QueryRow(ctx, `SELECT count(*) FILTER (WHERE new_phone), count(*) FILTER (WHERE new_address) FROM book_ids`).
+				Scan(&newPhones, &newAddresses); err != nil {
+				return err
+			}
+		}
 		tag, err := tx.Exec(ctx, step.q)
 		if err != nil {
 			return err
 		}
 		if step.into != nil {
 			*step.into = int(tag.RowsAffected())
+		}
+	}
+	if phones < newPhones || addresses < newAddresses { // an agent's row won: point at it
+		if _, err := tx.Exec(ctx, `UPDATE accounts a SET phone_id = p.phone_id, address_id = ad.address_id
+			FROM book_ids b JOIN phones p ON p.account_id = b.account_id AND p.number = b.phone
+			JOIN addresses ad ON ad.account_id = b.account_id AND ad.address = b.address
+			WHERE (b.new_phone OR b.new_address) AND a.account_id = b.account_id
+			AND (a.phone_id, a.address_id) IS DISTINCT FROM (p.phone_id, ad.address_id)`); err != nil {
+			return err
 		}
 	}
 	st.Unchanged = staged - st.Imported - st.Updated // staged, neither new nor changed

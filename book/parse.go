@@ -13,6 +13,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/casework/casework/contract"
 )
 
 // Columns is the header of a book, in DESIGN.md's order (any order is accepted).
@@ -159,6 +161,13 @@ func parseRow(line int, rec []string, idx map[string]int, tz zones) (Row, *RowEr
 	}
 	r := Row{Line: line, AccountID: get("account_id"), Name: get("name"), Phone: get("phone"), Address: get("address"),
 		Region: get("region"), Timezone: get("timezone"), Currency: get("currency"), Status: get("status")}
+	// text PostgreSQL would refuse (not UTF-8, a NUL) or that is not a name or an address
+	// (control characters): refused by line here, never the whole book at the database
+	for _, f := range []struct{ name, v string }{{"name", r.Name}, {"address", r.Address}} {
+		if err := contract.ValidText(f.name, f.v, 500); err != nil || strings.ContainsAny(f.v, "\n\t") {
+			return fail(f.name, "must be UTF-8 text on one line, without control characters")
+		}
+	}
 	switch {
 	case !idPattern.MatchString(r.AccountID):
 		return fail("account_id", "%q must be 1-64 letters, digits, '.', '_' or '-'", r.AccountID)

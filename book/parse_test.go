@@ -73,3 +73,31 @@ func TestParseAcceptsAnyColumnOrderAndCRLF(t *testing.T) {
 		t.Fatalf("rows %+v bad %+v err %v", rows, bad, err)
 	}
 }
+
+// Text PostgreSQL would refuse (bytes that are not UTF-8, a NUL) or that is not a name or an
+// address (a control character, a line break) is refused by line, the good rows kept.
+func TestParseRefusesBadTextByLine(t *testing.T) {
+	csv := header +
+		"A1,Ann Example,+886 900 000001,No. 1 Lane,north,Asia/Taipei,TWD,500000,90,open\n" + // line 2: good
+		"A2,B\xe9atrice,+886 900 000002,No. 2 Lane,north,Asia/Taipei,TWD,500000,90,open\n" + // 3: Windows-1252
+		"A3,Cy Example,+886 900 000003,No. 3\x00 Lane,north,Asia/Taipei,TWD,500000,90,open\n" + // 4: NUL
+		"A4,Di\x1bExample,+886 900 000004,No. 4 Lane,north,Asia/Taipei,TWD,500000,90,open\n" + // 5: ESC
+		"A5,\"Ed\nExample\",+886 900 000005,No. 5 Lane,north,Asia/Taipei,TWD,500000,90,open\n" + // 6: a line break
+		"A6,Fay Example,+886 900 000006,No. 6 Lane,north,Asia/Taipei,TWD,500000,90,open\n" // 8: good
+	rows, bad, err := parse(t, csv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 2 || rows[0].AccountID != "A1" || rows[1].AccountID != "A6" {
+		t.Errorf("good rows = %+v, want A1 and A6", rows)
+	}
+	want := map[int]string{3: "name", 4: "address", 5: "name", 6: "name"}
+	if len(bad) != len(want) {
+		t.Fatalf("bad rows = %+v, want %v", bad, want)
+	}
+	for _, e := range bad {
+		if want[e.Line] != e.Field {
+			t.Errorf("line %d: field %s (%s), want %s", e.Line, e.Field, e.Reason, want[e.Line])
+		}
+	}
+}

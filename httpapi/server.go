@@ -98,7 +98,8 @@ func (s *Server) Handler() http.Handler {
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write(doc)
 	})
-	platform.HandleHealth(mux, platform.PostgreSQLCheck(s.DB), platform.TemporalCheck(s.TC)) // /healthz, /readyz
+	// /healthz only: /readyz, which asks PostgreSQL and Temporal, is on the metrics address
+	platform.HandleLiveness(mux)
 	mux.HandleFunc("GET /v1/me", s.authed(s.me))
 	mux.HandleFunc("GET /v1/inbox", s.authed(s.inbox))
 	mux.HandleFunc("GET /v1/cases/{case}", s.authed(s.status))
@@ -117,9 +118,11 @@ func (s *Server) Handler() http.Handler {
 			mux.Handle("/codec/login", s.Ops.Login())
 		}
 	}
-	// a span per request (when the program traces): its parent is the caller's W3C trace
-	// context, its name the route the mux matched (accessLog names it)
-	return otelhttp.NewHandler(s.accessLog(limitBody(mux)), "casework-api",
+	// a span per request (when the program traces), named by the route the mux matched
+	// (accessLog names it); a new trace each time, only linked to the caller's: callers are
+	// outside the trust boundary (they would choose trace ids, hide their requests from
+	// sampling, or carry baggage into the cases' histories)
+	return otelhttp.NewHandler(s.accessLog(limitBody(mux)), "casework-api", otelhttp.WithPublicEndpointFn(func(*http.Request) bool { return true }),
 		otelhttp.WithSpanNameFormatter(func(_ string, r *http.Request) string { return r.Method }))
 }
 

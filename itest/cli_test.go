@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -348,6 +349,8 @@ func TestStarterScriptable(t *testing.T) {
 		{"no such agent", nil, []string{"token", "issue", "--agent", "nobody-at-all"}, cli.ExitNotFound},
 		{"refused by a rule", nil, []string{"strategy", "set", "cli-test", "--path", "by-pigeon"}, cli.ExitRefused},
 		{"PostgreSQL down", []string{"DATABASE_URL=postgres://casework_app@127.0.0.1:1/casework?sslmode=disable&connect_timeout=2"}, []string{"report"}, cli.ExitUnavailable},
+		{"settings wrong, not an outage", []string{"DATABASE_URL=not a url"}, []string{"report"}, cli.ExitFailure},
+		{"no such database", []string{"DATABASE_URL=" + otherDatabase(t, "no_such_database")}, []string{"report"}, cli.ExitFailure},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var env []string // nil: this process's
@@ -374,4 +377,15 @@ func TestStarterScriptable(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "phone-first") || !strings.Contains(out, "visit-first") {
 		t.Errorf("completion of --path = %q, want the contact paths", out)
 	}
+}
+
+// otherDatabase is DATABASE_URL naming another database on the same server.
+func otherDatabase(t *testing.T, name string) string {
+	t.Helper()
+	u, err := url.Parse(os.Getenv("DATABASE_URL"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.Path = "/" + name
+	return u.String()
 }

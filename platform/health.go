@@ -29,6 +29,14 @@ func TemporalCheck(tc client.Client) Check {
 	}}
 }
 
+// HandleLiveness adds GET /healthz alone (the process serves): what a public listener
+// answers, where /readyz, which asks the dependencies each time, would let anyone load them.
+func HandleLiveness(mux *http.ServeMux) {
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		writeHealth(w, http.StatusOK, map[string]any{"status": "ok"})
+	})
+}
+
 // readyTimeout bounds each check of /readyz: a healthcheck must answer, even "no".
 const readyTimeout = 2 * time.Second
 
@@ -36,9 +44,7 @@ const readyTimeout = 2 * time.Second
 // when every check answers, else 503 naming the failing ones, not why) to mux: a container's
 // liveness and readiness probes, and compose's healthchecks.
 func HandleHealth(mux *http.ServeMux, checks ...Check) {
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
-		writeHealth(w, http.StatusOK, map[string]any{"status": "ok"})
-	})
+	HandleLiveness(mux)
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
 		results, code := map[string]string{}, http.StatusOK
 		for _, c := range checks {

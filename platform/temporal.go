@@ -1,6 +1,7 @@
 package platform
 
 import (
+	"errors"
 	"fmt"
 	"os"
 
@@ -12,6 +13,10 @@ import (
 
 	"github.com/casework/casework/codec"
 )
+
+// ErrUnreachable is Temporal not answering when a program connects: trying again later
+// may work, unlike wrong settings (which fail before any connection is tried).
+var ErrUnreachable = errors.New("unreachable")
 
 // DialTemporal connects to Temporal as the environment says, through the SDK's envconfig:
 // TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TEMPORAL_TLS*, TEMPORAL_PROFILE
@@ -52,7 +57,7 @@ func DialTemporalWith(logger *zap.Logger, metrics client.MetricsHandler, dc conv
 		if addr == "" {
 			addr = client.DefaultHostPort
 		}
-		return nil, fmt.Errorf("connect to Temporal at %s (namespace %q): %w", addr, opts.Namespace, err)
+		return nil, fmt.Errorf("connect to Temporal at %s (namespace %q): %w: %w", addr, opts.Namespace, ErrUnreachable, err)
 	}
 	return c, nil
 }

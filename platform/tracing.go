@@ -60,7 +60,10 @@ func tracingInterceptors() ([]interceptor.ClientInterceptor, error) {
 	if !TracingEnabled() {
 		return nil, nil
 	}
-	i, err := opentelemetry.NewTracingInterceptor(opentelemetry.TracerOptions{TextMapPropagator: otel.GetTextMapPropagator()})
+	// the W3C trace context alone goes into the cases' headers (kept in the history, in the
+	// clear): no baggage
+	i, err := opentelemetry.NewTracingInterceptor(opentelemetry.TracerOptions{
+		TextMapPropagator: propagation.TraceContext{}, DisableBaggage: true})
 	if err != nil {
 		return nil, fmt.Errorf("tracing interceptor: %w", err)
 	}

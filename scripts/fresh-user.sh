@@ -16,11 +16,15 @@ for port in 7233 8233 8088 17233; do
     echo "fresh-user: port $port is taken (another stack runs: scripts/stack.sh down first)" >&2; exit 1
   fi
 done
+marker="casework fresh-user throwaway" # the only accounts this script removes
 if id "$user" >/dev/null 2>&1; then
+  if [ "$(getent passwd "$user" | cut -d: -f5)" != "$marker" ]; then
+    echo "fresh-user: $user exists and is not a throwaway user of this script: choose another FRESH_USER" >&2; exit 2
+  fi
   pkill -u "$user" || true; sleep 1
   userdel -r "$user" 2>/dev/null || true
 fi
-useradd --create-home --shell /bin/bash "$user"
+useradd --create-home --shell /bin/bash --comment "$marker" "$user"
 home=$(getent passwd "$user" | cut -d: -f6)
 commit=$(git -C "$root" rev-parse HEAD)
 # cloned by root (git refuses to serve a repository its user does not own), then given

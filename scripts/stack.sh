@@ -24,6 +24,9 @@ ui_port=${CASEWORK_UI_PORT:-8233}
 server_version=v$(sed -n 's/^TEMPORAL_VERSION=//p' "$root/.env")
 server_port=${CASEWORK_SERVER_PORT:-17233} # its frontend; its other services take the next ports
 server_shards=${CASEWORK_SERVER_SHARDS:-4}
+# single: the server's services in one process; split: frontend, two history hosts,
+# matching and worker as five processes (the scale-out configuration of make bench)
+server_services=${CASEWORK_SERVER_SERVICES:-single}
 test_namespace=casework-test # the tests' own namespace: a demo worker never takes their tasks
 bench_namespace=casework-bench # the benchmarks' own (they terminate what they find running there)
 pg_dir="$dev/pg"
@@ -255,22 +258,56 @@ start_server() {
   make_certs
   local s="$dev/temporal-server"
   mkdir -p "$s"
+  if [ -s "$s/services" ] && [ "$(cat "$s/services")" != "$server_services" ] && listening "$server_port"; then
+    log "the Temporal server runs as $(cat "$s/services") processes: restarting it $server_services"
+    stop_server
+    for _ in $(seq 1 120); do listening "$server_port" || break; sleep 0.25; done
+  fi
   if ! listening "$server_port"; then
     server_schema
     server_config
-    log "starting the Temporal server $server_version on :$server_port ($server_shards history shards, on PostgreSQL)"
-    nohup "$tools/temporal-server" --root "$s" --config config --env casework --allow-no-auth start >"$s/server.log" 2>&1 &
-    echo $! >"$s/pid"
+    rm -f "$s/pids"
+    if [ "$server_services" = split ]; then
+      split_configs
+      log "starting the Temporal server $server_version on :$server_port as five processes (frontend, 2 history, matching, worker; $server_shards shards, on PostgreSQL)"
+      for svc in frontend history history2 matching worker; do
+        local service=${svc%2}
+        nohup "$tools/temporal-server" --root "$s" --config config --env "casework-$svc" --allow-no-auth start --service "$service" >"$s/$svc.log" 2>&1 &
+        echo $! >>"$s/pids"
+      done
+    else
+      log "starting the Temporal server $server_version on :$server_port ($server_shards history shards, on PostgreSQL)"
+      nohup "$tools/temporal-server" --root "$s" --config config --env casework --allow-no-auth start >"$s/server.log" 2>&1 &
+      echo $! >"$s/pids"
+    fi
+    echo "$server_services" >"$s/services"
   fi
   for _ in $(seq 1 240); do
     if "$tools/temporal" operator cluster health --address "127.0.0.1:$server_port" >/dev/null 2>&1; then
       register_search_attributes "127.0.0.1:$server_port"
       return
     fi
-    if [ -s "$s/pid" ] && ! kill -0 "$(cat "$s/pid")" 2>/dev/null; then break; fi
+    if [ -s "$s/pids" ]; then
+      local dead=""
+      while read -r pid; do kill -0 "$pid" 2>/dev/null || dead=$pid; done <"$s/pids"
+      if [ -n "$dead" ]; then break; fi
+    fi
     sleep 0.5
   done
-  log "the Temporal server did not come up; see .dev/temporal-server/server.log"; tail -30 "$s/server.log" >&2; exit 1
+  log "the Temporal server did not come up; see .dev/temporal-server/*.log"; tail -30 "$s"/*.log >&2; exit 1
+}
+
+# split_configs writes one configuration per process of the split server: each its own
+# metrics port, and the second history host its own ports (the others are the same file's).
+split_configs() {
+  local conf="$dev/temporal-server/config" p=$server_port i=0
+  for svc in frontend history history2 matching worker; do
+    sed -e "s/listenAddress: \"127.0.0.1:$((p + 767))\"/listenAddress: \"127.0.0.1:$((p + 770 + i))\"/" "$conf/casework.yaml" >"$conf/casework-$svc.yaml"
+    i=$((i + 1))
+  done
+  # the second history host: its gRPC and membership ports
+  sed -i -e "/^  history:/,/^  [a-z]*:$/ s/grpcPort: $((p + 1))$/grpcPort: $((p + 3))/" \
+    -e "/^  history:/,/^  [a-z]*:$/ s/membershipPort: $((p - 299))$/membershipPort: $((p - 297))/" "$conf/casework-history2.yaml"
 }
 
 # pg_run runs a PostgreSQL program: as the current user, or, as root (which initdb and
@@ -377,6 +414,19 @@ END
 SQL
 }
 
+# stop_server stops the Temporal server's processes (one, or five when split).
+stop_server() {
+  local s="$dev/temporal-server" stopped=""
+  for f in "$s/pid" "$s/pids"; do
+    [ -s "$f" ] || continue
+    while read -r pid; do
+      if kill -0 "$pid" 2>/dev/null; then kill "$pid"; stopped=1; fi
+    done <"$f"
+    rm -f "$f"
+  done
+  if [ -n "$stopped" ]; then log "stopped the Temporal server"; fi
+}
+
 stop_all() {
   if [ -s "$dev/worker.pid" ] && kill -0 "$(cat "$dev/worker.pid")" 2>/dev/null; then
     kill "$(cat "$dev/worker.pid")"; log "stopped the worker"
@@ -387,9 +437,7 @@ stop_all() {
   if [ -s "$dev/temporal/pid" ] && kill -0 "$(cat "$dev/temporal/pid")" 2>/dev/null; then
     kill "$(cat "$dev/temporal/pid")"; log "stopped the Temporal dev server"
   fi
-  if [ -s "$dev/temporal-server/pid" ] && kill -0 "$(cat "$dev/temporal-server/pid")" 2>/dev/null; then
-    kill "$(cat "$dev/temporal-server/pid")"; log "stopped the Temporal server"
-  fi
+  stop_server
   if [ -n "$pg_bin" ] && [ -s "$pg_dir/data/PG_VERSION" ]; then
     pg_run "$pg_bin/pg_ctl" -D "$pg_dir/data" -m fast stop >/dev/null 2>&1 && log "stopped PostgreSQL" || true
   fi
@@ -449,9 +497,11 @@ case "${1:-up}" in
     log "restarted PostgreSQL"
     ;;
   restart-temporal) # the fault run: the Temporal server restarted, its data kept
-    if [ "${CASEWORK_TOPOLOGY:-dev}" = server ]; then pidf="$dev/temporal-server/pid"; else pidf="$dev/temporal/pid"; fi
-    if [ -s "$pidf" ] && kill -0 "$(cat "$pidf")" 2>/dev/null; then
-      pid=$(cat "$pidf"); kill "$pid"
+    if [ "${CASEWORK_TOPOLOGY:-dev}" = server ]; then
+      stop_server
+      for _ in $(seq 1 120); do listening "$server_port" || break; sleep 0.25; done
+    elif [ -s "$dev/temporal/pid" ] && kill -0 "$(cat "$dev/temporal/pid")" 2>/dev/null; then
+      pid=$(cat "$dev/temporal/pid"); kill "$pid"
       for _ in $(seq 1 120); do kill -0 "$pid" 2>/dev/null || break; sleep 0.25; done
       kill -9 "$pid" 2>/dev/null || true
     fi

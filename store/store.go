@@ -10,6 +10,7 @@ package store
 import (
 	"context"
 	"embed"
+	"errors"
 	"fmt"
 	"io/fs"
 	"sort"
@@ -17,6 +18,7 @@ import (
 	"strings"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
@@ -31,6 +33,10 @@ var grantsSQL string
 // DefaultRuntimeRole is the runtime role's name when none is given (the programs' callers
 // read CASEWORK_RUNTIME_ROLE).
 const DefaultRuntimeRole = "casework_app"
+
+// ErrUnreachable is PostgreSQL not answering at all (refused, timed out): trying again
+// later may work, unlike a wrong URL or password.
+var ErrUnreachable = errors.New("unreachable")
 
 // Open connects a pool to the database at url.
 func Open(ctx context.Context, url string) (*pgxpool.Pool, error) {
@@ -51,7 +57,11 @@ func Open(ctx context.Context, url string) (*pgxpool.Pool, error) {
 	}
 	if err := pool.Ping(ctx); err != nil {
 		pool.Close()
-		return nil, fmt.Errorf("ping PostgreSQL at %s:%d: %w", cfg.ConnConfig.Host, cfg.ConnConfig.Port, err)
+		var pgErr *pgconn.PgError
+		if errors.As(err, &pgErr) { // the server answered: a wrong password, no such database
+			return nil, fmt.Errorf("PostgreSQL at %s:%d: %w", cfg.ConnConfig.Host, cfg.ConnConfig.Port, err)
+		}
+		return nil, fmt.Errorf("ping PostgreSQL at %s:%d: %w: %w", cfg.ConnConfig.Host, cfg.ConnConfig.Port, ErrUnreachable, err)
 	}
 	return pool, nil
 }

@@ -1,10 +1,11 @@
 // Package conn gives the operations programs' commands their connections: PostgreSQL
 // (DATABASE_URL) and Temporal (TEMPORAL_*), opened as a command needs them and closed
-// after; a connection that cannot be made exits 5 (unavailable).
+// after; a service that does not answer exits 5 (unavailable).
 package conn
 
 import (
 	"context"
+	"errors"
 	"os"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -41,13 +42,13 @@ func Command(c *cobra.Command, n Needs, run func(ctx context.Context, cmd *cobra
 		var err error
 		if n.DB {
 			if conns.DB, err = store.Open(ctx, os.Getenv("DATABASE_URL")); err != nil {
-				return cli.Unavailable(err)
+				return unavailable(err)
 			}
 			defer conns.DB.Close()
 		}
 		if n.Temporal {
 			if conns.TC, err = platform.DialTemporalQuiet(); err != nil {
-				return cli.Unavailable(err)
+				return unavailable(err)
 			}
 			defer conns.TC.Close()
 		}
@@ -67,4 +68,13 @@ var Env = []cli.EnvVar{
 	{Name: "CASEWORK_CODEC_KEYS_FILE", Help: "the payload codec's keys (id:base64 per line, the first encrypts)"},
 	{Name: "CASEWORK_POLICY", Help: "the deployment's contact policy as JSON (tightened only by cases)"},
 	{Name: "LOG_LEVEL, LOG_FORMAT", Help: "debug|info|warn|error; json or console"},
+}
+
+// unavailable marks a connection that failed for want of an answer (exit 5); wrong
+// settings (an empty or malformed URL, a refused password, a missing key) stay failures.
+func unavailable(err error) error {
+	if errors.Is(err, store.ErrUnreachable) || errors.Is(err, platform.ErrUnreachable) {
+		return cli.Unavailable(err)
+	}
+	return err
 }

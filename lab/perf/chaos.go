@@ -33,7 +33,8 @@ type ChaosConfig struct {
 	Cases            int
 	InFlight         int
 	DayLength        time.Duration
-	Kills            int      // SIGKILLs of the worker (restarted a second later, as a supervisor would)
+	Workers          int      // worker processes (1 when 0); a kill takes one of them
+	Kills            int      // SIGKILLs of a worker (restarted a second later, as a supervisor would)
 	PGRestarts       int      // PostgreSQL restarts
 	TemporalRestarts int      // Temporal server restarts, its data kept
 	RestartPG        []string // the command that restarts PostgreSQL
@@ -106,20 +107,25 @@ func Chaos(ctx context.Context, db *pgxpool.Pool, tc client.Client, cfg ChaosCon
 	for i, a := range accounts {
 		ids[i] = contract.WorkflowID(a)
 	}
-	logFile := filepath.Join(cfg.Dir, "chaos-worker.log")
-	if err := os.Remove(logFile); err != nil && !errors.Is(err, os.ErrNotExist) {
-		return nil, fmt.Errorf("chaos: %w", err)
-	}
 	env := []string{"LOG_FORMAT=json"}
-	var w atomic.Pointer[Proc]
-	first, err := StartProc(ctx, "case worker", logFile, env, cfg.Worker[0], cfg.Worker[1:]...)
-	if err != nil {
-		return nil, err
+	workers := make([]atomic.Pointer[Proc], max(1, cfg.Workers))
+	logOf := func(i int) string { return filepath.Join(cfg.Dir, fmt.Sprintf("chaos-worker-%d.log", i+1)) }
+	for i := range workers {
+		if err := os.Remove(logOf(i)); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("chaos: %w", err)
+		}
+		// StartProc gives each its own metrics address: several on one machine
+		p, err := StartProc(ctx, fmt.Sprintf("case worker %d", i+1), logOf(i), env, cfg.Worker[0], cfg.Worker[1:]...)
+		if err != nil {
+			return nil, err
+		}
+		workers[i].Store(p)
 	}
-	w.Store(first)
 	defer func() {
-		if p := w.Load(); p != nil {
-			_ = p.Stop() // cleanup on the way out: the run's own result is what is returned
+		for i := range workers {
+			if p := workers[i].Load(); p != nil {
+				_ = p.Stop() // cleanup on the way out: the run's own result is what is returned
+			}
 		}
 	}()
 
@@ -146,6 +152,7 @@ func Chaos(ctx context.Context, db *pgxpool.Pool, tc client.Client, cfg ChaosCon
 	injected := make(chan error, 1)
 	var mu sync.Mutex
 	go func() {
+		kills := 0
 		for _, f := range faults {
 			select {
 			case <-runCtx.Done():
@@ -158,13 +165,15 @@ func Chaos(ctx context.Context, db *pgxpool.Pool, tc client.Client, cfg ChaosCon
 			var err error
 			switch f {
 			case "kill worker":
-				old := w.Load()
-				detail = fmt.Sprintf("pid %d", old.Pid())
+				i := kills % len(workers) // each in turn: the other keeps working meanwhile
+				kills++
+				old := workers[i].Load()
+				detail = fmt.Sprintf("worker %d of %d, pid %d", i+1, len(workers), old.Pid())
 				old.Kill()
 				time.Sleep(time.Second)
 				var p *Proc
-				if p, err = StartProc(runCtx, "case worker", logFile, env, cfg.Worker[0], cfg.Worker[1:]...); err == nil {
-					w.Store(p)
+				if p, err = StartProc(runCtx, fmt.Sprintf("case worker %d", i+1), logOf(i), env, cfg.Worker[0], cfg.Worker[1:]...); err == nil {
+					workers[i].Store(p)
 				}
 			case "restart PostgreSQL":
 				err = command(runCtx, cfg.RestartPG)
@@ -209,7 +218,11 @@ func Chaos(ctx context.Context, db *pgxpool.Pool, tc client.Client, cfg ChaosCon
 	res.Checks = append(res.Checks, Check{Name: "faults injected", OK: injErr == nil && done == len(faults),
 		Detail: fmt.Sprintf("%d of %d (%d worker kills, %d PostgreSQL restarts, %d Temporal restarts)%s", done, len(faults), cfg.Kills, cfg.PGRestarts, cfg.TemporalRestarts, errText(injErr))})
 	res.Checks = append(res.Checks, Check{Name: "every case driven to its end", OK: simErr == nil, Detail: "the simulation" + errText(simErr)})
-	checks, err := verify(ctx, db, tc, ids, logFile)
+	logs := make([]string, len(workers))
+	for i := range workers {
+		logs[i] = logOf(i)
+	}
+	checks, err := verify(ctx, db, tc, ids, logs)
 	if err != nil {
 		return nil, err
 	}
@@ -236,7 +249,7 @@ func command(ctx context.Context, argv []string) error {
 }
 
 // verify checks every case against its scenario, its own final status and PostgreSQL.
-func verify(ctx context.Context, db *pgxpool.Pool, tc client.Client, ids []string, logFile string) ([]Check, error) {
+func verify(ctx context.Context, db *pgxpool.Pool, tc client.Client, ids []string, logs []string) ([]Check, error) {
 	var checks []Check
 	add := func(name string, bad []string, total int, what string) {
 		detail := fmt.Sprintf("%d of %d %s", total-len(bad), total, what)
@@ -336,9 +349,17 @@ func verify(ctx context.Context, db *pgxpool.Pool, tc client.Client, ids []strin
 	// a second hand-off only by a later process, after the one before died between the
 	// hand-off and the outbox's commit (the message's key is the channel's idempotency
 	// key, so the channel delivers it once)
-	handed, err := handOffs(logFile)
-	if err != nil {
-		return nil, err
+	handed := map[string][]int{}
+	for i, logFile := range logs {
+		h, err := handOffs(logFile)
+		if err != nil {
+			return nil, err
+		}
+		for key, procs := range h {
+			for _, p := range procs {
+				handed[key] = append(handed[key], 1000*(i+1)+p) // worker i's p-th process
+			}
+		}
 	}
 	r, err := db.Query(ctx, `SELECT message_key, sent_at IS NOT NULL, skipped_at IS NOT NULL FROM outbox WHERE case_id = ANY($1)`, ids)
 	if err != nil {
@@ -379,7 +400,8 @@ func verify(ctx context.Context, db *pgxpool.Pool, tc client.Client, ids []strin
 }
 
 // handOffs lists, per message key, the worker processes (numbered in the order they
-// started, from the shared log) whose development channel logged the reminder.
+// started, from one worker's log, shared by its restarts) whose development channel
+// logged the reminder.
 func handOffs(logFile string) (map[string][]int, error) {
 	f, err := os.Open(logFile)
 	if err != nil {

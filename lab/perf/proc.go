@@ -214,3 +214,49 @@ func freePort() (int, error) {
 	defer func() { _ = ln.Close() }() // only its port was wanted
 	return ln.Addr().(*net.TCPAddr).Port, nil
 }
+
+// Procs are several processes of one program (workers beside each other).
+type Procs []*Proc
+
+// StartProcs starts n processes of the program, the i-th logging to fmt.Sprintf(logPattern, i+1).
+func StartProcs(ctx context.Context, name, logPattern string, n int, env []string, program string, args ...string) (Procs, error) {
+	var ps Procs
+	for i := range max(1, n) {
+		p, err := StartProc(ctx, fmt.Sprintf("%s %d", name, i+1), fmt.Sprintf(logPattern, i+1), env, program, args...)
+		if err != nil {
+			_ = ps.Stop() // the start failed: its error is the one to report
+			return nil, err
+		}
+		ps = append(ps, p)
+	}
+	return ps, nil
+}
+
+// Watch samples each process every so often until ctx ends.
+func (ps Procs) Watch(ctx context.Context, every time.Duration) {
+	for _, p := range ps {
+		p.Watch(ctx, every)
+	}
+}
+
+// Stop stops them all; the first error is returned.
+func (ps Procs) Stop() error {
+	var first error
+	for _, p := range ps {
+		if err := p.Stop(); err != nil && first == nil {
+			first = err
+		}
+	}
+	return first
+}
+
+// Peak is the sum of their peaks: the memory and goroutines of the workers together.
+func (ps Procs) Peak() Sample {
+	var sum Sample
+	for _, p := range ps {
+		peak, _ := p.Peak()
+		sum.RSSBytes += peak.RSSBytes
+		sum.Goroutines += peak.Goroutines
+	}
+	return sum
+}

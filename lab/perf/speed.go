@@ -7,6 +7,7 @@ import (
 	"io"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -32,6 +33,7 @@ type SpeedConfig struct {
 	UCIFile   string        // the demo book's source
 	Dir       string        // where logs and the demo book go
 	Worker    []string      // the case worker's program and arguments
+	Workers   int           // case worker processes (and floor worker processes), 1 when 0
 	Floor     []string      // the floor worker's
 	Out       io.Writer
 	// OnlyStarts measures the start rates alone (to work on them), and writes no results.
@@ -95,6 +97,7 @@ type StartRate struct {
 type SpeedResult struct {
 	DayLength     string             `json:"dayLength"`
 	InFlight      int                `json:"inFlight"`
+	Workers       int                `json:"workers"` // worker processes, cases and floor alike
 	Cases         Run                `json:"cases"`
 	CasesNoCodec  *Run               `json:"casesWithoutCodec,omitempty"` // the same cases, payloads in the clear
 	Floor         Run                `json:"floor"`
@@ -113,7 +116,7 @@ type SpeedResult struct {
 // of the same shape on the same server, then the start rates and the import against COPY.
 func Speed(ctx context.Context, db *pgxpool.Pool, tc client.Client, cfg SpeedConfig) (*SpeedResult, error) {
 	out := cfg.Out
-	res := &SpeedResult{DayLength: cfg.DayLength.String(), InFlight: cfg.InFlight}
+	res := &SpeedResult{DayLength: cfg.DayLength.String(), InFlight: cfg.InFlight, Workers: max(1, cfg.Workers)}
 	if err := demo.Prepare(ctx, db, cfg.UCIFile, cfg.Dir, out); err != nil {
 		return nil, err
 	}
@@ -194,7 +197,7 @@ func Speed(ctx context.Context, db *pgxpool.Pool, tc client.Client, cfg SpeedCon
 
 	// 2. The floor: each case's shape again, with nothing in its activities and handlers.
 	say(out, "\n2. the Temporal floor: %d workflows of the cases' shapes, activities and handlers doing nothing\n", len(shapes))
-	fw, err := StartProc(ctx, "floor worker", filepath.Join(cfg.Dir, "bench-floor-worker.log"), nil, cfg.Floor[0], cfg.Floor[1:]...)
+	fw, err := StartProcs(ctx, "floor worker", filepath.Join(cfg.Dir, "bench-floor-worker-%d.log"), cfg.Workers, nil, cfg.Floor[0], cfg.Floor[1:]...)
 	if err != nil {
 		return nil, err
 	}
@@ -208,7 +211,7 @@ func Speed(ctx context.Context, db *pgxpool.Pool, tc client.Client, cfg SpeedCon
 	if err != nil {
 		return nil, fmt.Errorf("the floor: %w", err)
 	}
-	peak, _ := fw.Peak()
+	peak := fw.Peak()
 	res.Floor = Run{Workflows: len(floorIDs), Seconds: floorTime.Seconds(), PerSecond: float64(len(floorIDs)) / floorTime.Seconds(),
 		Updates: quantiles(floorLat), UpdatesSent: sent, WorkerRSSMiB: mib(peak.RSSBytes), WorkerRoutines: peak.Goroutines}
 	floorShapes, err := Shapes(ctx, tc, floorIDs)
@@ -239,7 +242,7 @@ func Speed(ctx context.Context, db *pgxpool.Pool, tc client.Client, cfg SpeedCon
 // with env added to its environment, and measures them.
 func driveCases(ctx context.Context, db *pgxpool.Pool, tc client.Client, ids []string, cfg SpeedConfig, env []string, log string) (Run, *demo.Sim, error) {
 	out := cfg.Out
-	w, err := StartProc(ctx, "case worker", filepath.Join(cfg.Dir, log), env, cfg.Worker[0], cfg.Worker[1:]...)
+	w, err := StartProcs(ctx, "case worker", filepath.Join(cfg.Dir, strings.Replace(log, ".log", "-%d.log", 1)), cfg.Workers, env, cfg.Worker[0], cfg.Worker[1:]...)
 	if err != nil {
 		return Run{}, nil, err
 	}
@@ -268,7 +271,7 @@ func driveCases(ctx context.Context, db *pgxpool.Pool, tc client.Client, ids []s
 	if err != nil {
 		return Run{}, nil, fmt.Errorf("the cases: %w", err)
 	}
-	peak, _ := w.Peak()
+	peak := w.Peak()
 	return Run{Workflows: len(ids), Seconds: caseTime.Seconds(), PerSecond: float64(len(ids)) / caseTime.Seconds(),
 		Updates: quantiles(sim.Latencies()), UpdatesSent: sim.Accepted.Load() + sim.Rejected.Load(),
 		WorkerRSSMiB: mib(peak.RSSBytes), WorkerRoutines: peak.Goroutines}, sim, nil

@@ -22,7 +22,7 @@ func SpeedTable(r *SpeedResult) *Table {
 	t := &Table{Title: "Speed: cases against the Temporal floor"}
 	c, f := r.Cases, r.Floor
 	t.Add("cases end to end", fmt.Sprintf("%d in %.1f s: **%.2f cases/s**", c.Workflows, c.Seconds, c.PerSecond),
-		fmt.Sprintf("%d in flight, %s case days, simulated agents, real activities and PostgreSQL", r.InFlight, r.DayLength))
+		fmt.Sprintf("%d in flight, %s case days, %d worker process(es), simulated agents, real activities and PostgreSQL", r.InFlight, r.DayLength, max(1, r.Workers)))
 	t.Add("floor of the same shape", fmt.Sprintf("%d in %.1f s: **%.2f workflows/s**", f.Workflows, f.Seconds, f.PerSecond),
 		"the same activities, local activities, timers, updates and signals per workflow; activities and handlers do nothing")
 	t.Add("case / floor", fmt.Sprintf("**%.2f**", r.Ratio), "target 0.95 or more")

@@ -112,6 +112,7 @@ func speedCmd() *cobra.Command {
 	}
 	c.Flags().IntVar(&cfg.Cases, "cases", 300, "cases driven end to end")
 	c.Flags().IntVar(&cfg.InFlight, "in-flight", 50, "cases (and floor workflows) open at once")
+	c.Flags().IntVar(&cfg.Workers, "workers", 1, "case worker processes (and as many floor workers)")
 	c.Flags().DurationVar(&cfg.DayLength, "day", time.Second, "a case day in real time (long enough for the simulated agents to make their deadlines)")
 	c.Flags().IntVar(&cfg.Starts, "starts", 300, "workflows started by each of the back office and a plain loop")
 	c.Flags().BoolVar(&cfg.OnlyStarts, "only-starts", false, "measure the start rates alone (no results written)")
@@ -203,7 +204,8 @@ func chaosCmd() *cobra.Command {
 	c.Flags().IntVar(&cfg.Cases, "cases", 500, "cases driven end to end")
 	c.Flags().IntVar(&cfg.InFlight, "in-flight", 50, "cases open at once")
 	c.Flags().DurationVar(&cfg.DayLength, "day", 2*time.Second, "a case day in real time")
-	c.Flags().IntVar(&cfg.Kills, "kills", 10, "SIGKILLs of the worker")
+	c.Flags().IntVar(&cfg.Workers, "workers", 2, "worker processes: a kill takes one of them, the other works on")
+	c.Flags().IntVar(&cfg.Kills, "kills", 10, "SIGKILLs of a worker")
 	c.Flags().IntVar(&cfg.PGRestarts, "pg-restarts", 2, "PostgreSQL restarts")
 	c.Flags().IntVar(&cfg.TemporalRestarts, "temporal-restarts", 1, "Temporal server restarts (data kept)")
 	c.Flags().StringVar(&restartPG, "restart-pg", "scripts/stack.sh restart-pg", "the command that restarts PostgreSQL")
