@@ -110,8 +110,9 @@ type caseRun struct {
 	// answering: an update was answered in this workflow task; its answer leaves when the
 	// task completes, which sync lets happen before it writes the records (records.go).
 	answering bool
-	// handingOver: the run is continuing as new; sync writes at once (continueasnew.go).
-	handingOver bool
+	// ending: the run is closing or continuing as new; sync writes at once, in the task
+	// (close.go, continueasnew.go).
+	ending bool
 }
 
 func newCase(ctx workflow.Context, in contract.CaseInput) *caseRun {

@@ -31,6 +31,9 @@ func (c *caseRun) finish() error {
 	if err := workflow.Await(c.ctx, func() bool { return workflow.AllHandlersFinished(c.ctx) && c.admitting == 0 }); err != nil {
 		return fmt.Errorf("finish handlers before closing: %w", err)
 	}
+	// from here every write is made in its task: a signal taken up while a write's
+	// activity was under way would queue records after the last write
+	c.ending = true
 	now := c.now()
 	c.endPending("cancelled")
 	c.st.ClosedAt = now

@@ -27,7 +27,7 @@ func (c *caseRun) continueAsNew() error {
 	settled := func() bool { return workflow.AllHandlersFinished(c.ctx) && c.admitting == 0 }
 	// the records are written at once from here: a timer to send an answer first would let
 	// the next update in, and updates sent back to back would never let the run hand over
-	c.handingOver = true
+	c.ending = true
 	for {
 		c.drainSignals(c.ctx)
 		if err := workflow.Await(c.ctx, settled); err != nil {

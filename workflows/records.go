@@ -63,25 +63,35 @@ func (c *caseRun) alert(kind, message string) {
 // written: the person waits for the case (durable in history), not for PostgreSQL.
 const asyncRecords = "async-records"
 
+// maxRemoteBatch bounds the records an answered update's write carries as a regular
+// activity: its input is kept in the history (a local activity's is not).
+const maxRemoteBatch = 100
+
 // sync writes the queued records in one activity, then brings the case row, the search
 // attributes and the current details up to date. Every wait calls it before it sleeps.
 // Writes are a local activity, in the workflow task that queued them; but when an update
 // was answered in this task they are a regular activity: the task then completes at once,
 // sending the answer, and the records follow (a worker that dies in between leaves them
-// in the activity's retries, or queued in the case's state for the next one).
+// in the activity's retries). Not when the update restricted contact (a hold, a pause, a
+// payment, the end of repayment): the reminders' hand-off reads those from PostgreSQL,
+// so they are written before the answer leaves; nor when the run ends or is due to hand
+// over, nor for a large batch.
 func (c *caseRun) sync() error {
 	remote := false
 	if c.answering {
 		c.answering = false
-		// not when the run is to hand over: an activity's wait lets the next update in, and
-		// updates sent back to back would keep the wait from ever reaching the hand-over
-		remote = !c.handingOver && !c.continueAsNewDue() && workflow.GetVersion(c.ctx, asyncRecords, workflow.DefaultVersion, 1) == 1
+		remote = !c.ending && !c.restricted() && len(c.records) <= maxRemoteBatch && !c.continueAsNewDue() &&
+			workflow.GetVersion(c.ctx, asyncRecords, workflow.DefaultVersion, 1) == 1
 	}
-	if row := c.caseRow(); c.lastRow == nil || *row != *c.lastRow {
-		c.record(activities.Record{Kind: activities.RecordCase, Case: row})
-		c.lastRow = row
-	}
-	for len(c.records) > 0 {
+	for {
+		// the case row again after each write: updates answered meanwhile may have changed it
+		if row := c.caseRow(); c.lastRow == nil || *row != *c.lastRow {
+			c.record(activities.Record{Kind: activities.RecordCase, Case: row})
+			c.lastRow = row
+		}
+		if len(c.records) == 0 {
+			break
+		}
 		batch := activities.Batch{CaseID: c.st.CaseKey, Records: c.records}
 		c.records = nil
 		var err error
@@ -96,6 +106,7 @@ func (c *caseRun) sync() error {
 			return fmt.Errorf("persist %d records of %s: %w", len(batch.Records), c.st.CaseID, err)
 		}
 	}
+	c.answering = false // the updates answered meanwhile: their records are written too
 	return c.publish()
 }
 
@@ -127,3 +138,12 @@ func (c *caseRun) setStage(s contract.Stage) {
 
 // stamp is a short time for messages.
 func stamp(t time.Time) string { return t.UTC().Format(time.RFC3339) }
+
+// restricted reports whether the case restricts contact more than its row in PostgreSQL
+// says: a hold or a pause begun, a payment, repayment ended. The reminders' hand-off
+// re-checks these there.
+func (c *caseRun) restricted() bool {
+	last, row := c.lastRow, c.caseRow()
+	return last == nil || (row.Hold && !last.Hold) || (row.Paused && !last.Paused) || row.AmountPaid != last.AmountPaid ||
+		(last.Stage == contract.StageRepayment && row.Stage != contract.StageRepayment)
+}

@@ -176,9 +176,9 @@ func TestPhoneFirstIsVersioned(t *testing.T) {
 }
 
 // Answering an update before its records are written came with version 1 of
-// "async-records": the histories recorded since carry the marker and a timer of a
-// millisecond after each answered update (and replay above); the older ones have neither,
-// and replay on the old path.
+// "async-records": the histories recorded since carry the marker and the records'
+// activity after an answered update (and replay above); the older ones have neither, and
+// replay on the old path.
 func TestAsyncRecordsIsVersioned(t *testing.T) {
 	for _, f := range []string{"plan-completed-by-updates-async-records.json", "phone-first-async-records.json"} {
 		if facts := versionsIn(t, "testdata/histories/"+f); !facts.changes[asyncRecords] {
