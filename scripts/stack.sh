@@ -294,7 +294,7 @@ start_server() {
     fi
     sleep 0.5
   done
-  log "the Temporal server did not come up; see .dev/temporal-server/*.log"; tail -30 "$s"/*.log >&2; exit 1
+  log "the Temporal server did not come up; see .dev/temporal-server/*.log"; tail -n 30 "$s"/*.log >&2; exit 1
 }
 
 # split_configs writes one configuration per process of the split server: each its own
@@ -414,17 +414,26 @@ END
 SQL
 }
 
-# stop_server stops the Temporal server's processes (one, or five when split).
+# stop_server stops the Temporal server's processes (one, or five when split), and waits
+# until they are gone (their ports free for the next start).
 stop_server() {
-  local s="$dev/temporal-server" stopped=""
+  local s="$dev/temporal-server" pids=()
   for f in "$s/pid" "$s/pids"; do
     [ -s "$f" ] || continue
     while read -r pid; do
-      if kill -0 "$pid" 2>/dev/null; then kill "$pid"; stopped=1; fi
+      if kill -0 "$pid" 2>/dev/null; then kill "$pid"; pids+=("$pid"); fi
     done <"$f"
     rm -f "$f"
   done
-  if [ -n "$stopped" ]; then log "stopped the Temporal server"; fi
+  [ ${#pids[@]} -gt 0 ] || return 0
+  for _ in $(seq 1 120); do
+    local alive=""
+    for pid in "${pids[@]}"; do kill -0 "$pid" 2>/dev/null && alive=1; done
+    [ -n "$alive" ] || break
+    sleep 0.25
+  done
+  for pid in "${pids[@]}"; do kill -9 "$pid" 2>/dev/null || true; done
+  log "stopped the Temporal server"
 }
 
 stop_all() {
