@@ -280,13 +280,24 @@ type importSummary struct {
 }
 
 // countRows counts the data rows of a CSV file (its lines less the header), for the
-// progress bar.
+// progress bar, reading it a block at a time: a book of any size.
 func countRows(file string) (int, error) {
-	b, err := os.ReadFile(file)
+	f, err := os.Open(file)
 	if err != nil {
 		return 0, fmt.Errorf("import: %w", err)
 	}
-	return max(0, bytes.Count(b, []byte("\n"))-1), nil
+	defer func() { _ = f.Close() }() // read only
+	lines, buf := 0, make([]byte, 1<<16)
+	for {
+		n, err := f.Read(buf)
+		lines += bytes.Count(buf[:n], []byte("\n"))
+		if errors.Is(err, io.EOF) {
+			return max(0, lines-1), nil
+		}
+		if err != nil {
+			return 0, fmt.Errorf("import: %w", err)
+		}
+	}
 }
 
 // writePreview prints a screening's preview as a table.
