@@ -5,7 +5,6 @@ package itest
 import (
 	"bytes"
 	"encoding/json"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,11 +13,9 @@ import (
 	"testing"
 	"time"
 
-	prom "github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/common/expfmt"
 
 	"github.com/casework/casework/contract"
-	"github.com/casework/casework/httpapi"
 )
 
 // metricName finds the metric names in a PromQL expression.
@@ -75,13 +72,7 @@ func TestDashboardQueriesExposedMetrics(t *testing.T) {
 	}
 
 	// what the suite's worker and an API expose once a case has run and an action was sent
-	reg := prom.NewRegistry()
-	m, err := httpapi.NewMetrics(reg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer((&httpapi.Server{DB: stack.db, TC: stack.tc, Metrics: m}).Handler())
-	defer srv.Close()
+	srv, reg := meteredAPI(t)
 	caseID := startCase(t, newAccount(t))
 	st := waitPending(t, caseID, contract.ActionPhoneVerified)
 	agent := st.Pending.Assignees[0]

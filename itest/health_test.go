@@ -138,13 +138,7 @@ func TestWorkerReadiness(t *testing.T) {
 // sends made-up paths adds no series.
 func TestAPIMetrics(t *testing.T) {
 	need(t)
-	reg := prom.NewRegistry()
-	m, err := httpapi.NewMetrics(reg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer((&httpapi.Server{DB: stack.db, TC: stack.tc, Metrics: m}).Handler())
-	defer srv.Close()
+	srv, reg := meteredAPI(t)
 	for _, path := range []string{"/healthz", "/v1/me", "/v1/me", "/no/such/path/1", "/no/such/path/2"} {
 		resp, err := http.Get(srv.URL + path)
 		if err != nil {
@@ -180,4 +174,18 @@ func TestAPIMetrics(t *testing.T) {
 	if len(counts) != len(want) || observed != 5 {
 		t.Errorf("series %v, %d latencies observed; want exactly %v and 5", counts, observed, want)
 	}
+}
+
+// meteredAPI serves the agents' API on the test stack with its request metrics in a
+// registry of its own, until the test ends.
+func meteredAPI(t *testing.T) (*httptest.Server, *prom.Registry) {
+	t.Helper()
+	reg := prom.NewRegistry()
+	m, err := httpapi.NewMetrics(reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer((&httpapi.Server{DB: stack.db, TC: stack.tc, Metrics: m}).Handler())
+	t.Cleanup(srv.Close)
+	return srv, reg
 }
