@@ -52,7 +52,7 @@ ok=0
 step run "DEMO_EXIT=1 make run" || ok=1
 step test "make test" || ok=1
 as_user "scripts/stack.sh down" || true
-outside=$(find / -xdev -newer "$home/casework/README.md" -user "$user" -not -path "$home/*" -not -path "/tmp/*" -not -path "/proc/*" 2>/dev/null | head -5)
+outside=$(find / -xdev -newer "$home/casework/README.md" -user "$user" -not -path "$home" -not -path "$home/*" -not -path "/tmp/*" -not -path "/proc/*" 2>/dev/null | head -5)
 {
   echo "# A clean clone, as a throwaway non-root user"
   echo
