@@ -116,20 +116,23 @@ register_search_attributes() {
 }
 
 # The production topology without Docker: the same Temporal server as docker-compose.yml
-# (v1.29.1, here built with go install), its schema set up by its own SQL tool on the
-# private PostgreSQL cluster (databases temporal and temporal_visibility), several history
-# shards, and the same dynamic config (deploy/temporal/dynamicconfig).
+# (its version in .env, here built with go install), its schema set up by its own SQL tool
+# on the private PostgreSQL cluster (databases temporal and temporal_visibility), several
+# history shards, and the same dynamic config (deploy/temporal/dynamicconfig). The
+# binaries are named by version: changing .env's builds the new one.
+server_bin="$tools/temporal-server-$server_version"
+sql_tool="$tools/temporal-sql-tool-$server_version"
 install_server() {
-  if [ ! -x "$tools/temporal-server" ]; then
+  if [ ! -x "$server_bin" ]; then
     log "building the Temporal server $server_version into .tools/bin (go install; 5-10 minutes the first time)"
     mkdir -p "$tools"
     GOBIN="$tools" go install "go.temporal.io/server/cmd/server@$server_version"
-    mv "$tools/server" "$tools/temporal-server"
+    mv "$tools/server" "$server_bin"
   fi
-  if [ ! -x "$tools/temporal-sql-tool" ]; then
+  if [ ! -x "$sql_tool" ]; then
     log "building its schema tool"
     GOBIN="$tools" go install "go.temporal.io/server/cmd/tools/sql@$server_version"
-    mv "$tools/sql" "$tools/temporal-sql-tool"
+    mv "$tools/sql" "$sql_tool"
   fi
 }
 
@@ -137,7 +140,7 @@ install_server() {
 # with the schema tool built here and the schema of the server's Go module.
 server_schema() {
   local src; src=$(cd /tmp && go mod download -json "go.temporal.io/server@$server_version" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",*$/\1/p')
-  SQL_TOOL="$tools/temporal-sql-tool" DB_HOST=127.0.0.1 DB_PORT=$(cat "$pg_dir/port") DB_USER=postgres \
+  SQL_TOOL="$sql_tool" DB_HOST=127.0.0.1 DB_PORT=$(cat "$pg_dir/port") DB_USER=postgres \
     SCHEMA_DIR="$src/schema/postgresql/v12" sh "$root/deploy/temporal/setup-schema.sh" >>"$dev/temporal-server/schema.log" 2>&1 ||
     { log "Temporal's schema could not be set up; see .dev/temporal-server/schema.log"; tail -20 "$dev/temporal-server/schema.log" >&2; exit 1; }
 }
@@ -272,12 +275,12 @@ start_server() {
       log "starting the Temporal server $server_version on :$server_port as five processes (frontend, 2 history, matching, worker; $server_shards shards, on PostgreSQL)"
       for svc in frontend history history2 matching worker; do
         local service=${svc%2}
-        nohup "$tools/temporal-server" --root "$s" --config config --env "casework-$svc" --allow-no-auth start --service "$service" >"$s/$svc.log" 2>&1 &
+        nohup "$server_bin" --root "$s" --config config --env "casework-$svc" --allow-no-auth start --service "$service" >"$s/$svc.log" 2>&1 &
         echo $! >>"$s/pids"
       done
     else
       log "starting the Temporal server $server_version on :$server_port ($server_shards history shards, on PostgreSQL)"
-      nohup "$tools/temporal-server" --root "$s" --config config --env casework --allow-no-auth start >"$s/server.log" 2>&1 &
+      nohup "$server_bin" --root "$s" --config config --env casework --allow-no-auth start >"$s/server.log" 2>&1 &
       echo $! >"$s/pids"
     fi
     echo "$server_services" >"$s/services"
