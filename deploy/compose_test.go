@@ -70,11 +70,11 @@ func TestComposeServices(t *testing.T) {
 		build     bool
 	}{
 		"postgresql":      {image: "postgres:16", ports: []uint32{5432}, healthy: true},
-		"temporal-certs":  {image: "temporalio/admin-tools:1.29"},
-		"temporal-schema": {image: "temporalio/admin-tools:1.29", dependsOn: map[string]string{"postgresql": types.ServiceConditionHealthy}},
-		"temporal": {image: "temporalio/server:1.29", ports: []uint32{7233}, healthy: true, dependsOn: map[string]string{
+		"temporal-certs":  {image: "temporalio/admin-tools:1."},
+		"temporal-schema": {image: "temporalio/admin-tools:1.", dependsOn: map[string]string{"postgresql": types.ServiceConditionHealthy}},
+		"temporal": {image: "temporalio/server:1.", ports: []uint32{7233}, healthy: true, dependsOn: map[string]string{
 			"temporal-schema": types.ServiceConditionCompletedSuccessfully, "temporal-certs": types.ServiceConditionCompletedSuccessfully}},
-		"temporal-setup":   {image: "temporalio/admin-tools:1.29", dependsOn: map[string]string{"temporal": types.ServiceConditionHealthy}},
+		"temporal-setup":   {image: "temporalio/admin-tools:1.", dependsOn: map[string]string{"temporal": types.ServiceConditionHealthy}},
 		"temporal-ui":      {image: "temporalio/ui:", healthy: true, dependsOn: map[string]string{"temporal": types.ServiceConditionHealthy}},
 		"temporal-ui-gate": {image: "casework:", build: true, ports: []uint32{8080}, healthy: true, dependsOn: map[string]string{"temporal-ui": types.ServiceConditionHealthy}},
 		"casework-migrate": {image: "casework:", build: true, dependsOn: map[string]string{"postgresql": types.ServiceConditionHealthy}},
