@@ -104,7 +104,14 @@ func Import(ctx context.Context, db *pgxpool.Pool, r io.Reader, progress func(re
 // inserted. It counts the accounts new, changed and as they were.
 func upsertBook(ctx context.Context, tx pgx.Tx, st *Stats) error {
 	var staged, phones, addresses, newPhones, newAddresses int
-	steps := []struct {
+	exec := func(q string, into *int) error {
+		tag, err := tx.Exec(ctx, q)
+		if err == nil && into != nil {
+			*into = int(tag.RowsAffected())
+		}
+		return err
+	}
+	accounts := []struct {
 		q    string
 		into *int
 	}{
@@ -127,27 +134,25 @@ func upsertBook(ctx context.Context, tx pgx.Tx, st *Stats) error {
 			AND (a.name, a.region, a.timezone, a.currency, a.amount_due, a.days_past_due, a.status, a.phone_id, a.address_id)
 				IS DISTINCT FROM (b.name, b.region, b.timezone, b.currency, b.amount_due, b.days_past_due, b.status, b.phone_id, b.address_id)`,
 			into: &st.Updated},
-		// an agent may record the same number or address meanwhile (the lock is the imports'
-		// only): theirs is kept, and the account points at it (below)
-		{q: `INSERT INTO phones (phone_id, account_id, number, source) SELECT phone_id, account_id, phone, 'import' FROM book_ids WHERE new_phone
-			ON CONFLICT (account_id, number) DO NOTHING`, into: &phones},
-		{q: `INSERT INTO addresses (address_id, account_id, address, source) SELECT address_id, account_id, address, 'import' FROM book_ids WHERE new_address
-			ON CONFLICT (account_id, address) DO NOTHING`, into: &addresses},
 	}
-	for i, step := range steps {
-		if i == len(steps)-2 { // before the phones and addresses: how many are new
-			if err := tx.QueryRow(ctx, `SELECT count(*) FILTER (WHERE new_phone), count(*) FILTER (WHERE new_address) FROM book_ids`).
-				Scan(&newPhones, &newAddresses); err != nil {
-				return err
-			}
-		}
-		tag, err := tx.Exec(ctx, step.q)
-		if err != nil {
+	for _, step := range accounts {
+		if err := exec(step.q, step.into); err != nil {
 			return err
 		}
-		if step.into != nil {
-			*step.into = int(tag.RowsAffected())
-		}
+	}
+	if err := tx.QueryRow(ctx, `SELECT count(*) FILTER (WHERE new_phone), count(*) FILTER (WHERE new_address) FROM book_ids`).
+		Scan(&newPhones, &newAddresses); err != nil {
+		return err
+	}
+	// an agent may record the same number or address meanwhile (the lock is the imports'
+	// only): theirs is kept, and the account points at it (below)
+	if err := exec(`INSERT INTO phones (phone_id, account_id, number, source) SELECT phone_id, account_id, phone, 'import' FROM book_ids WHERE new_phone
+			ON CONFLICT (account_id, number) DO NOTHING`, &phones); err != nil {
+		return err
+	}
+	if err := exec(`INSERT INTO addresses (address_id, account_id, address, source) SELECT address_id, account_id, address, 'import' FROM book_ids WHERE new_address
+			ON CONFLICT (account_id, address) DO NOTHING`, &addresses); err != nil {
+		return err
 	}
 	if phones < newPhones || addresses < newAddresses { // an agent's row won: point at it
 		if _, err := tx.Exec(ctx, `UPDATE accounts a SET phone_id = p.phone_id, address_id = ad.address_id
