@@ -72,15 +72,6 @@ func (b barredContact) Unwrap() error { return b.ValidationError }
 // signalHandler decodes and handles one action arriving as a signal.
 type signalHandler func(ctx workflow.Context, raw []byte)
 
-// trustBoundary is the workflow version from which actions' ids are checked against
-// PostgreSQL and contacts during a hold or pause are recorded as violations (recorded
-// histories from before replay without either).
-const trustBoundary = "trust-boundary"
-
-func (c *caseRun) trustVersion(ctx workflow.Context) workflow.Version {
-	return workflow.GetVersion(ctx, trustBoundary, workflow.DefaultVersion, 1)
-}
-
 // registerActions registers every action of contract.Table twice: as an update with a
 // validator, and as a signal that is validated the same way and recorded as rejected when
 // bad.
@@ -132,7 +123,7 @@ func (c *caseRun) register(spec *contract.ActionSpec, h behaviour) error {
 	}
 	// admit runs after validate, with the action in history: what it refuses is recorded.
 	admit := func(ctx workflow.Context, p any) error {
-		if c.trustVersion(ctx) == workflow.DefaultVersion {
+		if !c.changed(ctx, trustBoundary) {
 			if spec.Contact {
 				return c.contactBarred(spec.Name)
 			}

@@ -113,6 +113,8 @@ type caseRun struct {
 	// ending: the run is closing or continuing as new; sync writes at once, in the task
 	// (close.go, continueasnew.go).
 	ending bool
+	// latest: the run began on the code of allChanges (versions.go).
+	latest bool
 }
 
 func newCase(ctx workflow.Context, in contract.CaseInput) *caseRun {
@@ -162,9 +164,10 @@ func newCase(ctx workflow.Context, in contract.CaseInput) *caseRun {
 	return c
 }
 
-// setup registers the status query and every human action, and restores the case clock
-// of a continued run.
+// setup asks which version of the code the run began on, registers the status query and
+// every human action, and restores the case clock of a continued run.
 func (c *caseRun) setup() error {
+	c.changesVersion()
 	if c.st.Timezone != "" {
 		if err := c.setClock(); err != nil {
 			return err
@@ -177,7 +180,7 @@ func (c *caseRun) setup() error {
 		// the phone-first path came with version 1: a case only takes it from then on; one
 		// that began on a worker without it stays visit first, and says so (a later run
 		// must not switch it midway)
-		c.phoneFirst = workflow.GetVersion(c.ctx, phoneFirstChange, workflow.DefaultVersion, 1) == 1
+		c.phoneFirst = c.changed(c.ctx, phoneFirstChange)
 		if !c.phoneFirst {
 			c.st.ContactPath = contract.PathVisitFirst
 		}
@@ -271,6 +274,9 @@ func (c *caseRun) runLocalIn(ctx workflow.Context, name string, fn, arg, result 
 			return err
 		}
 		c.log.Warn("local activity failed: waiting to try again", "activity", name, "case", c.st.CaseID, "wait", wait, "error", err)
+		if err := c.publishBeforeBlocking(); err != nil {
+			return err
+		}
 		if err := workflow.Sleep(ctx, wait); err != nil {
 			return err
 		}

@@ -7,9 +7,6 @@ import "github.com/casework/casework/contract"
 // then negotiate by phone; a visit comes only after a refusal, a broken promise (a missed
 // payment) or a missed negotiation deadline, and the negotiation follows it.
 
-// phoneFirstChange is the workflow version that brought the phone-first path.
-const phoneFirstChange = "phone-first"
-
 // afterVerify is the step after the address is verified.
 func (c *caseRun) afterVerify() contract.Stage {
 	if c.phoneFirst && c.st.Visits == 0 {

@@ -59,29 +59,33 @@ func (c *caseRun) alert(kind, message string) {
 	c.record(activities.Record{Kind: activities.RecordAlert, Alert: &activities.Alert{Kind: kind, Message: message}})
 }
 
-// asyncRecords is the change that answers an update before the records it queued are
-// written: the person waits for the case (durable in history), not for PostgreSQL.
-const asyncRecords = "async-records"
-
 // maxRemoteBatch bounds the records an answered update's write carries as a regular
 // activity: its input is kept in the history (a local activity's is not).
 const maxRemoteBatch = 100
 
-// sync writes the queued records in one activity, then brings the case row, the search
-// attributes and the current details up to date. Every wait calls it before it sleeps.
-// Writes are a local activity, in the workflow task that queued them; but when an update
-// was answered in this task they are a regular activity: the task then completes at once,
-// sending the answer, and the records follow (a worker that dies in between leaves them
-// in the activity's retries). Not when the update restricted contact (a hold, a pause, a
-// payment, the end of repayment): the reminders' hand-off reads those from PostgreSQL,
-// so they are written before the answer leaves; nor when the run ends or is due to hand
-// over, nor for a large batch.
+// sync writes the queued records, then brings the search attributes and the current
+// details up to date.
 func (c *caseRun) sync() error {
+	if err := c.write(); err != nil {
+		return err
+	}
+	return c.publish()
+}
+
+// write writes the queued records and brings the case row up to date, in one activity.
+// Every wait calls it before it sleeps. Writes are a local activity, in the workflow task
+// that queued them; but when an update was answered in this task they are a regular
+// activity: the task then completes at once, sending the answer, and the records follow
+// (a worker that dies in between leaves them in the activity's retries). Not when the
+// update restricted contact (a hold, a pause, a payment, the end of repayment): the
+// reminders' hand-off reads those from PostgreSQL, so they are written before the answer
+// leaves; nor when the run ends or is due to hand over, nor for a large batch.
+func (c *caseRun) write() error {
 	remote := false
 	if c.answering {
 		c.answering = false
 		remote = !c.ending && !c.restricted() && len(c.records) <= maxRemoteBatch && !c.continueAsNewDue() &&
-			workflow.GetVersion(c.ctx, asyncRecords, workflow.DefaultVersion, 1) == 1
+			c.changed(c.ctx, asyncRecords)
 	}
 	for {
 		// the case row again after each write: updates answered meanwhile may have changed it
@@ -96,6 +100,9 @@ func (c *caseRun) sync() error {
 		c.records = nil
 		var err error
 		if remote {
+			if err := c.publishBeforeBlocking(); err != nil { // the task ends here
+				return err
+			}
 			err = workflow.ExecuteActivity(c.ctx, a.Persist, batch).Get(c.ctx, nil) // retried until PostgreSQL takes it
 			// what was queued meanwhile (updates keep coming) goes in this task: the loop ends
 			remote = false
@@ -107,7 +114,7 @@ func (c *caseRun) sync() error {
 		}
 	}
 	c.answering = false // the updates answered meanwhile: their records are written too
-	return c.publish()
+	return nil
 }
 
 func (c *caseRun) caseRow() *activities.CaseRow {

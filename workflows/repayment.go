@@ -55,7 +55,7 @@ func (c *caseRun) repayment() error {
 // before goes on without it, so its history replays unchanged.
 func (c *caseRun) confirmPlan(now time.Time) (later time.Time, err error) {
 	plan := c.st.Plan
-	if plan.Confirmed || workflow.GetVersion(c.ctx, "plan-confirmation", workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+	if plan.Confirmed || !c.changed(c.ctx, planConfirmationChange) {
 		return time.Time{}, nil
 	}
 	if at := c.clock.NextInWindow(now, rules.WindowOf(c.st.Policy)); at.After(now) && !c.st.Hold {
@@ -103,8 +103,11 @@ func (c *caseRun) handOverBy(now, due time.Time) time.Time {
 // goes on.
 func (c *caseRun) handOver(kind string, req activities.ReminderRequest) (sent bool, err error) {
 	var res activities.ReminderResult
+	if err := c.publishBeforeBlocking(); err != nil {
+		return false, err
+	}
 	fut := workflow.ExecuteActivity(c.ctx, a.SendReminder, req)
-	if c.trustVersion(c.ctx) != workflow.DefaultVersion {
+	if c.changed(c.ctx, trustBoundary) {
 		// while the channel works (or its gateway is down and the hand-off is retried),
 		// what the handlers change (a dispute hold, a pause, a payment) is written to
 		// PostgreSQL, where each try of the hand-off checks it again

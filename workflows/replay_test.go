@@ -130,6 +130,9 @@ type historyFacts struct {
 	changes                  map[string]bool // GetVersion change ids
 	reminders, confirmations int             // SendReminder activities, of which confirmations
 	refChecks                int             // CheckRefs local activities
+	remoteWrites             int             // Persist activities (records after an answer)
+	upserts                  int             // search-attribute upserts, TemporalChangeVersion's aside
+	mostUpsertsInATask       int             // the most of those in one workflow task
 }
 
 func versionsIn(t *testing.T, file string) historyFacts {
@@ -137,7 +140,18 @@ func versionsIn(t *testing.T, file string) historyFacts {
 	hist := readHistory(t, file)
 	facts := historyFacts{changes: map[string]bool{}}
 	dc := testConverter(t)
+	inTask := 0
 	for _, ev := range hist.GetEvents() {
+		if ev.GetWorkflowTaskCompletedEventAttributes() != nil {
+			inTask = 0
+		}
+		if u := ev.GetUpsertWorkflowSearchAttributesEventAttributes(); u != nil {
+			if _, version := u.GetSearchAttributes().GetIndexedFields()["TemporalChangeVersion"]; !version {
+				facts.upserts++
+				inTask++
+				facts.mostUpsertsInATask = max(facts.mostUpsertsInATask, inTask)
+			}
+		}
 		if m := ev.GetMarkerRecordedEventAttributes(); m != nil && m.GetMarkerName() == "Version" {
 			var id string
 			if err := dc.FromPayloads(m.GetDetails()["change-id"], &id); err == nil {
@@ -151,6 +165,9 @@ func versionsIn(t *testing.T, file string) historyFacts {
 			if err := dc.FromPayloads(m.GetDetails()["data"], &la); err == nil && la.ActivityType == "CheckRefs" {
 				facts.refChecks++
 			}
+		}
+		if a := ev.GetActivityTaskScheduledEventAttributes(); a != nil && a.GetActivityType().GetName() == "Persist" {
+			facts.remoteWrites++
 		}
 		if a := ev.GetActivityTaskScheduledEventAttributes(); a != nil && a.GetActivityType().GetName() == "SendReminder" {
 			facts.reminders++
@@ -188,6 +205,45 @@ func TestAsyncRecordsIsVersioned(t *testing.T) {
 	for _, f := range []string{"plan-completed-by-updates-trust-boundary.json", "phone-first.json"} {
 		if facts := versionsIn(t, "testdata/histories/"+f); facts.changes[asyncRecords] {
 			t.Errorf("%s, recorded before the change, has its marker", f)
+		}
+	}
+}
+
+// Every change above came with its own version marker; a case that begins on today's code
+// asks for one, allChanges, and takes them all (one marker and one visibility write instead
+// of one per change), and publishes its search attributes once per workflow task. The
+// histories recorded since carry that marker alone, and the changes' behaviour: the ids
+// checked (trust boundary), records after the answer (async records), the phone-first
+// path. The histories recorded before have no such marker (and replay above).
+func TestAllChangesIsVersioned(t *testing.T) {
+	files, err := filepath.Glob("testdata/histories/*-all-changes.json")
+	if err != nil || len(files) < 4 {
+		t.Fatalf("found %d histories recorded since %s (%v), want 4: record them (README, Recorded histories)", len(files), allChanges, err)
+	}
+	for _, f := range files {
+		facts := versionsIn(t, f)
+		if len(facts.changes) != 1 || !facts.changes[allChanges] {
+			t.Errorf("%s: version markers %v, want %s alone", f, facts.changes, allChanges)
+		}
+		if facts.refChecks == 0 {
+			t.Errorf("%s: no reference checks: the trust boundary is off", f)
+		}
+		if facts.mostUpsertsInATask > 1 {
+			t.Errorf("%s: %d search-attribute upserts in one workflow task, want one at most", f, facts.mostUpsertsInATask)
+		}
+	}
+	for _, f := range []string{"plan-completed-by-updates-all-changes.json", "phone-first-all-changes.json"} {
+		if facts := versionsIn(t, "testdata/histories/"+f); facts.remoteWrites == 0 {
+			t.Errorf("%s: no records written after an answer: async records are off", f)
+		}
+	}
+	for _, f := range []string{"plan-completed-by-updates-async-records.json", "phone-first-async-records.json"} {
+		facts := versionsIn(t, "testdata/histories/"+f)
+		if facts.changes[allChanges] {
+			t.Errorf("%s, recorded before %s, has its marker", f, allChanges)
+		}
+		if facts.mostUpsertsInATask < 2 {
+			t.Errorf("%s: at most %d upserts in a task: the old path published at each step", f, facts.mostUpsertsInATask)
 		}
 	}
 }

@@ -102,7 +102,7 @@ func (c *caseRun) publish() error {
 		}
 	}
 	// the flags came with version 1 of the case workflow: cases started before do not set them
-	if workflow.GetVersion(c.ctx, "case-flags", workflow.DefaultVersion, 1) == 1 && (!prev.set || !slices.Equal(prev.flags, next.flags)) {
+	if c.changed(c.ctx, caseFlagsChange) && (!prev.set || !slices.Equal(prev.flags, next.flags)) {
 		ups = append(ups, CaseFlagsKey.ValueSet(next.flags))
 	}
 	if len(ups) > 0 {
@@ -116,6 +116,18 @@ func (c *caseRun) publish() error {
 	}
 	c.sa = next
 	return nil
+}
+
+// publishBeforeBlocking publishes before the run blocks on something that ends the
+// workflow task (an activity, a timer): a run on the code of allChanges publishes once per
+// task, where it blocks, rather than at each step it passes (sleepUntil). An upsert is seen
+// only when its task completes, so no reader sees the difference; each one saved is an
+// event and a visibility write. Runs begun before publish where they did.
+func (c *caseRun) publishBeforeBlocking() error {
+	if !c.latest {
+		return nil
+	}
+	return c.publish()
 }
 
 // flags are the case's flags for operations' filters.

@@ -79,11 +79,19 @@ func (c *caseRun) sleepUntil(t time.Time, moved func() bool) (woke bool, err err
 	}
 	due := func() bool { return timer == nil || timer.IsReady() }
 	for {
-		if err := c.sync(); err != nil {
+		if err := c.write(); err != nil {
 			return false, err
 		}
 		if moved() {
-			return true, nil
+			if c.latest {
+				// the step that follows goes on in this task: it publishes where it next
+				// blocks, once for the task (publishBeforeBlocking)
+				return true, nil
+			}
+			return true, c.publish()
+		}
+		if err := c.publish(); err != nil {
+			return false, err
 		}
 		if c.continueAsNewDue() {
 			return false, errContinueAsNew
