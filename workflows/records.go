@@ -100,9 +100,8 @@ func (c *caseRun) write() error {
 		c.records = nil
 		var err error
 		if remote {
-			if err := c.publishBeforeBlocking(); err != nil { // the task ends here
-				return err
-			}
+			// the search attributes wait for the step that follows, in the next task: one
+			// upsert a step (the write takes milliseconds; retried, it holds them back)
 			err = workflow.ExecuteActivity(c.ctx, a.Persist, batch).Get(c.ctx, nil) // retried until PostgreSQL takes it
 			// what was queued meanwhile (updates keep coming) goes in this task: the loop ends
 			remote = false

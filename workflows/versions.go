@@ -21,7 +21,7 @@ const (
 )
 
 // allChanges is one version for every change above, and for the search attributes
-// published once per workflow task (sleepUntil). The SDK writes a marker and a
+// published where the run blocks, at most once a workflow task (publishBeforeBlocking). The SDK writes a marker and a
 // TemporalChangeVersion search attribute (a visibility write) for each change id a run
 // asks for: a case that begins on this code asks once, in its first task, and takes every
 // change without asking for each. A case begun before has no such marker: it replays with

@@ -180,31 +180,45 @@ func Trial(ctx context.Context, db *pgxpool.Pool, tc client.Client, cfg TrialCon
 	return res, nil
 }
 
-// feedWith starts the cases of ids with start, in order, keeping at most inFlight open.
-func feedWith(ctx context.Context, db *pgxpool.Pool, ids []string, inFlight int, start func(id string) error) error {
-	var recent []time.Time // starts whose case row may not be written yet
+// feedWith starts the cases of ids with startCase, in order, keeping at most inFlight open.
+// Open are the cases of ids whose row says so (a case started by an earlier run counts
+// too) and those this feeder started whose row is not written yet (for a minute at most: a
+// start the workflow refused writes none): each case counts once, so the cases run
+// inFlight at once, as the floor's workflows do.
+func feedWith(ctx context.Context, db *pgxpool.Pool, ids []string, inFlight int, startCase func(id string) error) error {
+	type start struct {
+		id string
+		at time.Time
+	}
+	var unseen []start // started here, no case row yet
 	for _, id := range ids {
 		for {
 			var open int
+			var seen []string
+			pending := make([]string, len(unseen))
+			for i, u := range unseen {
+				pending[i] = u.id
+			}
 			if err := retrying(ctx, func() error {
-				return db.QueryRow(ctx, `SELECT count(*) FROM cases WHERE case_id = ANY($1) AND stage <> 'closed'`, ids).Scan(&open)
+				return db.QueryRow(ctx, `SELECT (SELECT count(*) FROM cases WHERE case_id = ANY($1) AND stage <> 'closed'),
+					ARRAY(SELECT case_id FROM cases WHERE case_id = ANY($2))`, ids, pending).Scan(&open, &seen)
 			}); err != nil {
 				return fmt.Errorf("feed: %w", err)
 			}
-			recent = slices.DeleteFunc(recent, func(t time.Time) bool { return time.Since(t) > 2*time.Second })
-			if open+len(recent) < inFlight {
+			unseen = slices.DeleteFunc(unseen, func(u start) bool { return slices.Contains(seen, u.id) || time.Since(u.at) > time.Minute })
+			if open+len(unseen) < inFlight {
 				break
 			}
 			select {
 			case <-ctx.Done():
 				return ctx.Err()
-			case <-time.After(200 * time.Millisecond):
+			case <-time.After(100 * time.Millisecond):
 			}
 		}
-		if err := retrying(ctx, func() error { return start(id) }); err != nil {
+		if err := retrying(ctx, func() error { return startCase(id) }); err != nil {
 			return err
 		}
-		recent = append(recent, time.Now())
+		unseen = append(unseen, start{id, time.Now()})
 	}
 	return nil
 }
