@@ -100,8 +100,11 @@ func (c *caseRun) write() error {
 		c.records = nil
 		var err error
 		if remote {
-			// the search attributes wait for the step that follows, in the next task: one
-			// upsert a step (the write takes milliseconds; retried, it holds them back)
+			// the task ends here, and the write is retried while PostgreSQL is away: the
+			// Web UI shows the answered action now, not after the outage
+			if err := c.publishBeforeBlocking(); err != nil {
+				return err
+			}
 			err = workflow.ExecuteActivity(c.ctx, a.Persist, batch).Get(c.ctx, nil) // retried until PostgreSQL takes it
 			// what was queued meanwhile (updates keep coming) goes in this task: the loop ends
 			remote = false

@@ -247,3 +247,19 @@ func TestAllChangesIsVersioned(t *testing.T) {
 		}
 	}
 }
+
+// changed answers for the changes allChanges stands for, and refuses any other id: a later
+// change must ask its own version, or runs begun on the bundle's code would take it
+// without a marker.
+func TestChangedRefusesAnUnbundledChange(t *testing.T) {
+	c := &caseRun{latest: true}
+	if !c.changed(nil, trustBoundary) {
+		t.Fatal("a run on the code of allChanges does not take trust-boundary")
+	}
+	defer func() {
+		if recover() == nil {
+			t.Fatal("changed took a change id that allChanges does not stand for")
+		}
+	}()
+	c.changed(nil, "a-later-change")
+}

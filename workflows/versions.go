@@ -1,6 +1,10 @@
 package workflows
 
-import "go.temporal.io/sdk/workflow"
+import (
+	"fmt"
+
+	"go.temporal.io/sdk/workflow"
+)
 
 // The workflow's changes since cases first ran in production. Each came behind a
 // GetVersion change id, so that a case begun on the code before it replays on the path it
@@ -21,11 +25,15 @@ const (
 )
 
 // allChanges is one version for every change above, and for the search attributes
-// published where the run blocks, at most once a workflow task (publishBeforeBlocking). The SDK writes a marker and a
-// TemporalChangeVersion search attribute (a visibility write) for each change id a run
-// asks for: a case that begins on this code asks once, in its first task, and takes every
-// change without asking for each. A case begun before has no such marker: it replays with
-// DefaultVersion here, and asks for each change as it did.
+// published where the run blocks rather than at each step it passes
+// (publishBeforeBlocking). The SDK writes a marker and a TemporalChangeVersion search
+// attribute (a visibility write) for each change id a run asks for: a run that begins on
+// this code asks this one, in its first task, and takes every change above without asking
+// for each. A case begun before has no such marker: it replays with DefaultVersion here,
+// and asks for each change as it did.
+//
+// Cases begun on this code do not replay on the code before it (they carry no marker of
+// the changes they took): no rollback below it, and no workers of both versions at once.
 const allChanges = "all-changes-2026-11"
 
 // changesVersion asks, in the run's first task, whether it began on the code of
@@ -34,9 +42,19 @@ func (c *caseRun) changesVersion() {
 	c.latest = workflow.GetVersion(c.ctx, allChanges, workflow.DefaultVersion, 1) == 1
 }
 
-// changed reports whether the run takes a change: every change when it began on the code
-// of allChanges, otherwise the change's own version (asked once per run, then cached by
-// the SDK).
+// bundled are the changes allChanges stands for. A change made after it is not among them:
+// a run begun on the code of allChanges, but before that change, must not take it
+// unasked, so it asks its own version (workflow.GetVersion), never changed.
+var bundled = map[string]bool{
+	caseFlagsChange: true, planConfirmationChange: true, trustBoundary: true, phoneFirstChange: true, asyncRecords: true,
+}
+
+// changed reports whether the run takes one of the bundled changes: every one when it
+// began on the code of allChanges, otherwise the change's own version (asked once per
+// run, then cached by the SDK). Any other change id is a programming error.
 func (c *caseRun) changed(ctx workflow.Context, change string) bool {
+	if !bundled[change] {
+		panic(fmt.Sprintf("changed(%q): not one of the changes of %s: ask its own workflow.GetVersion", change, allChanges))
+	}
 	return c.latest || workflow.GetVersion(ctx, change, workflow.DefaultVersion, 1) == 1
 }
