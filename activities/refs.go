@@ -2,7 +2,6 @@ package activities
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -39,42 +38,64 @@ type RefCheck struct {
 // Empty reports whether there is nothing to check.
 func (r RefCheck) Empty() bool { return len(r.Addresses)+len(r.Phones)+len(r.Agents) == 0 }
 
-// CheckRefs checks every id of an action against PostgreSQL and returns the problems,
-// each naming the payload's field (none: all good). It only reads.
+// CheckRefs checks every id of an action against PostgreSQL, in one round trip, and
+// returns the problems, each naming the payload's field (none: all good). It only reads.
 func (a *Activities) CheckRefs(ctx context.Context, req RefCheck) ([]*contract.FieldError, error) {
+	ids := func(refs []ContactRef) []string {
+		out := make([]string, len(refs))
+		for i, r := range refs {
+			out[i] = r.ID
+		}
+		return out
+	}
+	agentIDs := make([]string, len(req.Agents))
+	for i, r := range req.Agents {
+		agentIDs[i] = r.ID
+	}
+	type found struct {
+		owner, role, badge string
+		active             bool
+	}
+	seen := map[string]map[string]found{"address": {}, "phone": {}, "agent": {}}
+	rows, err := a.DB.Query(ctx, `
+		SELECT 'address', address_id, account_id, '', '', true FROM addresses WHERE address_id = ANY($1)
+		UNION ALL
+		SELECT 'phone', phone_id, account_id, '', '', true FROM phones WHERE phone_id = ANY($2)
+		UNION ALL
+		SELECT 'agent', agent_id, '', role, coalesce(badge_no, ''), active FROM agents WHERE agent_id = ANY($3)`,
+		ids(req.Addresses), ids(req.Phones), agentIDs)
+	if err != nil {
+		return nil, fmt.Errorf("check the ids of %s: %w", req.CaseID, err)
+	}
+	var kind, id string
+	var f found
+	if _, err := pgx.ForEachRow(rows, []any{&kind, &id, &f.owner, &f.role, &f.badge, &f.active}, func() error {
+		seen[kind][id] = f
+		return nil
+	}); err != nil {
+		return nil, fmt.Errorf("check the ids of %s: %w", req.CaseID, err)
+	}
 	var out []*contract.FieldError
 	for _, kind := range []struct {
-		table, key, what string
-		refs             []ContactRef
-	}{
-		{"addresses", "address_id", "address", req.Addresses},
-		{"phones", "phone_id", "phone", req.Phones},
-	} {
+		what string
+		refs []ContactRef
+	}{{"address", req.Addresses}, {"phone", req.Phones}} {
 		for _, ref := range kind.refs {
-			var owner string
-			err := a.DB.QueryRow(ctx, `SELECT account_id FROM `+kind.table+` WHERE `+kind.key+` = $1`, ref.ID).Scan(&owner)
-			switch {
-			case errors.Is(err, pgx.ErrNoRows) || (err == nil && owner != req.AccountID):
-				// the same answer whether the id is unknown or another debtor's: a
-				// caller learns nothing about other accounts
+			if f, ok := seen[kind.what][ref.ID]; !ok || f.owner != req.AccountID {
+				// the same answer whether the id is unknown or another debtor's: a caller
+				// learns nothing about other accounts
 				out = append(out, contract.Invalid(ref.Field, "%s is not a %s recorded for this case's account", ref.ID, kind.what))
-			case err != nil:
-				return nil, fmt.Errorf("check %s %s of %s: %w", kind.what, ref.ID, req.CaseID, err)
 			}
 		}
 	}
 	for _, ref := range req.Agents {
-		var role, badge string
-		var active bool
-		err := a.DB.QueryRow(ctx, `SELECT role, coalesce(badge_no, ''), active FROM agents WHERE agent_id = $1`, ref.ID).Scan(&role, &badge, &active)
+		f, ok := seen["agent"][ref.ID]
 		switch {
-		case errors.Is(err, pgx.ErrNoRows) || (err == nil && !active):
+		case !ok || !f.active:
 			out = append(out, contract.Invalid(ref.Field, "%s is not an active agent", ref.ID))
-		case err != nil:
-			return nil, fmt.Errorf("check agent %s of %s: %w", ref.ID, req.CaseID, err)
-		case !slices.Contains(ref.Roles, role):
-			out = append(out, contract.Invalid(ref.Field, "%s is a %s agent, not %s", ref.ID, role, strings.Join(ref.Roles, " or ")))
-		case role == contract.RoleField && strings.TrimSpace(badge) == "":
+		case !slices.Contains(ref.Roles, f.role):
+			out = append(out, contract.Invalid(ref.Field, "%s is a %s agent, not %s", ref.ID, f.role, strings.Join(ref.Roles, " or ")))
+		case f.role == contract.RoleField && strings.TrimSpace(f.badge) == "":
 			out = append(out, contract.Invalid(ref.Field, "%s has no work badge number: a field agent at a visit shows a badge", ref.ID))
 		}
 	}

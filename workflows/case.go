@@ -115,6 +115,9 @@ type caseRun struct {
 	ending bool
 	// latest: the run began on the code of allChanges (versions.go).
 	latest bool
+	// handingOver: a reminder's hand-off is under way, reading the case's restrictions
+	// from PostgreSQL (repayment.go, records.go).
+	handingOver bool
 }
 
 func newCase(ctx workflow.Context, in contract.CaseInput) *caseRun {

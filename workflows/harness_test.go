@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/mock"
+	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/testsuite"
@@ -30,6 +31,7 @@ type harness struct {
 
 	mu         sync.Mutex
 	records    []activities.Record
+	batches    []batch // each write, in order
 	reminders  []activities.ReminderRequest
 	assigns    []activities.AssignRequest
 	refChecks  []activities.RefCheck
@@ -38,6 +40,12 @@ type harness struct {
 	refs func(activities.RefCheck) []*contract.FieldError
 	// send answers SendReminder after it is recorded: nil sends.
 	send func(activities.ReminderRequest) (activities.ReminderResult, error)
+}
+
+// batch is one write of records: in the answering task (a local activity) or after it.
+type batch struct {
+	local   bool
+	records []activities.Record
 }
 
 // start is 10:00 in Taipei: inside the contact window.
@@ -95,10 +103,11 @@ func newHarness(t *testing.T) *harness {
 			return h.refs(req), nil
 		})
 	h.env.OnActivity(a.Persist, mock.Anything, mock.Anything).Return(
-		func(_ context.Context, b activities.Batch) error {
+		func(ctx context.Context, b activities.Batch) error {
 			h.mu.Lock()
 			defer h.mu.Unlock()
 			h.records = append(h.records, b.Records...)
+			h.batches = append(h.batches, batch{local: activity.GetInfo(ctx).IsLocalActivity, records: b.Records})
 			return nil
 		})
 	h.env.OnActivity(a.SendReminder, mock.Anything, mock.Anything).Return(

@@ -77,14 +77,16 @@ func (c *caseRun) sync() error {
 // that queued them; but when an update was answered in this task they are a regular
 // activity: the task then completes at once, sending the answer, and the records follow
 // (a worker that dies in between leaves them in the activity's retries). Not when the
-// update restricted contact (a hold, a pause, a payment, the end of repayment): the
-// reminders' hand-off reads those from PostgreSQL, so they are written before the answer
-// leaves; nor when the run ends or is due to hand over, nor for a large batch.
+// update restricted contact (a hold, a pause, a payment, the end of repayment) while a
+// reminder's hand-off is under way: the hand-off reads those from PostgreSQL, so they are
+// written before the answer leaves (a run begun before allChanges does so at any time;
+// at any other time the run's next hand-off comes after the write: the run waits for it);
+// nor when the run ends or is due to hand over, nor for a large batch.
 func (c *caseRun) write() error {
 	remote := false
 	if c.answering {
 		c.answering = false
-		remote = !c.ending && !c.restricted() && len(c.records) <= maxRemoteBatch && !c.continueAsNewDue() &&
+		remote = !c.ending && !(c.restricted() && (c.handingOver || !c.latest)) && len(c.records) <= maxRemoteBatch && !c.continueAsNewDue() &&
 			c.changed(c.ctx, asyncRecords)
 	}
 	for {

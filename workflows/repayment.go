@@ -107,6 +107,8 @@ func (c *caseRun) handOver(kind string, req activities.ReminderRequest) (sent bo
 		return false, err
 	}
 	fut := workflow.ExecuteActivity(c.ctx, a.SendReminder, req)
+	c.handingOver = true
+	defer func() { c.handingOver = false }()
 	if c.changed(c.ctx, trustBoundary) {
 		// while the channel works (or its gateway is down and the hand-off is retried),
 		// what the handlers change (a dispute hold, a pause, a payment) is written to

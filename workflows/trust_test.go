@@ -2,6 +2,7 @@ package workflows
 
 import (
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -282,5 +283,54 @@ func TestReminderWaitingForTheGatewaySeesADisputeRaisedMeanwhile(t *testing.T) {
 	}
 	if !skipped || tries < 2 {
 		t.Errorf("hand-off tries %d, skipped for the hold %t: want the dispute written while the hand-off waited, and the reminder skipped", tries, skipped)
+	}
+}
+
+// An update that restricts contact (here a payment, then a dispute hold) is answered
+// before its records like any other while the case waits: no reminder's hand-off is under
+// way, and the next one comes after the write. During a hand-off, which reads the
+// restrictions from PostgreSQL at each try, the hold is written in the answering task.
+func TestRestrictionsWrittenBeforeTheAnswerOnlyDuringAHandOver(t *testing.T) {
+	h := newHarness(t)
+	handingOver := false
+	h.send = func(req activities.ReminderRequest) (activities.ReminderResult, error) {
+		if req.Kind == "confirmation" {
+			return activities.ReminderResult{Sent: true}, nil
+		}
+		handingOver = true
+		for _, b := range h.batches { // send is called with the lock held
+			for _, r := range b.records {
+				if r.Kind == activities.RecordCase && r.Case.Hold {
+					return activities.ReminderResult{Skipped: true, Reason: "the case is on dispute hold: no collection contact"}, nil
+				}
+			}
+		}
+		return activities.ReminderResult{}, errors.New("gateway down") // retried: the hand-off stays under way
+	}
+	at := h.driveTo(contract.StageRepayment)
+	h.at(at+time.Hour, func() { h.accept(contract.ActionPaymentReceived, h.payment("p1", 1000)) })
+	// the first reminder's hand-off begins 7 days after the start; the dispute comes a minute after
+	h.at(7*contract.Day+time.Minute, func() {
+		if !handingOver {
+			t.Error("no hand-off under way when the dispute came")
+		}
+		h.accept(contract.ActionAnomaly, contract.AnomalyReport{Kind: contract.AnomalyDispute, ReportedBy: "phone-1"})
+	})
+	h.closeAt(7*contract.Day + time.Hour)
+	h.run(contract.CaseInput{})
+	h.result()
+	find := func(match func(activities.Record) bool) (batch, bool) {
+		for _, b := range h.batches {
+			if slices.ContainsFunc(b.records, match) {
+				return b, true
+			}
+		}
+		return batch{}, false
+	}
+	if b, ok := find(func(r activities.Record) bool { return r.Kind == activities.RecordPayment }); !ok || b.local {
+		t.Errorf("the payment's records: found %t, in the answering task %t; want them written after the answer", ok, b.local)
+	}
+	if b, ok := find(func(r activities.Record) bool { return r.Kind == activities.RecordCase && r.Case.Hold }); !ok || !b.local {
+		t.Errorf("the hold's case row: found %t, in the answering task %t; want it written before the answer, the hand-off under way", ok, b.local)
 	}
 }
