@@ -3,6 +3,7 @@ package workflows
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"os"
 	"slices"
@@ -40,6 +41,8 @@ type harness struct {
 	refs func(activities.RefCheck) []*contract.FieldError
 	// send answers SendReminder after it is recorded: nil sends.
 	send func(activities.ReminderRequest) (activities.ReminderResult, error)
+	// failRemote fails every write made after an answer (the regular activity).
+	failRemote bool
 }
 
 // batch is one write of records: in the answering task (a local activity) or after it.
@@ -106,6 +109,9 @@ func newHarness(t *testing.T) *harness {
 		func(ctx context.Context, b activities.Batch) error {
 			h.mu.Lock()
 			defer h.mu.Unlock()
+			if h.failRemote && !activity.GetInfo(ctx).IsLocalActivity {
+				return errors.New("connection refused")
+			}
 			h.records = append(h.records, b.Records...)
 			h.batches = append(h.batches, batch{local: activity.GetInfo(ctx).IsLocalActivity, records: b.Records})
 			return nil

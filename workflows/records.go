@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/casework/casework/activities"
@@ -59,6 +60,10 @@ func (c *caseRun) alert(kind, message string) {
 	c.record(activities.Record{Kind: activities.RecordAlert, Alert: &activities.Alert{Kind: kind, Message: message}})
 }
 
+// remoteWriteRetries are the records' write's tries after an answer (about three seconds)
+// before the run writes them itself.
+var remoteWriteRetries = temporal.RetryPolicy{InitialInterval: time.Second, BackoffCoefficient: 2, MaximumAttempts: 3}
+
 // maxRemoteBatch bounds the records an answered update's write carries as a regular
 // activity: its input is kept in the history (a local activity's is not).
 const maxRemoteBatch = 100
@@ -77,16 +82,21 @@ func (c *caseRun) sync() error {
 // that queued them; but when an update was answered in this task they are a regular
 // activity: the task then completes at once, sending the answer, and the records follow
 // (a worker that dies in between leaves them in the activity's retries). Not when the
-// update restricted contact (a hold, a pause, a payment, the end of repayment) while a
-// reminder's hand-off is under way: the hand-off reads those from PostgreSQL, so they are
-// written before the answer leaves (a run begun before allChanges does so at any time;
-// at any other time the run's next hand-off comes after the write: the run waits for it);
-// nor when the run ends or is due to hand over, nor for a large batch.
+// update restricted contact (a hold, a pause, a payment, the end of repayment): the
+// reminders' hand-off reads those from PostgreSQL, so they are written before the answer
+// leaves. Not while a hand-off is under way (allChanges): a write after the answer would
+// hold back the writes of the updates answered meanwhile, which the hand-off's next try
+// reads. Nor when the run ends or is due to hand over, nor for a large batch.
+//
+// On the code of allChanges the search attributes wait for the step that follows, in the
+// next task (one upsert a step), and the activity tries three times: if PostgreSQL is
+// away the records are written here, as every local write, which publishes while it
+// waits (runLocalIn): the Web UI is behind by seconds, not by the outage.
 func (c *caseRun) write() error {
 	remote := false
 	if c.answering {
 		c.answering = false
-		remote = !c.ending && !(c.restricted() && (c.handingOver || !c.latest)) && len(c.records) <= maxRemoteBatch && !c.continueAsNewDue() &&
+		remote = !c.ending && !c.restricted() && !(c.latest && c.handingOver) && len(c.records) <= maxRemoteBatch && !c.continueAsNewDue() &&
 			c.changed(c.ctx, asyncRecords)
 	}
 	for {
@@ -102,12 +112,14 @@ func (c *caseRun) write() error {
 		c.records = nil
 		var err error
 		if remote {
-			// the task ends here, and the write is retried while PostgreSQL is away: the
-			// Web UI shows the answered action now, not after the outage
-			if err := c.publishBeforeBlocking(); err != nil {
-				return err
+			if c.latest {
+				err = workflow.ExecuteActivity(workflow.WithRetryPolicy(c.ctx, remoteWriteRetries), a.Persist, batch).Get(c.ctx, nil)
+				if err != nil { // PostgreSQL is away: here, as every write, publishing while it waits
+					err = c.runLocal("Persist", a.Persist, batch, nil)
+				}
+			} else {
+				err = workflow.ExecuteActivity(c.ctx, a.Persist, batch).Get(c.ctx, nil) // retried until PostgreSQL takes it
 			}
-			err = workflow.ExecuteActivity(c.ctx, a.Persist, batch).Get(c.ctx, nil) // retried until PostgreSQL takes it
 			// what was queued meanwhile (updates keep coming) goes in this task: the loop ends
 			remote = false
 		} else {

@@ -119,11 +119,11 @@ func (c *caseRun) publish() error {
 }
 
 // publishBeforeBlocking publishes before the run blocks on something that ends the
-// workflow task (the records' write after an answer, a reminder's hand-off, a local
-// activity's retry): a run on the code of allChanges publishes where it blocks rather
-// than at each step it passes (sleepUntil), usually once a task. An upsert is seen only
-// when its task completes, so no reader sees the difference; each one saved is an event
-// and a visibility write. Runs begun before publish where they did.
+// workflow task (a reminder's hand-off, a local activity's retry): a run on the code of
+// allChanges publishes where it blocks rather than at each step it passes (sleepUntil),
+// usually once a task; after an answer, with the step that follows (records.go). An
+// upsert is seen only when its task completes, so no reader sees the difference; each one
+// saved is an event and a visibility write. Runs begun before publish where they did.
 func (c *caseRun) publishBeforeBlocking() error {
 	if !c.latest {
 		return nil

@@ -286,51 +286,82 @@ func TestReminderWaitingForTheGatewaySeesADisputeRaisedMeanwhile(t *testing.T) {
 	}
 }
 
-// An update that restricts contact (here a payment, then a dispute hold) is answered
-// before its records like any other while the case waits: no reminder's hand-off is under
-// way, and the next one comes after the write. During a hand-off, which reads the
-// restrictions from PostgreSQL at each try, the hold is written in the answering task.
-func TestRestrictionsWrittenBeforeTheAnswerOnlyDuringAHandOver(t *testing.T) {
+// An update is answered before its records while the case waits (a visit report), but not
+// one that restricts contact (a payment, a dispute hold: the reminders' hand-off reads
+// those from PostgreSQL), nor any update while a hand-off is under way (a reassignment):
+// their records are written in the answering task.
+func TestWhichWritesFollowTheAnswer(t *testing.T) {
 	h := newHarness(t)
 	handingOver := false
 	h.send = func(req activities.ReminderRequest) (activities.ReminderResult, error) {
 		if req.Kind == "confirmation" {
 			return activities.ReminderResult{Sent: true}, nil
 		}
-		handingOver = true
 		for _, b := range h.batches { // send is called with the lock held
 			for _, r := range b.records {
 				if r.Kind == activities.RecordCase && r.Case.Hold {
+					handingOver = false
 					return activities.ReminderResult{Skipped: true, Reason: "the case is on dispute hold: no collection contact"}, nil
 				}
 			}
 		}
+		handingOver = true
 		return activities.ReminderResult{}, errors.New("gateway down") // retried: the hand-off stays under way
+	}
+	underWay := func() bool {
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		return handingOver
 	}
 	at := h.driveTo(contract.StageRepayment)
 	h.at(at+time.Hour, func() { h.accept(contract.ActionPaymentReceived, h.payment("p1", 1000)) })
-	// the first reminder's hand-off begins 7 days after the start; the dispute comes a minute after
+	// the first reminder's hand-off begins 7 days after the start; a reassignment, then the
+	// dispute, come while it is retried
 	h.at(7*contract.Day+time.Minute, func() {
-		if !handingOver {
-			t.Error("no hand-off under way when the dispute came")
+		if !underWay() {
+			t.Error("no hand-off under way when the reassignment came")
 		}
-		h.accept(contract.ActionAnomaly, contract.AnomalyReport{Kind: contract.AnomalyDispute, ReportedBy: "phone-1"})
+		h.accept(contract.ActionReassign, contract.Reassign{By: "sup-1", Role: contract.RolePhone, AgentIDs: []string{"phone-2"}})
+	})
+	h.at(7*contract.Day+2*time.Minute, func() {
+		h.accept(contract.ActionAnomaly, contract.AnomalyReport{Kind: contract.AnomalyDispute, ReportedBy: "phone-2"})
 	})
 	h.closeAt(7*contract.Day + time.Hour)
 	h.run(contract.CaseInput{})
 	h.result()
-	find := func(match func(activities.Record) bool) (batch, bool) {
-		for _, b := range h.batches {
-			if slices.ContainsFunc(b.records, match) {
-				return b, true
-			}
+	for what, want := range map[string]struct {
+		match func(activities.Record) bool
+		local bool
+	}{
+		"visit report": {func(r activities.Record) bool { return r.Kind == activities.RecordVisit }, false},
+		"payment":      {func(r activities.Record) bool { return r.Kind == activities.RecordPayment }, true},
+		"reassignment": {func(r activities.Record) bool {
+			return r.Kind == activities.RecordAudit && r.Audit.Kind == contract.ActionReassign
+		}, true},
+		"hold": {func(r activities.Record) bool { return r.Kind == activities.RecordCase && r.Case.Hold }, true},
+	} {
+		i := slices.IndexFunc(h.batches, func(b batch) bool { return slices.ContainsFunc(b.records, want.match) })
+		if i < 0 || h.batches[i].local != want.local {
+			t.Errorf("the %s's records: found %t, in the answering task %t; want in the answering task %t", what, i >= 0, i >= 0 && h.batches[i].local, want.local)
 		}
-		return batch{}, false
 	}
-	if b, ok := find(func(r activities.Record) bool { return r.Kind == activities.RecordPayment }); !ok || b.local {
-		t.Errorf("the payment's records: found %t, in the answering task %t; want them written after the answer", ok, b.local)
-	}
-	if b, ok := find(func(r activities.Record) bool { return r.Kind == activities.RecordCase && r.Case.Hold }); !ok || !b.local {
-		t.Errorf("the hold's case row: found %t, in the answering task %t; want it written before the answer, the hand-off under way", ok, b.local)
+}
+
+// The write after an answer tries three times; while PostgreSQL is away the case writes
+// its records itself, as every local write (waiting on a timer between rounds, search
+// attributes published): nothing is lost and the case goes on.
+func TestRecordsWrittenInTheCaseWhenTheWriteAfterTheAnswerFails(t *testing.T) {
+	h := newHarness(t)
+	h.failRemote = true
+	h.driveTo(contract.StageSurvey)
+	h.closeAt(time.Hour)
+	h.run(contract.CaseInput{})
+	h.result()
+	for _, kind := range []string{activities.RecordVisit, activities.RecordPlan, activities.RecordPayment} {
+		if i := slices.IndexFunc(h.batches, func(b batch) bool {
+			return slices.ContainsFunc(b.records, func(r activities.Record) bool { return r.Kind == kind })
+		}); i < 0 || !h.batches[i].local {
+			t.Errorf("the %s record: written %t, want written by the case itself once the write after the answer failed", kind, i >= 0)
+		}
 	}
 }
