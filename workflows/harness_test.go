@@ -41,8 +41,10 @@ type harness struct {
 	refs func(activities.RefCheck) []*contract.FieldError
 	// send answers SendReminder after it is recorded: nil sends.
 	send func(activities.ReminderRequest) (activities.ReminderResult, error)
-	// failRemote fails every write made after an answer (the regular activity).
-	failRemote bool
+	// failRemote fails every write made after an answer (the regular activity), counted in
+	// remoteTries.
+	failRemote  bool
+	remoteTries int
 }
 
 // batch is one write of records: in the answering task (a local activity) or after it.
@@ -109,7 +111,9 @@ func newHarness(t *testing.T) *harness {
 		func(ctx context.Context, b activities.Batch) error {
 			h.mu.Lock()
 			defer h.mu.Unlock()
-			if h.failRemote && !activity.GetInfo(ctx).IsLocalActivity {
+			local := activity.GetInfo(ctx).IsLocalActivity
+			if h.failRemote && !local {
+				h.remoteTries++
 				return errors.New("connection refused")
 			}
 			h.records = append(h.records, b.Records...)

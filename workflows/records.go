@@ -60,9 +60,13 @@ func (c *caseRun) alert(kind, message string) {
 	c.record(activities.Record{Kind: activities.RecordAlert, Alert: &activities.Alert{Kind: kind, Message: message}})
 }
 
-// remoteWriteRetries are the records' write's tries after an answer (about three seconds)
-// before the run writes them itself.
-var remoteWriteRetries = temporal.RetryPolicy{InitialInterval: time.Second, BackoffCoefficient: 2, MaximumAttempts: 3}
+// remoteWrite is the records' write after an answer: three tries of five seconds at most
+// (under 20 seconds in all, a second between the first two, two before the last) before
+// the run writes them itself.
+var remoteWrite = workflow.ActivityOptions{
+	StartToCloseTimeout: 5 * time.Second,
+	RetryPolicy:         &temporal.RetryPolicy{InitialInterval: time.Second, BackoffCoefficient: 2, MaximumAttempts: 3},
+}
 
 // maxRemoteBatch bounds the records an answered update's write carries as a regular
 // activity: its input is kept in the history (a local activity's is not).
@@ -84,14 +88,15 @@ func (c *caseRun) sync() error {
 // (a worker that dies in between leaves them in the activity's retries). Not when the
 // update restricted contact (a hold, a pause, a payment, the end of repayment): the
 // reminders' hand-off reads those from PostgreSQL, so they are written before the answer
-// leaves. Not while a hand-off is under way (allChanges): a write after the answer would
+// leaves (or, answered while a write is under way, before the run's next hand-off). Not while a hand-off is under way (allChanges): a write after the answer would
 // hold back the writes of the updates answered meanwhile, which the hand-off's next try
 // reads. Nor when the run ends or is due to hand over, nor for a large batch.
 //
 // On the code of allChanges the search attributes wait for the step that follows, in the
-// next task (one upsert a step), and the activity tries three times: if PostgreSQL is
-// away the records are written here, as every local write, which publishes while it
-// waits (runLocalIn): the Web UI is behind by seconds, not by the outage.
+// next task (one upsert a step), and the activity tries three times (remoteWrite): if
+// PostgreSQL is away the records are written here, as every local write, which publishes
+// once its first round of ten seconds fails (runLocalIn): the Web UI is behind by half a
+// minute at most, not by the outage.
 func (c *caseRun) write() error {
 	remote := false
 	if c.answering {
@@ -113,7 +118,7 @@ func (c *caseRun) write() error {
 		var err error
 		if remote {
 			if c.latest {
-				err = workflow.ExecuteActivity(workflow.WithRetryPolicy(c.ctx, remoteWriteRetries), a.Persist, batch).Get(c.ctx, nil)
+				err = workflow.ExecuteActivity(workflow.WithActivityOptions(c.ctx, remoteWrite), a.Persist, batch).Get(c.ctx, nil)
 				if err != nil { // PostgreSQL is away: here, as every write, publishing while it waits
 					err = c.runLocal("Persist", a.Persist, batch, nil)
 				}
