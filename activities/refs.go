@@ -41,17 +41,6 @@ func (r RefCheck) Empty() bool { return len(r.Addresses)+len(r.Phones)+len(r.Age
 // CheckRefs checks every id of an action against PostgreSQL, in one round trip, and
 // returns the problems, each naming the payload's field (none: all good). It only reads.
 func (a *Activities) CheckRefs(ctx context.Context, req RefCheck) ([]*contract.FieldError, error) {
-	ids := func(refs []ContactRef) []string {
-		out := make([]string, len(refs))
-		for i, r := range refs {
-			out[i] = r.ID
-		}
-		return out
-	}
-	agentIDs := make([]string, len(req.Agents))
-	for i, r := range req.Agents {
-		agentIDs[i] = r.ID
-	}
 	type found struct {
 		owner, role, badge string
 		active             bool
@@ -63,7 +52,7 @@ func (a *Activities) CheckRefs(ctx context.Context, req RefCheck) ([]*contract.F
 		SELECT 'phone', phone_id, account_id, '', '', true FROM phones WHERE phone_id = ANY($2)
 		UNION ALL
 		SELECT 'agent', agent_id, '', role, coalesce(badge_no, ''), active FROM agents WHERE agent_id = ANY($3)`,
-		ids(req.Addresses), ids(req.Phones), agentIDs)
+		idsOf(req.Addresses, ContactRef.id), idsOf(req.Phones, ContactRef.id), idsOf(req.Agents, AgentRef.id))
 	if err != nil {
 		return nil, fmt.Errorf("check the ids of %s: %w", req.CaseID, err)
 	}
@@ -100,4 +89,16 @@ func (a *Activities) CheckRefs(ctx context.Context, req RefCheck) ([]*contract.F
 		}
 	}
 	return out, nil
+}
+
+func (r ContactRef) id() string { return r.ID }
+func (r AgentRef) id() string   { return r.ID }
+
+// idsOf lists the ids of refs.
+func idsOf[R any](refs []R, id func(R) string) []string {
+	out := make([]string, len(refs))
+	for i, r := range refs {
+		out[i] = id(r)
+	}
+	return out
 }

@@ -133,6 +133,18 @@ func newHarness(t *testing.T) *harness {
 	return h
 }
 
+// onHold reads the case row as the hand-off would: the last one written. The caller holds
+// h.mu.
+func (h *harness) onHold() bool {
+	hold := false
+	for _, r := range h.records {
+		if r.Kind == activities.RecordCase {
+			hold = r.Case.Hold
+		}
+	}
+	return hold
+}
+
 // run starts the case and runs it to its end (or the test timeout).
 func (h *harness) run(in contract.CaseInput) {
 	h.t.Helper()

@@ -88,9 +88,10 @@ func (c *caseRun) sync() error {
 // (a worker that dies in between leaves them in the activity's retries). Not when the
 // update restricted contact (a hold, a pause, a payment, the end of repayment): the
 // reminders' hand-off reads those from PostgreSQL, so they are written before the answer
-// leaves (or, answered while a write is under way, before the run's next hand-off). Not while a hand-off is under way (allChanges): a write after the answer would
-// hold back the writes of the updates answered meanwhile, which the hand-off's next try
-// reads. Nor when the run ends or is due to hand over, nor for a large batch.
+// leaves (or, answered while a write is under way, before the run's next hand-off). Not
+// while a hand-off is under way (allChanges): a write after the answer would hold back
+// the writes of the updates answered meanwhile, which the hand-off's next try reads. Nor
+// when the run ends or is due to hand over, nor for a large batch.
 //
 // On the code of allChanges the search attributes wait for the step that follows, in the
 // next task (one upsert a step), and the activity tries three times (remoteWrite): if

@@ -244,26 +244,13 @@ func TestPolicyOverridesOnlyTighten(t *testing.T) {
 // hand-off waits, so the next try skips the reminder instead of sending it during the hold.
 func TestReminderWaitingForTheGatewaySeesADisputeRaisedMeanwhile(t *testing.T) {
 	h := newHarness(t)
-	held := func() bool { // the case row the hand-off would read
-		h.mu.Lock() // send is called with the lock held
-		defer h.mu.Unlock()
-		hold := false
-		for _, r := range h.records {
-			if r.Kind == activities.RecordCase {
-				hold = r.Case.Hold
-			}
-		}
-		return hold
-	}
 	tries := 0
 	h.send = func(req activities.ReminderRequest) (activities.ReminderResult, error) {
 		if req.Kind == "confirmation" {
 			return activities.ReminderResult{Sent: true}, nil
 		}
 		tries++
-		h.mu.Unlock()
-		defer h.mu.Lock()
-		if held() {
+		if h.onHold() { // send is called with the lock held
 			return activities.ReminderResult{Skipped: true, Reason: "the case is on dispute hold: no collection contact"}, nil
 		}
 		return activities.ReminderResult{}, errors.New("gateway down")
@@ -297,13 +284,9 @@ func TestWhichWritesFollowTheAnswer(t *testing.T) {
 		if req.Kind == "confirmation" {
 			return activities.ReminderResult{Sent: true}, nil
 		}
-		for _, b := range h.batches { // send is called with the lock held
-			for _, r := range b.records {
-				if r.Kind == activities.RecordCase && r.Case.Hold {
-					handingOver = false
-					return activities.ReminderResult{Skipped: true, Reason: "the case is on dispute hold: no collection contact"}, nil
-				}
-			}
+		if h.onHold() { // send is called with the lock held
+			handingOver = false
+			return activities.ReminderResult{Skipped: true, Reason: "the case is on dispute hold: no collection contact"}, nil
 		}
 		handingOver = true
 		return activities.ReminderResult{}, errors.New("gateway down") // retried: the hand-off stays under way
