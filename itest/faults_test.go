@@ -147,6 +147,59 @@ func TestPersistVoidsLostAttempt(t *testing.T) {
 	}
 }
 
+// The rows a case changes (its row, a task, an installment) keep the newest record's
+// values: a write that arrives late (a try that timed out but reached PostgreSQL after the
+// case moved on) changes nothing, and a retried workflow task's write replaces what its
+// lost attempt wrote, whatever their sequence numbers.
+func TestPersistKeepsTheNewestRows(t *testing.T) {
+	need(t)
+	ctx := context.Background()
+	acts := &activities.Activities{DB: stack.db}
+	account := newAccount(t)
+	caseID := contract.WorkflowID(account)
+	at := time.Now().UTC()
+	write := func(seq int, attempt int64, stage contract.Stage, paid int64, agent string) {
+		t.Helper()
+		rec := func(n int) activities.Record {
+			return activities.Record{Key: fmt.Sprintf("%s/%d.%d", caseID, seq+n, attempt), CaseID: caseID, Seq: seq + n, Attempt: attempt, At: at}
+		}
+		c, task, plan := rec(0), rec(1), rec(2)
+		c.Kind, c.Case = activities.RecordCase, &activities.CaseRow{AccountID: account, Stage: stage, AmountDue: 100, AmountPaid: paid, Region: "north"}
+		task.Kind, task.Task = activities.RecordTaskOpen, &activities.Task{TaskID: caseID + "/task", Action: contract.ActionPaymentReceived,
+			Role: contract.RolePhone, Assignees: []string{agent}, Deadline: at.Add(time.Hour)}
+		plan.Kind, plan.Plan = activities.RecordPlan, &contract.Plan{Number: 1, AgreedAt: at, AgreedBy: "phone-north-1",
+			Installments: []contract.Installment{{DueDate: "2026-12-01", Amount: 100, Paid: paid}}}
+		if err := acts.Persist(ctx, activities.Batch{CaseID: caseID, Records: []activities.Record{c, task, plan}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	check := func(when string, stage contract.Stage, paid int64, agent string) {
+		t.Helper()
+		var gotStage, gotAgent string
+		var gotPaid, gotInstallment int64
+		if err := stack.db.QueryRow(ctx, `SELECT c.stage, c.amount_paid, i.paid, t.assignees[1] FROM cases c
+			JOIN installments i ON i.case_id = c.case_id AND i.plan_no = 1 AND i.idx = 1 JOIN tasks t ON t.task_id = $1 || '/task'
+			WHERE c.case_id = $1`, caseID).Scan(&gotStage, &gotPaid, &gotInstallment, &gotAgent); err != nil {
+			t.Fatal(err)
+		}
+		if gotStage != string(stage) || gotPaid != paid || gotInstallment != paid || gotAgent != agent {
+			t.Errorf("%s: case %s paid %d, installment paid %d, task with %s; want %s, %d, %d, %s",
+				when, gotStage, gotPaid, gotInstallment, gotAgent, stage, paid, paid, agent)
+		}
+	}
+	write(10, 50, contract.StageRepayment, 40, "phone-north-1")
+	write(20, 80, contract.StageRepayment, 70, "phone-north-2")
+	check("newest written", contract.StageRepayment, 70, "phone-north-2")
+	write(10, 50, contract.StageRepayment, 40, "phone-north-1") // the first write again, late
+	write(15, 60, contract.StageNegotiate, 0, "phone-north-3")  // an older one, late
+	check("after late writes", contract.StageRepayment, 70, "phone-north-2")
+	write(30, 90, contract.StageRepayment, 100, "phone-north-2") // a lost attempt's
+	write(25, 95, contract.StageRepayment, 90, "phone-north-1")  // its retry: a lower seq, a later attempt
+	check("after a retried task", contract.StageRepayment, 90, "phone-north-1")
+	write(25, 95, contract.StageRepayment, 90, "phone-north-1") // the retry's write retried: the same
+	check("after the same write again", contract.StageRepayment, 90, "phone-north-1")
+}
+
 // A reminder retried (or sent again by a replayed workflow) goes out once.
 func TestReminderSentExactlyOnce(t *testing.T) {
 	need(t)

@@ -41,7 +41,9 @@ func (c *caseRun) continueAsNew() error {
 			break
 		}
 	}
-	c.log.Info("continuing as new", "case", c.st.CaseID, "run", c.st.Runs, "events", workflow.GetInfo(c.ctx).GetCurrentHistoryLength())
+	events := workflow.GetInfo(c.ctx).GetCurrentHistoryLength()
+	c.log.Info("continuing as new", "case", c.st.CaseID, "run", c.st.Runs, "events", events)
+	c.st.EventsBefore += int64(events) // the next run's records come after this one's
 	return workflow.NewContinueAsNewError(c.ctx, CaseWorkflow, contract.CaseInput{AccountID: c.st.AccountID, State: c.st})
 }
 
