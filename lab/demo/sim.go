@@ -39,6 +39,7 @@ type Sim struct {
 	Errors                      atomic.Int64    // reads and sends that failed for a moment and were tried again
 	Rejections                  map[string]int  // why updates were rejected, counted
 	latencies                   []time.Duration // of each update's round trip
+	byAction                    map[string][]time.Duration
 
 	mu       sync.Mutex
 	cases    map[string]*simCase
@@ -448,7 +449,12 @@ func (s *Sim) send(ctx context.Context, caseID, action string, payload any) {
 	t0 := time.Now()
 	defer func() {
 		s.mu.Lock()
-		s.latencies = append(s.latencies, time.Since(t0))
+		took := time.Since(t0)
+		s.latencies = append(s.latencies, took)
+		if s.byAction == nil {
+			s.byAction = map[string][]time.Duration{}
+		}
+		s.byAction[action] = append(s.byAction[action], took)
 		s.mu.Unlock()
 	}()
 	if _, err := s.Cases.Act(ctx, caseID, action, uuid.NewString(), contract.MustJSON(payload)); err != nil {
@@ -593,6 +599,17 @@ func (c *simCase) at() string {
 		return c.daytime.UTC().Format(time.RFC3339Nano)
 	}
 	return time.Now().UTC().Format(time.RFC3339Nano)
+}
+
+// LatenciesByAction are the round trips of the updates sent, by action.
+func (s *Sim) LatenciesByAction() map[string][]time.Duration {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	m := make(map[string][]time.Duration, len(s.byAction))
+	for a, l := range s.byAction {
+		m[a] = slices.Clone(l)
+	}
+	return m
 }
 
 // Latencies are the round trips of every update sent.

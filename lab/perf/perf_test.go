@@ -100,3 +100,20 @@ temporal_sticky_cache_size_total 5
 		t.Error("a missing metric: want an error")
 	}
 }
+
+// The speed table lists the cases' round trips by action, in name order.
+func TestSpeedTableByAction(t *testing.T) {
+	r := &SpeedResult{Cases: Run{UpdatesByAction: map[string]ActionLatency{
+		"visit-report":     {Sent: 3, Quantiles: Quantiles{P50: 20, P95: 90}},
+		"payment-received": {Sent: 5, Quantiles: Quantiles{P50: 10, P95: 40}},
+	}}}
+	for _, row := range SpeedTable(r).Rows {
+		if strings.HasPrefix(row[0], "update round trip by action") {
+			if want := "payment-received 5: p50 10, p95 40; visit-report 3: p50 20, p95 90"; row[1] != want {
+				t.Fatalf("by action = %q, want %q", row[1], want)
+			}
+			return
+		}
+	}
+	t.Fatal("no row of round trips by action")
+}

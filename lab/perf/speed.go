@@ -60,17 +60,25 @@ func quantiles(l []time.Duration) Quantiles {
 	return Quantiles{at(0.5), at(0.95), at(0.99)}
 }
 
+// ActionLatency is one action's update round trips: how many, and their quantiles.
+type ActionLatency struct {
+	Sent int `json:"sent"`
+	Quantiles
+}
+
 // Run is one side of the comparison: the cases or the floor.
 type Run struct {
-	Workflows      int       `json:"workflows"`
-	Seconds        float64   `json:"seconds"`
-	PerSecond      float64   `json:"perSecond"`
-	Updates        Quantiles `json:"updateRoundTrip"`
-	UpdatesSent    int64     `json:"updatesSent"`
-	EventsMean     float64   `json:"eventsPerWorkflowMean"`
-	EventsMax      int       `json:"eventsPerWorkflowMax"`
-	WorkerRSSMiB   float64   `json:"workerPeakRssMiB"`
-	WorkerRoutines int       `json:"workerPeakGoroutines"`
+	Workflows int       `json:"workflows"`
+	Seconds   float64   `json:"seconds"`
+	PerSecond float64   `json:"perSecond"`
+	Updates   Quantiles `json:"updateRoundTrip"`
+	// UpdatesByAction are the cases' round trips by action (the floor's have no names).
+	UpdatesByAction map[string]ActionLatency `json:"updateRoundTripByAction,omitempty"`
+	UpdatesSent     int64                    `json:"updatesSent"`
+	EventsMean      float64                  `json:"eventsPerWorkflowMean"`
+	EventsMax       int                      `json:"eventsPerWorkflowMax"`
+	WorkerRSSMiB    float64                  `json:"workerPeakRssMiB"`
+	WorkerRoutines  int                      `json:"workerPeakGoroutines"`
 }
 
 // Shape is the mean steps of one case, which each floor workflow repeats.
@@ -272,8 +280,12 @@ func driveCases(ctx context.Context, db *pgxpool.Pool, tc client.Client, ids []s
 		return Run{}, nil, fmt.Errorf("the cases: %w", err)
 	}
 	peak := w.Peak()
+	byAction := map[string]ActionLatency{}
+	for a, l := range sim.LatenciesByAction() {
+		byAction[a] = ActionLatency{Sent: len(l), Quantiles: quantiles(l)}
+	}
 	return Run{Workflows: len(ids), Seconds: caseTime.Seconds(), PerSecond: float64(len(ids)) / caseTime.Seconds(),
-		Updates: quantiles(sim.Latencies()), UpdatesSent: sim.Accepted.Load() + sim.Rejected.Load(),
+		Updates: quantiles(sim.Latencies()), UpdatesByAction: byAction, UpdatesSent: sim.Accepted.Load() + sim.Rejected.Load(),
 		WorkerRSSMiB: mib(peak.RSSBytes), WorkerRoutines: peak.Goroutines}, sim, nil
 }
 

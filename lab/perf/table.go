@@ -33,6 +33,15 @@ func SpeedTable(r *SpeedResult) *Table {
 	}
 	t.Add("update round trip, cases", fmt.Sprintf("p50 %.0f ms, p95 %.0f ms, p99 %.0f ms", c.Updates.P50, c.Updates.P95, c.Updates.P99),
 		fmt.Sprintf("%d updates sent, %d rejected on purpose (bad input)", c.UpdatesSent, r.Rejected))
+	if len(c.UpdatesByAction) > 0 {
+		var by []string
+		for _, a := range slices.Sorted(maps.Keys(c.UpdatesByAction)) {
+			l := c.UpdatesByAction[a]
+			by = append(by, fmt.Sprintf("%s %d: p50 %.0f, p95 %.0f", a, l.Sent, l.P50, l.P95))
+		}
+		t.Add("update round trip by action, cases (ms)", strings.Join(by, "; "),
+			"phone-verified, visit-report and negotiation-result are answered before their records are written; payments, holds, pauses and closing actions once they are written")
+	}
 	t.Add("update round trip, floor", fmt.Sprintf("p50 %.0f ms, p95 %.0f ms, p99 %.0f ms", f.Updates.P50, f.Updates.P95, f.Updates.P99),
 		fmt.Sprintf("%d inputs sent", f.UpdatesSent))
 	if f.Updates.P95 > 0 {
