@@ -114,6 +114,7 @@ func historyRow(line int, rec []string, idx map[string]int, limitCol int, hasLim
 // nil, is called as rows are read.
 func ImportHistory(ctx context.Context, db *pgxpool.Pool, r io.Reader, progress func(read int)) (Stats, error) {
 	var st Stats
+	var rejected rejections
 	var rows [][]any
 	err := parseHistory(r, func(h HistoryRow) {
 		st.Read++
@@ -123,7 +124,7 @@ func ImportHistory(ctx context.Context, db *pgxpool.Pool, r io.Reader, progress 
 		}
 	}, func(e RowError) {
 		st.Read++
-		st.Rejected = append(st.Rejected, e)
+		rejected.add(e)
 	})
 	if err != nil {
 		return st, err
@@ -137,7 +138,7 @@ func ImportHistory(ctx context.Context, db *pgxpool.Pool, r io.Reader, progress 
 			[]string{"line", "account_id", "month", "days_past_due", "bill_amount", "paid_amount", "credit_limit"}, pgx.CopyFromRows(rows)); err != nil {
 			return err
 		}
-		refused, err := refusals(ctx, tx, `SELECT line, 'account_id', 'no account ' || account_id || ' in the book' FROM history_in h
+		err := rejected.refuse(ctx, tx, `SELECT line, 'account_id', 'no account ' || account_id || ' in the book' FROM history_in h
 			WHERE NOT EXISTS (SELECT 1 FROM accounts a WHERE a.account_id = h.account_id)
 			UNION ALL
 			SELECT line, 'month', 'given twice for ' || account_id || ' (first on line ' || first || ')' FROM (
@@ -147,7 +148,6 @@ func ImportHistory(ctx context.Context, db *pgxpool.Pool, r io.Reader, progress 
 		if err != nil {
 			return err
 		}
-		st.Rejected = append(st.Rejected, refused...)
 		var inserted, updated int
 		err = tx.QueryRow(ctx, `WITH up AS (
 			INSERT INTO account_history (account_id, month, days_past_due, bill_amount, paid_amount, credit_limit)
@@ -166,7 +166,8 @@ func ImportHistory(ctx context.Context, db *pgxpool.Pool, r io.Reader, progress 
 	if err != nil {
 		return st, fmt.Errorf("history: %w", err)
 	}
-	st.Unchanged = st.Read - len(st.Rejected) - st.Imported - st.Updated
+	rejected.into(&st)
+	st.Unchanged = st.Read - st.RejectedTotal - st.Imported - st.Updated
 	if progress != nil {
 		progress(st.Read)
 	}
@@ -221,9 +222,10 @@ func importPairs(ctx context.Context, db *pgxpool.Pool, r io.Reader, column stri
 		return st, fmt.Errorf("%s: the header must have account_id and %s", column, column)
 	}
 	var rows [][]any
+	var rejected rejections
 	reject := func(e RowError) {
 		st.Read++
-		st.Rejected = append(st.Rejected, e)
+		rejected.add(e)
 	}
 	err = eachRecord(cr, column, reject, func(line int, rec []string) error {
 		if ai >= len(rec) || vi >= len(rec) {
@@ -253,12 +255,10 @@ func importPairs(ctx context.Context, db *pgxpool.Pool, r io.Reader, column stri
 		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"pairs_in"}, []string{"line", "account_id", "value"}, pgx.CopyFromRows(rows)); err != nil {
 			return err
 		}
-		refused, err := refusals(ctx, tx, `SELECT line, 'account_id', 'no account ' || account_id || ' in the book' FROM pairs_in i
-			WHERE NOT EXISTS (SELECT 1 FROM accounts a WHERE a.account_id = i.account_id) ORDER BY line`)
-		if err != nil {
+		if err := rejected.refuse(ctx, tx, `SELECT line, 'account_id', 'no account ' || account_id || ' in the book' FROM pairs_in i
+			WHERE NOT EXISTS (SELECT 1 FROM accounts a WHERE a.account_id = i.account_id) ORDER BY line`); err != nil {
 			return err
 		}
-		st.Rejected = append(st.Rejected, refused...)
 		if _, err := tx.Exec(ctx, `DELETE FROM pairs_in a USING pairs_in b WHERE a.account_id = b.account_id AND a.line < b.line`); err != nil {
 			return err // the last line of an account wins
 		}
@@ -279,15 +279,7 @@ func importPairs(ctx context.Context, db *pgxpool.Pool, r io.Reader, column stri
 	if err != nil {
 		return st, fmt.Errorf("%s: %w", column, err)
 	}
-	st.Unchanged = st.Read - len(st.Rejected) - st.Imported - st.Updated
+	rejected.into(&st)
+	st.Unchanged = st.Read - st.RejectedTotal - st.Imported - st.Updated
 	return st, nil
-}
-
-// refusals runs a query of staged rows that cannot be imported (line, field, reason).
-func refusals(ctx context.Context, tx pgx.Tx, q string) ([]RowError, error) {
-	rows, err := tx.Query(ctx, q)
-	if err != nil {
-		return nil, err
-	}
-	return pgx.CollectRows(rows, pgx.RowToStructByPos[RowError])
 }

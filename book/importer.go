@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"slices"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -12,11 +11,14 @@ import (
 
 // Stats counts what an import did.
 type Stats struct {
-	Read      int        `json:"read"`
-	Imported  int        `json:"imported"`  // new accounts
-	Updated   int        `json:"updated"`   // accounts that changed
-	Unchanged int        `json:"unchanged"` // accounts already as the book says
-	Rejected  []RowError `json:"rejected"`
+	Read      int `json:"read"`
+	Imported  int `json:"imported"`  // new accounts
+	Updated   int `json:"updated"`   // accounts that changed
+	Unchanged int `json:"unchanged"` // accounts already as the book says
+	// Rejected lists the rejected rows: the first MaxRejectedListed by line.
+	Rejected []RowError `json:"rejected"`
+	// RejectedTotal counts every rejected row, listed or not.
+	RejectedTotal int `json:"rejectedTotal"`
 }
 
 // bookColumns are the staging table's columns, in the order a row's values are copied.
@@ -37,6 +39,7 @@ func Import(ctx context.Context, db *pgxpool.Pool, r io.Reader, progress func(re
 	defer cancel()
 	src := &rowSource{rows: make(chan []any, 1024), ctx: ctx}
 	var st Stats
+	var rejected rejections
 	parsed := make(chan error, 1)
 	go func() { // the parser feeds COPY; it stops when the import does
 		defer close(src.rows)
@@ -54,10 +57,9 @@ func Import(ctx context.Context, db *pgxpool.Pool, r io.Reader, progress func(re
 			}
 		}, func(e RowError) {
 			st.Read++
-			st.Rejected = append(st.Rejected, e)
+			rejected.add(e)
 		})
 	}()
-	var refused []RowError
 	err := pgx.BeginFunc(ctx, db, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `CREATE TEMP TABLE book_in (line integer, account_id text, name text, phone text, address text,
 			region text, timezone text, currency text, amount_due bigint, days_past_due integer, status text) ON COMMIT DROP`); err != nil {
@@ -72,14 +74,13 @@ func Import(ctx context.Context, db *pgxpool.Pool, r io.Reader, progress func(re
 		if _, err := tx.Exec(ctx, `ANALYZE book_in`); err != nil {
 			return err
 		}
-		var err error
-		if refused, err = refusals(ctx, tx, `WITH firsts AS (
+		if err := rejected.refuse(ctx, tx, `WITH firsts AS (
 				SELECT account_id, min(line) AS first FROM book_in GROUP BY account_id HAVING count(*) > 1
 			), again AS (
 				DELETE FROM book_in b USING firsts f WHERE b.account_id = f.account_id AND b.line > f.first
 				RETURNING b.line, b.account_id, f.first
 			)
-			SELECT line, 'account_id', account_id || ' appears again (first on line ' || first || ')' FROM again`); err != nil {
+			SELECT line, 'account_id', account_id || ' appears again (first on line ' || first || ')' FROM again ORDER BY line`); err != nil {
 			return err
 		}
 		return upsertBook(ctx, tx, &st)
@@ -90,8 +91,7 @@ func Import(ctx context.Context, db *pgxpool.Pool, r io.Reader, progress func(re
 	if err != nil {
 		return st, fmt.Errorf("import: %w", err)
 	}
-	st.Rejected = append(st.Rejected, refused...)
-	slices.SortFunc(st.Rejected, func(a, b RowError) int { return a.Line - b.Line })
+	rejected.into(&st)
 	if progress != nil {
 		progress(st.Read)
 	}

@@ -82,6 +82,41 @@ func TestImportKeepsGoodRowsAndUpdatesInPlace(t *testing.T) {
 	}
 }
 
+// A book of many bad rows (bad amounts, then repeated ids: found by the parser and by
+// PostgreSQL) lists the first book.MaxRejectedListed by line and counts them all; its good
+// rows are imported.
+func TestImportListsTheFirstRejectionsAndCountsAll(t *testing.T) {
+	need(t)
+	ctx := context.Background()
+	var b strings.Builder
+	b.WriteString(strings.Join(book.Columns, ",") + "\n")
+	row := func(id, amount string) {
+		fmt.Fprintf(&b, "%s,Synthetic Person,+886 900 000003,No. 3 Synthetic Lane,north,Asia/Taipei,TWD,%s,60,open\n", id, amount)
+	}
+	const good, bad = 50, 1500
+	for i := range good {
+		row(fmt.Sprintf("%s-many-%d", stack.run, i), "150000")
+	}
+	for i := range bad { // lines good+2 ...: a repeated id each (the first kept), found by PostgreSQL
+		row(fmt.Sprintf("%s-many-%d", stack.run, i%good), "150000")
+	}
+	for range bad { // then bad amounts, found by the parser
+		row(stack.run+"-many-bad", "lots")
+	}
+	st, err := book.Import(ctx, stack.db, strings.NewReader(b.String()), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Imported != good || st.RejectedTotal != 2*bad || len(st.Rejected) != book.MaxRejectedListed {
+		t.Fatalf("imported %d, rejected %d (%d listed); want %d, %d (%d listed)", st.Imported, st.RejectedTotal, len(st.Rejected), good, 2*bad, book.MaxRejectedListed)
+	}
+	for i, e := range st.Rejected { // the first by line: the repeated ids, from line good+2 on
+		if e.Line != good+2+i || e.Field != "account_id" {
+			t.Fatalf("listed[%d] = %v, want line %d, account_id", i, e, good+2+i)
+		}
+	}
+}
+
 // A book's repeated account id is rejected by line, the first row kept; a new phone on a
 // later import is added and becomes the account's current one, the old one kept; the same
 // book again changes nothing.

@@ -310,8 +310,8 @@ func TestStarterScriptable(t *testing.T) {
 		t.Errorf("import --strict with a bad row: exit %d, want %d (stderr %s)", code, cli.ExitRefused, stderr)
 	}
 	var sum struct {
-		Read, Imported, Updated, Unchanged int
-		Rejected                           []struct {
+		Read, Imported, Updated, Unchanged, RejectedTotal int
+		Rejected                                          []struct {
 			Line          int
 			Field, Reason string
 		}
@@ -319,7 +319,7 @@ func TestStarterScriptable(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &sum); err != nil {
 		t.Fatalf("import -o json: %v: %q", err, out)
 	}
-	if sum.Read != 2 || sum.Imported+sum.Updated+sum.Unchanged != 1 || len(sum.Rejected) != 1 || sum.Rejected[0].Line != 3 || sum.Rejected[0].Field != "timezone" {
+	if sum.Read != 2 || sum.Imported+sum.Updated+sum.Unchanged != 1 || len(sum.Rejected) != 1 || sum.RejectedTotal != 1 || sum.Rejected[0].Line != 3 || sum.Rejected[0].Field != "timezone" {
 		t.Errorf("import summary = %+v, want 2 read, 1 kept, line 3's timezone rejected", sum)
 	}
 	if !strings.Contains(stderr, "line 3") || !strings.Contains(stderr, "--strict") {

@@ -258,22 +258,25 @@ func imported(cmd *cobra.Command, file, what string, st book.Stats, strict bool)
 	for _, e := range st.Rejected {
 		_, _ = fmt.Fprintf(cmd.ErrOrStderr(), "%s: %s\n", file, e) // the bad rows are in the summary too
 	}
+	if more := st.RejectedTotal - len(st.Rejected); more > 0 {
+		_, _ = fmt.Fprintf(cmd.ErrOrStderr(), "%s: %d more rows rejected, not listed (the first %d are)\n", file, more, len(st.Rejected))
+	}
 	err := cli.Print(cmd, importSummary{File: file, Stats: st}, func(w io.Writer) error {
 		_, err := fmt.Fprintf(w, "%s: read %d %s: %d imported, %d updated, %d unchanged, %d rejected\n",
-			file, st.Read, what, st.Imported, st.Updated, st.Unchanged, len(st.Rejected))
+			file, st.Read, what, st.Imported, st.Updated, st.Unchanged, st.RejectedTotal)
 		return err
 	})
 	if err != nil {
 		return err
 	}
-	if strict && len(st.Rejected) > 0 {
-		return cli.Refused(fmt.Errorf("%s: %d of %d rows rejected (--strict; the good rows were kept)", file, len(st.Rejected), st.Read))
+	if strict && st.RejectedTotal > 0 {
+		return cli.Refused(fmt.Errorf("%s: %d of %d rows rejected (--strict; the good rows were kept)", file, st.RejectedTotal, st.Read))
 	}
 	return nil
 }
 
-// importSummary is an import's result as -o json prints it: the counts and each
-// rejected row (line, field, reason).
+// importSummary is an import's result as -o json prints it: the counts, and the rejected
+// rows (line, field, reason): the first book.MaxRejectedListed of them, all counted.
 type importSummary struct {
 	File string `json:"file"`
 	book.Stats

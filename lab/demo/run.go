@@ -173,7 +173,7 @@ func Prepare(ctx context.Context, db *pgxpool.Pool, uciFile, dir string, out io.
 		return err
 	}
 	say(out, "imported the book in %s: %d rows read, %d new, %d updated, %d unchanged, %d rejected\n",
-		time.Since(t0).Round(time.Millisecond), st.Read, st.Imported, st.Updated, st.Unchanged, len(st.Rejected))
+		time.Since(t0).Round(time.Millisecond), st.Read, st.Imported, st.Updated, st.Unchanged, st.RejectedTotal)
 	if err := prepareHistory(ctx, db, uciFile, dir, out); err != nil {
 		return err
 	}
@@ -217,8 +217,8 @@ func prepareHistory(ctx context.Context, db *pgxpool.Pool, uciFile, dir string, 
 		if err != nil {
 			return err
 		}
-		if len(st.Rejected) > 0 {
-			return fmt.Errorf("demo: %s: %d rows rejected, the first: %s", step.file, len(st.Rejected), st.Rejected[0])
+		if st.RejectedTotal > 0 {
+			return fmt.Errorf("demo: %s: %d rows rejected, the first: %s", step.file, st.RejectedTotal, st.Rejected[0])
 		}
 	}
 	say(out, "imported the history, outcomes and attributes in %s\n", time.Since(t0).Round(time.Millisecond))

@@ -87,8 +87,8 @@ func ImportBig(ctx context.Context, db *pgxpool.Pool, dir, demoBook string, rows
 	r.RowsPerSecond = float64(rows) / r.Seconds
 	r.MaxRSSMiB = maxRSSMiB()
 	r.HeapPeakMiB = mib(int64(peak.Load()))
-	if st.Imported != rows || len(st.Rejected) != 0 {
-		return r, fmt.Errorf("bench import: %d of %d rows imported, %d rejected", st.Imported, rows, len(st.Rejected))
+	if st.Imported != rows || st.RejectedTotal != 0 {
+		return r, fmt.Errorf("bench import: %d of %d rows imported, %d rejected", st.Imported, rows, st.RejectedTotal)
 	}
 	t0 = time.Now()
 	if st, err = importFile(ctx, pool, file); err != nil {

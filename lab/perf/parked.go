@@ -298,8 +298,8 @@ func replicate(ctx context.Context, db *pgxpool.Pool, bookFile, dir string, p co
 	if err != nil {
 		return 0, err
 	}
-	if len(st.Rejected) > 0 {
-		return 0, fmt.Errorf("bench: %d replica rows rejected, the first: %v", len(st.Rejected), st.Rejected[0])
+	if st.RejectedTotal > 0 {
+		return 0, fmt.Errorf("bench: %d replica rows rejected, the first: %v", st.RejectedTotal, st.Rejected[0])
 	}
 	return st.Imported + st.Unchanged + st.Updated, nil
 }
