@@ -118,21 +118,21 @@ func writeRecord(ctx context.Context, tx pgx.Tx, r Record) error {
 		if c.Stage == "closed" {
 			closed = "$3"
 		}
-		_, err = tx.Exec(ctx, `INSERT INTO cases (case_id, account_id, stage, outcome, pending_action, paused, hold, amount_due, amount_paid, region, violations, started_at, updated_at, closed_at, rev_attempt, rev_seq)
-			VALUES ($1, $2, $4, $5, $6, $7, $8, $9, $10, $11, $12, $3, $3, `+closed+`, $13, $14)
+		_, err = tx.Exec(ctx, `INSERT INTO cases (case_id, account_id, stage, outcome, pending_action, paused, hold, amount_due, amount_paid, region, violations, started_at, updated_at, closed_at, rev_at, rev_seq)
+			VALUES ($1, $2, $4, $5, $6, $7, $8, $9, $10, $11, $12, $3, $3, `+closed+`, $3, $13)
 			ON CONFLICT (case_id) DO UPDATE SET account_id = EXCLUDED.account_id, stage = EXCLUDED.stage, outcome = EXCLUDED.outcome,
 				pending_action = EXCLUDED.pending_action, paused = EXCLUDED.paused, hold = EXCLUDED.hold, amount_due = EXCLUDED.amount_due,
 				amount_paid = EXCLUDED.amount_paid, region = EXCLUDED.region, violations = EXCLUDED.violations,
-				updated_at = EXCLUDED.updated_at, closed_at = EXCLUDED.closed_at, rev_attempt = EXCLUDED.rev_attempt, rev_seq = EXCLUDED.rev_seq
+				updated_at = EXCLUDED.updated_at, closed_at = EXCLUDED.closed_at, rev_at = EXCLUDED.rev_at, rev_seq = EXCLUDED.rev_seq
 			WHERE `+newer("cases"),
-			r.CaseID, c.AccountID, r.At, c.Stage, c.Outcome, c.PendingAction, c.Paused, c.Hold, c.AmountDue, c.AmountPaid, c.Region, c.Violations, r.Attempt, r.Seq)
+			r.CaseID, c.AccountID, r.At, c.Stage, c.Outcome, c.PendingAction, c.Paused, c.Hold, c.AmountDue, c.AmountPaid, c.Region, c.Violations, r.Seq)
 	case RecordTaskOpen:
 		t := r.Task
-		_, err = tx.Exec(ctx, `INSERT INTO tasks (task_id, case_id, action, role, assignees, deadline, not_before, not_before_reason, address_id, status, created_at, updated_at, seq, attempt, rev_seq, rev_attempt)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, NULLIF($9, ''), 'open', $10, $10, $11, $12, $11, $12)
+		_, err = tx.Exec(ctx, `INSERT INTO tasks (task_id, case_id, action, role, assignees, deadline, not_before, not_before_reason, address_id, status, created_at, updated_at, seq, attempt, rev_at, rev_seq)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, NULLIF($9, ''), 'open', $10, $10, $11, $12, $10, $11)
 			ON CONFLICT (task_id) DO UPDATE SET assignees = EXCLUDED.assignees, deadline = EXCLUDED.deadline,
 				not_before = EXCLUDED.not_before, not_before_reason = EXCLUDED.not_before_reason, updated_at = EXCLUDED.updated_at,
-				rev_attempt = EXCLUDED.rev_attempt, rev_seq = EXCLUDED.rev_seq
+				rev_at = EXCLUDED.rev_at, rev_seq = EXCLUDED.rev_seq
 			WHERE tasks.status = 'open' AND `+newer("tasks"),
 			t.TaskID, r.CaseID, t.Action, t.Role, t.Assignees, t.Deadline, nullTime(t.NotBefore), t.NotBeforeReason, t.AddressID, r.At, r.Seq, r.Attempt)
 	case RecordTaskClose:
@@ -156,12 +156,12 @@ func writeRecord(ctx context.Context, tx pgx.Tx, r Record) error {
 			return err
 		}
 		for i, in := range p.Installments {
-			if _, err = tx.Exec(ctx, `INSERT INTO installments (case_id, plan_no, idx, due_date, amount, paid, missed, rev_attempt, rev_seq)
+			if _, err = tx.Exec(ctx, `INSERT INTO installments (case_id, plan_no, idx, due_date, amount, paid, missed, rev_at, rev_seq)
 				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
 				ON CONFLICT (case_id, plan_no, idx) DO UPDATE SET paid = EXCLUDED.paid, missed = EXCLUDED.missed,
-					rev_attempt = EXCLUDED.rev_attempt, rev_seq = EXCLUDED.rev_seq
+					rev_at = EXCLUDED.rev_at, rev_seq = EXCLUDED.rev_seq
 				WHERE `+newer("installments"),
-				r.CaseID, p.Number, i+1, in.DueDate, in.Amount, in.Paid, in.Missed, r.Attempt, r.Seq); err != nil {
+				r.CaseID, p.Number, i+1, in.DueDate, in.Amount, in.Paid, in.Missed, r.At, r.Seq); err != nil {
 				return err
 			}
 		}
@@ -203,11 +203,12 @@ func writeRecord(ctx context.Context, tx pgx.Tx, r Record) error {
 
 // newer is the condition under which a record changes a mutable row (a case, a task, an
 // installment): it is not older than the record that last wrote the row (migration 010).
-// Records are ordered by attempt (their place in the case's history), then by sequence
-// number: a lost attempt of a workflow task is older than its retry whatever their
-// sequence numbers, and a write that arrives late changes nothing.
+// Records are ordered by their time, the workflow task's (workflow.Now), then by sequence
+// number within the task: a later task, a retried attempt of a lost one and a reset run
+// all come after what came before them, whatever their sequence numbers, and a write that
+// arrives late changes nothing. The same record written again changes nothing either.
 func newer(table string) string {
-	return "(" + table + ".rev_attempt, " + table + ".rev_seq) <= (EXCLUDED.rev_attempt, EXCLUDED.rev_seq)"
+	return "(" + table + ".rev_at, " + table + ".rev_seq) <= (EXCLUDED.rev_at, EXCLUDED.rev_seq)"
 }
 
 func nullJSON(b json.RawMessage) any {

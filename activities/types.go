@@ -67,10 +67,8 @@ type Record struct {
 	Kind   string `json:"kind"`
 	CaseID string `json:"caseId"`
 	Seq    int    `json:"seq"`
-	// Attempt is the record's place in the case's whole history: the history length when
-	// the workflow task that made it began, plus the events of the case's earlier runs
-	// (before a continue-as-new). The same on replay, larger on a new attempt of a
-	// workflow task whose worker died, and larger in each later task and run.
+	// Attempt is the history length when the workflow task that made the record began:
+	// the same on replay, larger on a new attempt of a workflow task whose worker died.
 	Attempt int64     `json:"attempt"`
 	At      time.Time `json:"at"`
 

@@ -50,7 +50,6 @@ type Status struct {
 	Policy            Policy              `json:"policy"`
 	Seq               int                 `json:"seq"` // records written so far (idempotency keys)
 	Runs              int                 `json:"runs"`
-	EventsBefore      int64               `json:"eventsBefore,omitempty"` // history events of the earlier runs
 	Strategy          string              `json:"strategy,omitempty"`     // the trial's arm it was started under
 	ContactPath       string              `json:"contactPath,omitempty"`  // PathVisitFirst when empty
 	ModelVersion      int                 `json:"modelVersion,omitempty"` // the score's model that ranked it

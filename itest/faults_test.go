@@ -148,28 +148,30 @@ func TestPersistVoidsLostAttempt(t *testing.T) {
 }
 
 // The rows a case changes (its row, a task, an installment) keep the newest record's
-// values: a write that arrives late (a try that timed out but reached PostgreSQL after the
-// case moved on) changes nothing, and a retried workflow task's write replaces what its
-// lost attempt wrote, whatever their sequence numbers.
+// values, records ordered by their workflow task's time, then their sequence number: a
+// write that arrives late (a try that timed out but reached PostgreSQL after the case moved
+// on) changes nothing, and a retried workflow task's write (or a reset run's) replaces what
+// its lost attempt wrote, whatever their sequence numbers.
 func TestPersistKeepsTheNewestRows(t *testing.T) {
 	need(t)
 	ctx := context.Background()
 	acts := &activities.Activities{DB: stack.db}
 	account := newAccount(t)
 	caseID := contract.WorkflowID(account)
-	at := time.Now().UTC()
-	write := func(seq int, attempt int64, stage contract.Stage, paid int64, agent string) {
+	t0 := time.Now().UTC().Truncate(time.Second)
+	caseRow := func(seq int, at time.Time, stage contract.Stage, paid int64) activities.Record {
+		return activities.Record{Key: fmt.Sprintf("%s/%d.c", caseID, seq), CaseID: caseID, Seq: seq, At: at,
+			Kind: activities.RecordCase, Case: &activities.CaseRow{AccountID: account, Stage: stage, AmountDue: 100, AmountPaid: paid, Region: "north"}}
+	}
+	write := func(seq int, at time.Time, stage contract.Stage, paid int64, agent string) {
 		t.Helper()
-		rec := func(n int) activities.Record {
-			return activities.Record{Key: fmt.Sprintf("%s/%d.%d", caseID, seq+n, attempt), CaseID: caseID, Seq: seq + n, Attempt: attempt, At: at}
-		}
-		c, task, plan := rec(0), rec(1), rec(2)
-		c.Kind, c.Case = activities.RecordCase, &activities.CaseRow{AccountID: account, Stage: stage, AmountDue: 100, AmountPaid: paid, Region: "north"}
-		task.Kind, task.Task = activities.RecordTaskOpen, &activities.Task{TaskID: caseID + "/task", Action: contract.ActionPaymentReceived,
-			Role: contract.RolePhone, Assignees: []string{agent}, Deadline: at.Add(time.Hour)}
-		plan.Kind, plan.Plan = activities.RecordPlan, &contract.Plan{Number: 1, AgreedAt: at, AgreedBy: "phone-north-1",
-			Installments: []contract.Installment{{DueDate: "2026-12-01", Amount: 100, Paid: paid}}}
-		if err := acts.Persist(ctx, activities.Batch{CaseID: caseID, Records: []activities.Record{c, task, plan}}); err != nil {
+		task := activities.Record{Key: fmt.Sprintf("%s/%d.t", caseID, seq+1), CaseID: caseID, Seq: seq + 1, At: at,
+			Kind: activities.RecordTaskOpen, Task: &activities.Task{TaskID: caseID + "/task", Action: contract.ActionPaymentReceived,
+				Role: contract.RolePhone, Assignees: []string{agent}, Deadline: at.Add(time.Hour)}}
+		plan := activities.Record{Key: fmt.Sprintf("%s/%d.p", caseID, seq+2), CaseID: caseID, Seq: seq + 2, At: at,
+			Kind: activities.RecordPlan, Plan: &contract.Plan{Number: 1, AgreedAt: t0, AgreedBy: "phone-north-1",
+				Installments: []contract.Installment{{DueDate: "2026-12-01", Amount: 100, Paid: paid}}}}
+		if err := acts.Persist(ctx, activities.Batch{CaseID: caseID, Records: []activities.Record{caseRow(seq, at, stage, paid), task, plan}}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -187,17 +189,27 @@ func TestPersistKeepsTheNewestRows(t *testing.T) {
 				when, gotStage, gotPaid, gotInstallment, gotAgent, stage, paid, paid, agent)
 		}
 	}
-	write(10, 50, contract.StageRepayment, 40, "phone-north-1")
-	write(20, 80, contract.StageRepayment, 70, "phone-north-2")
+	sec := func(n int) time.Time { return t0.Add(time.Duration(n) * time.Second) }
+	write(10, sec(1), contract.StageRepayment, 40, "phone-north-1")
+	write(20, sec(2), contract.StageRepayment, 70, "phone-north-2")
 	check("newest written", contract.StageRepayment, 70, "phone-north-2")
-	write(10, 50, contract.StageRepayment, 40, "phone-north-1") // the first write again, late
-	write(15, 60, contract.StageNegotiate, 0, "phone-north-3")  // an older one, late
+	write(10, sec(1), contract.StageRepayment, 40, "phone-north-1") // the first write again, late
+	write(25, sec(1), contract.StageNegotiate, 0, "phone-north-3")  // an older task's, late, with a higher seq
 	check("after late writes", contract.StageRepayment, 70, "phone-north-2")
-	write(30, 90, contract.StageRepayment, 100, "phone-north-2") // a lost attempt's
-	write(25, 95, contract.StageRepayment, 90, "phone-north-1")  // its retry: a lower seq, a later attempt
+	write(30, sec(3), contract.StageRepayment, 100, "phone-north-2") // a lost attempt's
+	write(22, sec(4), contract.StageRepayment, 90, "phone-north-1")  // its retry: a lower seq, a later task
 	check("after a retried task", contract.StageRepayment, 90, "phone-north-1")
-	write(25, 95, contract.StageRepayment, 90, "phone-north-1") // the retry's write retried: the same
+	write(22, sec(4), contract.StageRepayment, 90, "phone-north-1") // the retry's write retried: the same
 	check("after the same write again", contract.StageRepayment, 90, "phone-north-1")
+	// two case rows in one batch, from the same task: the later one stays
+	if err := acts.Persist(ctx, activities.Batch{CaseID: caseID, Records: []activities.Record{
+		caseRow(40, sec(5), contract.StageRepayment, 95), caseRow(41, sec(5), contract.StageSurvey, 100)}}); err != nil {
+		t.Fatal(err)
+	}
+	var stage string
+	if err := stack.db.QueryRow(ctx, `SELECT stage FROM cases WHERE case_id = $1`, caseID).Scan(&stage); err != nil || stage != string(contract.StageSurvey) {
+		t.Errorf("after one task's two case rows: stage %q (%v), want survey", stage, err)
+	}
 }
 
 // A reminder retried (or sent again by a replayed workflow) goes out once.

@@ -41,9 +41,7 @@ func (c *caseRun) continueAsNew() error {
 			break
 		}
 	}
-	events := workflow.GetInfo(c.ctx).GetCurrentHistoryLength()
-	c.log.Info("continuing as new", "case", c.st.CaseID, "run", c.st.Runs, "events", events)
-	c.st.EventsBefore += int64(events) // the next run's records come after this one's
+	c.log.Info("continuing as new", "case", c.st.CaseID, "run", c.st.Runs, "events", workflow.GetInfo(c.ctx).GetCurrentHistoryLength())
 	return workflow.NewContinueAsNewError(c.ctx, CaseWorkflow, contract.CaseInput{AccountID: c.st.AccountID, State: c.st})
 }
 

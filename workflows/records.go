@@ -21,7 +21,7 @@ func (c *caseRun) record(r activities.Record) {
 	c.st.Seq++
 	r.Seq = c.st.Seq
 	r.CaseID = c.st.CaseKey
-	r.Attempt = c.st.EventsBefore + int64(workflow.GetInfo(c.ctx).GetCurrentHistoryLength())
+	r.Attempt = int64(workflow.GetInfo(c.ctx).GetCurrentHistoryLength())
 	r.Key = fmt.Sprintf("%s/%d.%d", c.st.CaseKey, c.st.Seq, r.Attempt)
 	if r.At.IsZero() {
 		r.At = c.now()
