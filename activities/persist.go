@@ -203,10 +203,12 @@ func writeRecord(ctx context.Context, tx pgx.Tx, r Record) error {
 
 // newer is the condition under which a record changes a mutable row (a case, a task, an
 // installment): it is not older than the record that last wrote the row (migration 010).
-// Records are ordered by their time, the workflow task's (workflow.Now), then by sequence
-// number within the task: a later task, a retried attempt of a lost one and a reset run
-// all come after what came before them, whatever their sequence numbers, and a write that
-// arrives late changes nothing. The same record written again changes nothing either.
+// Records are ordered by their time (workflow.Now: the workflow task's start, moved on by
+// the worker's clock after each local activity), then by sequence number within the task:
+// a later task, a retried attempt of a lost one and a reset run come after what came
+// before them, whatever their sequence numbers, and a write that arrives late changes
+// nothing. The same record written again changes nothing either. Not covered: a lost
+// attempt whose worker stalled and then goes on writing new batches (README).
 func newer(table string) string {
 	return "(" + table + ".rev_at, " + table + ".rev_seq) <= (EXCLUDED.rev_at, EXCLUDED.rev_seq)"
 }
