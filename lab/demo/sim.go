@@ -36,10 +36,9 @@ type Sim struct {
 	Debtors map[string]Debtor
 
 	Accepted, Rejected, Signals atomic.Int64
-	Errors                      atomic.Int64    // reads and sends that failed for a moment and were tried again
-	Rejections                  map[string]int  // why updates were rejected, counted
-	latencies                   []time.Duration // of each update's round trip
-	byAction                    map[string][]time.Duration
+	Errors                      atomic.Int64               // reads and sends that failed for a moment and were tried again
+	Rejections                  map[string]int             // why updates were rejected, counted
+	latencies                   map[string][]time.Duration // each update's round trip, by action
 
 	mu       sync.Mutex
 	cases    map[string]*simCase
@@ -449,12 +448,10 @@ func (s *Sim) send(ctx context.Context, caseID, action string, payload any) {
 	t0 := time.Now()
 	defer func() {
 		s.mu.Lock()
-		took := time.Since(t0)
-		s.latencies = append(s.latencies, took)
-		if s.byAction == nil {
-			s.byAction = map[string][]time.Duration{}
+		if s.latencies == nil {
+			s.latencies = map[string][]time.Duration{}
 		}
-		s.byAction[action] = append(s.byAction[action], took)
+		s.latencies[action] = append(s.latencies[action], time.Since(t0))
 		s.mu.Unlock()
 	}()
 	if _, err := s.Cases.Act(ctx, caseID, action, uuid.NewString(), contract.MustJSON(payload)); err != nil {
@@ -472,12 +469,10 @@ func (s *Sim) send(ctx context.Context, caseID, action string, payload any) {
 
 // Latency is the update round trip at the quantile q (0.5, 0.95, ...).
 func (s *Sim) Latency(q float64) time.Duration {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if len(s.latencies) == 0 {
+	l := s.Latencies()
+	if len(l) == 0 {
 		return 0
 	}
-	l := slices.Clone(s.latencies)
 	slices.Sort(l)
 	return l[min(len(l)-1, int(q*float64(len(l))))]
 }
@@ -605,8 +600,8 @@ func (c *simCase) at() string {
 func (s *Sim) LatenciesByAction() map[string][]time.Duration {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	m := make(map[string][]time.Duration, len(s.byAction))
-	for a, l := range s.byAction {
+	m := make(map[string][]time.Duration, len(s.latencies))
+	for a, l := range s.latencies {
 		m[a] = slices.Clone(l)
 	}
 	return m
@@ -616,5 +611,9 @@ func (s *Sim) LatenciesByAction() map[string][]time.Duration {
 func (s *Sim) Latencies() []time.Duration {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return slices.Clone(s.latencies)
+	var all []time.Duration
+	for _, l := range s.latencies {
+		all = append(all, l...)
+	}
+	return all
 }
