@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -36,9 +37,9 @@ type Sim struct {
 	Debtors map[string]Debtor
 
 	Accepted, Rejected, Signals atomic.Int64
-	Errors                      atomic.Int64               // reads and sends that failed for a moment and were tried again
-	Rejections                  map[string]int             // why updates were rejected, counted
-	latencies                   map[string][]time.Duration // each update's round trip, by action
+	Errors                      atomic.Int64   // reads and sends that failed for a moment and were tried again
+	Rejections                  map[string]int // why updates were rejected, counted
+	sent                        []Sent         // each update's round trip
 
 	mu       sync.Mutex
 	cases    map[string]*simCase
@@ -66,6 +67,12 @@ type task struct {
 	AddressID          *string
 }
 
+// look is how often the agents look at their inboxes. Each agent takes up a task at their
+// own moment within a look, not the whole pool at the instant the inboxes are read: people
+// working independently do not send their results in bursts, and a pool that did would
+// measure its own lockstep rather than the cases.
+const look = 200 * time.Millisecond
+
 // Run drives the cases until every one is closed, or ctx ends.
 func (s *Sim) Run(ctx context.Context, caseIDs []string, progress func(closed int)) error {
 	s.cases, s.handled, s.inflight, s.fixed = map[string]*simCase{}, map[string]bool{}, map[string]bool{}, map[string]*view{}
@@ -90,7 +97,7 @@ func (s *Sim) Run(ctx context.Context, caseIDs []string, progress func(closed in
 	sem := make(chan struct{}, 64)
 	var wg sync.WaitGroup
 	defer wg.Wait()
-	tick := time.NewTicker(200 * time.Millisecond)
+	tick := time.NewTicker(look)
 	defer tick.Stop()
 	for {
 		closed, err := s.countDone(ctx, ids)
@@ -120,6 +127,11 @@ func (s *Sim) Run(ctx context.Context, caseIDs []string, progress func(closed in
 			go func() {
 				defer wg.Done()
 				defer func() { <-sem }()
+				select { // each agent at their own moment, not the whole pool at once
+				case <-time.After(rand.N(look)):
+				case <-ctx.Done():
+					return
+				}
 				f(ctx)
 			}()
 		}
@@ -448,10 +460,7 @@ func (s *Sim) send(ctx context.Context, caseID, action string, payload any) {
 	t0 := time.Now()
 	defer func() {
 		s.mu.Lock()
-		if s.latencies == nil {
-			s.latencies = map[string][]time.Duration{}
-		}
-		s.latencies[action] = append(s.latencies[action], time.Since(t0))
+		s.sent = append(s.sent, Sent{CaseID: caseID, Action: action, Took: time.Since(t0)})
 		s.mu.Unlock()
 	}()
 	if _, err := s.Cases.Act(ctx, caseID, action, uuid.NewString(), contract.MustJSON(payload)); err != nil {
@@ -596,24 +605,27 @@ func (c *simCase) at() string {
 	return time.Now().UTC().Format(time.RFC3339Nano)
 }
 
-// LatenciesByAction are the round trips of the updates sent, by action.
-func (s *Sim) LatenciesByAction() map[string][]time.Duration {
+// Sent is one update the simulated agents sent: to which case, which action, and its
+// round trip.
+type Sent struct {
+	CaseID, Action string
+	Took           time.Duration
+}
+
+// Updates lists the updates sent so far, in the order their answers came.
+func (s *Sim) Updates() []Sent {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	m := make(map[string][]time.Duration, len(s.latencies))
-	for a, l := range s.latencies {
-		m[a] = slices.Clone(l)
-	}
-	return m
+	return slices.Clone(s.sent)
 }
 
 // Latencies are the round trips of every update sent.
 func (s *Sim) Latencies() []time.Duration {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	var all []time.Duration
-	for _, l := range s.latencies {
-		all = append(all, l...)
+	all := make([]time.Duration, len(s.sent))
+	for i, u := range s.sent {
+		all[i] = u.Took
 	}
 	return all
 }

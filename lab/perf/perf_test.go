@@ -117,3 +117,22 @@ func TestSpeedTableByAction(t *testing.T) {
 	}
 	t.Fatal("no row of round trips by action")
 }
+
+func TestSpeedTableAfterTheRamp(t *testing.T) {
+	r := &SpeedResult{InFlight: 50,
+		Cases: Run{Updates: Quantiles{P95: 100}, AfterRamp: Quantiles{P50: 10, P95: 45, P99: 80}, AfterRampSent: 1700},
+		Floor: Run{Updates: Quantiles{P95: 50}, AfterRamp: Quantiles{P50: 8, P95: 30, P99: 60}, AfterRampSent: 1650}}
+	rows := map[string]string{}
+	for _, row := range SpeedTable(r).Rows {
+		rows[row[0]] = row[1]
+	}
+	for name, want := range map[string]string{
+		"update p95, case / floor":                "**2.00**",
+		"update p95 after the ramp, case / floor": "**1.50**",
+		"update round trip after the ramp":        "cases p50 10 ms, p95 45 ms, p99 80 ms; floor p50 8 ms, p95 30 ms, p99 60 ms",
+	} {
+		if rows[name] != want {
+			t.Errorf("%s = %q, want %q", name, rows[name], want)
+		}
+	}
+}

@@ -75,10 +75,16 @@ type Run struct {
 	// UpdatesByAction are the cases' round trips by action (the floor's have no names).
 	UpdatesByAction map[string]ActionLatency `json:"updateRoundTripByAction,omitempty"`
 	UpdatesSent     int64                    `json:"updatesSent"`
-	EventsMean      float64                  `json:"eventsPerWorkflowMean"`
-	EventsMax       int                      `json:"eventsPerWorkflowMax"`
-	WorkerRSSMiB    float64                  `json:"workerPeakRssMiB"`
-	WorkerRoutines  int                      `json:"workerPeakGoroutines"`
+	// AfterRamp are the round trips of the updates to the workflows started after the
+	// first in-flight cohort. That cohort starts in the same second on a freshly started
+	// worker, and the updates its workflows all send a moment later are the ramp, not the
+	// steady state; the floor's workflow i repeats case i, so both sides leave out the same.
+	AfterRamp      Quantiles `json:"updateRoundTripAfterRamp"`
+	AfterRampSent  int       `json:"updatesSentAfterRamp"`
+	EventsMean     float64   `json:"eventsPerWorkflowMean"`
+	EventsMax      int       `json:"eventsPerWorkflowMax"`
+	WorkerRSSMiB   float64   `json:"workerPeakRssMiB"`
+	WorkerRoutines int       `json:"workerPeakGoroutines"`
 }
 
 // Shape is the mean steps of one case, which each floor workflow repeats.
@@ -211,7 +217,7 @@ func Speed(ctx context.Context, db *pgxpool.Pool, tc client.Client, cfg SpeedCon
 	}
 	watch, stopWatch := context.WithCancel(ctx)
 	fw.Watch(watch, time.Second)
-	floorIDs, floorTime, floorLat, sent, err := runFloor(ctx, tc, shapes, cfg.InFlight)
+	floorIDs, floorTime, floorLat, floorSteady, sent, err := runFloor(ctx, tc, shapes, cfg.InFlight)
 	stopWatch()
 	if stopErr := fw.Stop(); err == nil {
 		err = stopErr
@@ -221,7 +227,8 @@ func Speed(ctx context.Context, db *pgxpool.Pool, tc client.Client, cfg SpeedCon
 	}
 	peak := fw.Peak()
 	res.Floor = Run{Workflows: len(floorIDs), Seconds: floorTime.Seconds(), PerSecond: float64(len(floorIDs)) / floorTime.Seconds(),
-		Updates: quantiles(floorLat), UpdatesSent: sent, WorkerRSSMiB: mib(peak.RSSBytes), WorkerRoutines: peak.Goroutines}
+		Updates: quantiles(floorLat), UpdatesSent: sent, AfterRamp: quantiles(floorSteady), AfterRampSent: len(floorSteady),
+		WorkerRSSMiB: mib(peak.RSSBytes), WorkerRoutines: peak.Goroutines}
 	floorShapes, err := Shapes(ctx, tc, floorIDs)
 	if err != nil {
 		return nil, err
@@ -280,12 +287,26 @@ func driveCases(ctx context.Context, db *pgxpool.Pool, tc client.Client, ids []s
 		return Run{}, nil, fmt.Errorf("the cases: %w", err)
 	}
 	peak := w.Peak()
+	ramp := map[string]bool{} // the first cohort: the feed starts the cases in order
+	for _, id := range ids[:min(len(ids), cfg.InFlight)] {
+		ramp[id] = true
+	}
+	var all, steady []time.Duration
+	by := map[string][]time.Duration{}
+	for _, u := range sim.Updates() {
+		all = append(all, u.Took)
+		by[u.Action] = append(by[u.Action], u.Took)
+		if !ramp[u.CaseID] {
+			steady = append(steady, u.Took)
+		}
+	}
 	byAction := map[string]ActionLatency{}
-	for a, l := range sim.LatenciesByAction() {
+	for a, l := range by {
 		byAction[a] = ActionLatency{Sent: len(l), Quantiles: quantiles(l)}
 	}
 	return Run{Workflows: len(ids), Seconds: caseTime.Seconds(), PerSecond: float64(len(ids)) / caseTime.Seconds(),
-		Updates: quantiles(sim.Latencies()), UpdatesByAction: byAction, UpdatesSent: sim.Accepted.Load() + sim.Rejected.Load(),
+		Updates: quantiles(all), UpdatesByAction: byAction, UpdatesSent: sim.Accepted.Load() + sim.Rejected.Load(),
+		AfterRamp: quantiles(steady), AfterRampSent: len(steady),
 		WorkerRSSMiB: mib(peak.RSSBytes), WorkerRoutines: peak.Goroutines}, sim, nil
 }
 
@@ -315,13 +336,13 @@ func meanShape(shapes []CaseShape) (Shape, float64, int) {
 }
 
 // runFloor runs one floor workflow per shape, inFlight at once, each driven by a client
-// that sends its human inputs in order as fast as the workflow takes them.
-func runFloor(ctx context.Context, tc client.Client, shapes []CaseShape, inFlight int) ([]string, time.Duration, []time.Duration, int64, error) {
+// that sends its human inputs in order as fast as the workflow takes them. It returns the
+// updates' round trips, all and after the ramp (to the workflows after the first inFlight).
+func runFloor(ctx context.Context, tc client.Client, shapes []CaseShape, inFlight int) (ids []string, took time.Duration, all, steady []time.Duration, sent int64, err error) {
 	stamp := time.Now().UTC().Format("20060102T150405")
-	ids := make([]string, len(shapes))
+	ids = make([]string, len(shapes))
 	var mu sync.Mutex
-	var lat []time.Duration
-	var sent atomic.Int64
+	var inputs atomic.Int64
 	errs := make(chan error, len(shapes))
 	sem := make(chan struct{}, inFlight)
 	var wg sync.WaitGroup
@@ -347,8 +368,12 @@ func runFloor(ctx context.Context, tc client.Client, shapes []CaseShape, inFligh
 					var h client.WorkflowUpdateHandle
 					h, err = tc.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{WorkflowID: ids[i], UpdateName: floor.UpdateName,
 						Args: []any{k}, WaitForStage: client.WorkflowUpdateStageAccepted})
+					d := time.Since(t) // accepted: the floor's handler has nothing to do
 					mu.Lock()
-					lat = append(lat, time.Since(t)) // accepted: the floor's handler has nothing to do
+					all = append(all, d)
+					if i >= inFlight {
+						steady = append(steady, d)
+					}
 					mu.Unlock()
 					if err == nil {
 						err = h.Get(ctx, nil) // the workflow has fallen quiet again
@@ -358,7 +383,7 @@ func runFloor(ctx context.Context, tc client.Client, shapes []CaseShape, inFligh
 					errs <- fmt.Errorf("%s input %d: %w", ids[i], k, err)
 					return
 				}
-				sent.Add(1)
+				inputs.Add(1)
 			}
 			if err := run.Get(ctx, nil); err != nil {
 				errs <- fmt.Errorf("%s: %w", ids[i], err)
@@ -368,11 +393,11 @@ func runFloor(ctx context.Context, tc client.Client, shapes []CaseShape, inFligh
 	wg.Wait()
 	elapsed := time.Since(t0)
 	close(errs)
-	var all []error
+	var failed []error
 	for err := range errs {
-		all = append(all, err)
+		failed = append(failed, err)
 	}
-	return ids, elapsed, lat, sent.Load(), errors.Join(all...)
+	return ids, elapsed, all, steady, inputs.Load(), errors.Join(failed...)
 }
 
 // rowsPerCase counts the PostgreSQL rows the cases wrote, in every table with a case_id.

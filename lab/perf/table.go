@@ -48,6 +48,12 @@ func SpeedTable(r *SpeedResult) *Table {
 		t.Add("update p95, case / floor", fmt.Sprintf("**%.2f**", c.Updates.P95/f.Updates.P95),
 			"target 1.5 or less: an action is answered once the case applied it, its records written after")
 	}
+	if f.AfterRamp.P95 > 0 {
+		t.Add("update round trip after the ramp", fmt.Sprintf("cases p50 %.0f ms, p95 %.0f ms, p99 %.0f ms; floor p50 %.0f ms, p95 %.0f ms, p99 %.0f ms",
+			c.AfterRamp.P50, c.AfterRamp.P95, c.AfterRamp.P99, f.AfterRamp.P50, f.AfterRamp.P95, f.AfterRamp.P99),
+			fmt.Sprintf("%d and %d updates: those to the first %d workflows (started in the same second on a fresh worker) left out on both sides", c.AfterRampSent, f.AfterRampSent, r.InFlight))
+		t.Add("update p95 after the ramp, case / floor", fmt.Sprintf("**%.2f**", c.AfterRamp.P95/f.AfterRamp.P95), "target 1.5 or less, in the steady state")
+	}
 	t.Add("events per case", fmt.Sprintf("mean %.1f, max %d", c.EventsMean, c.EventsMax), fmt.Sprintf("floor: mean %.1f, max %d; runs per case at most %d", f.EventsMean, f.EventsMax, r.Shape.RunsMax))
 	s := r.Shape
 	t.Add("shape of a case (mean)", fmt.Sprintf("%.1f activities, %.1f local activities, %.1f timers fired, %.1f canceled, %.1f updates, %.1f signals",
