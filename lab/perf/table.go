@@ -40,7 +40,7 @@ func SpeedTable(r *SpeedResult) *Table {
 			by = append(by, fmt.Sprintf("%s %d: p50 %.0f, p95 %.0f", a, l.Sent, l.P50, l.P95))
 		}
 		t.Add("update round trip by action, cases (ms)", strings.Join(by, "; "),
-			"phone-verified, visit-report and negotiation-result are answered before their records are written; payments, holds, pauses and closing actions once they are written")
+			"phone-verified, visit-report and negotiation-result are answered before their records are written, and are a case's first actions (the ramp's); payments, holds, pauses and closing actions once they are written")
 	}
 	t.Add("update round trip, floor", fmt.Sprintf("p50 %.0f ms, p95 %.0f ms, p99 %.0f ms", f.Updates.P50, f.Updates.P95, f.Updates.P99),
 		fmt.Sprintf("%d inputs sent", f.UpdatesSent))
