@@ -8,10 +8,12 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	enumspb "go.temporal.io/api/enums/v1"
 
 	"github.com/casework/casework/activities"
 	"github.com/casework/casework/contract"
@@ -305,5 +307,88 @@ func TestMigrationsAreIdempotent(t *testing.T) {
 	}
 	if err := stack.db.QueryRow(ctx, `SELECT count(*) FROM schema_migrations`).Scan(&after); err != nil || after != before {
 		t.Fatalf("schema_migrations %d -> %d", before, after)
+	}
+}
+
+// A case's first workflow task is lost twice in a row, each time right after its records
+// were written (the worker dies after the write). The third attempt writes them again: the
+// two lost attempts' audit rows are voided and their tasks void, and what the audit trail
+// and the agents see is the third's, once. Before task-time keys the second and third
+// attempts named themselves by the same history length: the third's rows were dropped as
+// repeats of the second's, which stayed, and the two shared a task id.
+func TestWorkflowTaskLostTwiceInARow(t *testing.T) {
+	need(t)
+	account := newAccount(t)
+	id := contract.WorkflowID(account)
+	left := &atomic.Int32{}
+	left.Store(2)
+	stack.lostWFT.cases.Store(id, left)
+	defer stack.lostWFT.cases.Delete(id)
+	caseID := startCase(t, account)
+	st := waitPending(t, caseID, contract.ActionPhoneVerified)
+	if n := left.Load(); n > 0 {
+		t.Fatalf("%d losses left: the workflow tasks were not lost", n)
+	}
+
+	// the attempt that completed: the last task started before the first task completed
+	ctx := context.Background()
+	var started time.Time
+	it := stack.tc.GetWorkflowHistory(ctx, caseID, "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	for it.HasNext() {
+		ev, err := it.Next()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ev.GetEventType() == enumspb.EVENT_TYPE_WORKFLOW_TASK_STARTED {
+			started = ev.GetEventTime().AsTime()
+		}
+		if ev.GetEventType() == enumspb.EVENT_TYPE_WORKFLOW_TASK_COMPLETED {
+			break
+		}
+	}
+
+	type row struct {
+		key     string
+		attempt int64
+		voided  bool
+	}
+	rows, err := stack.db.Query(ctx, `SELECT record_key, attempt, EXISTS (SELECT 1 FROM voided_records v WHERE v.record_key = a.record_key)
+		FROM audit_log a WHERE case_id = $1 AND kind = 'screen' ORDER BY attempt`, caseID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	screens, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (row, error) {
+		var x row
+		return x, r.Scan(&x.key, &x.attempt, &x.voided)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(screens) != 3 {
+		t.Fatalf("%d screening audit rows %+v, want three: one from each attempt", len(screens), screens)
+	}
+	for i, s := range screens {
+		if last := i == len(screens)-1; s.voided == last {
+			t.Errorf("screening row %d of 3 %+v: voided %v, want the lost attempts' voided and the last kept", i+1, s, s.voided)
+		}
+	}
+	if kept := screens[2]; kept.attempt < started.UnixNano() {
+		t.Errorf("the kept screening row %+v was made before the attempt that completed began (%s): a lost attempt's", kept, started)
+	}
+	var trail int
+	if err := stack.db.QueryRow(ctx, `SELECT count(*) FROM audit_trail WHERE case_id = $1 AND kind = 'screen'`, caseID).Scan(&trail); err != nil || trail != 1 {
+		t.Errorf("the audit trail shows %d screenings (%v), want one", trail, err)
+	}
+
+	rows, err = stack.db.Query(ctx, `SELECT task_id, status FROM tasks WHERE case_id = $1 AND action = $2 ORDER BY attempt`, caseID, contract.ActionPhoneVerified)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tasks, err := pgx.CollectRows(rows, pgx.RowToStructByPos[struct{ ID, Status string }])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(tasks) != 3 || tasks[0].Status != "void" || tasks[1].Status != "void" || tasks[2].Status != "open" || tasks[2].ID != st.Pending.TaskID {
+		t.Errorf("phone tasks %+v, want the lost attempts' two void and the case's %s open", tasks, st.Pending.TaskID)
 	}
 }

@@ -10,6 +10,7 @@ import (
 
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/interceptor"
+	"go.temporal.io/sdk/workflow"
 )
 
 // lostResults makes the worker lose the result of the first attempt of every activity of
@@ -38,4 +39,44 @@ func (a *lostResultActivity) ExecuteActivity(ctx context.Context, in *intercepto
 		return nil, errors.New("simulated crash: the work was done but its result was lost")
 	}
 	return res, err
+}
+
+// lostTasks makes the worker lose the workflow tasks of the cases listed: each time a case
+// has written its records (the Persist local activity), while losses are left for it, the
+// task panics before it completes, as if its worker died right after the write. The
+// server then tries the task again; from the second attempt on, the tries are transient
+// (not in the history until one completes).
+type lostTasks struct {
+	interceptor.WorkerInterceptorBase
+	cases sync.Map // workflow id -> *atomic.Int32, the losses left
+}
+
+func (l *lostTasks) InterceptWorkflow(ctx workflow.Context, next interceptor.WorkflowInboundInterceptor) interceptor.WorkflowInboundInterceptor {
+	return &lostTaskInbound{WorkflowInboundInterceptorBase: interceptor.WorkflowInboundInterceptorBase{Next: next}, l: l}
+}
+
+type lostTaskInbound struct {
+	interceptor.WorkflowInboundInterceptorBase
+	l *lostTasks
+}
+
+func (i *lostTaskInbound) Init(outbound interceptor.WorkflowOutboundInterceptor) error {
+	return i.Next.Init(&lostTaskOutbound{WorkflowOutboundInterceptorBase: interceptor.WorkflowOutboundInterceptorBase{Next: outbound}, l: i.l})
+}
+
+type lostTaskOutbound struct {
+	interceptor.WorkflowOutboundInterceptorBase
+	l *lostTasks
+}
+
+func (o *lostTaskOutbound) ExecuteLocalActivity(ctx workflow.Context, activityType string, args ...any) workflow.Future {
+	f := o.Next.ExecuteLocalActivity(ctx, activityType, args...)
+	left, ok := o.l.cases.Load(workflow.GetInfo(ctx).WorkflowExecution.ID)
+	if !ok || activityType != "Persist" || workflow.IsReplaying(ctx) {
+		return f
+	}
+	if err := f.Get(ctx, nil); err == nil && left.(*atomic.Int32).Add(-1) >= 0 {
+		panic("simulated worker death: the records were written, the workflow task is lost")
+	}
+	return f
 }

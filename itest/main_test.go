@@ -34,6 +34,7 @@ var stack struct {
 	tc       client.Client
 	sent     *countingNotifier
 	lost     *lostResults // loses first results of chosen cases' activities
+	lostWFT  *lostTasks   // loses chosen cases' workflow tasks after their records' write
 	run      string       // this run's prefix for account ids
 	traces   *collector   // the spans the suite's programs exported (OTLP)
 
@@ -133,12 +134,13 @@ func setUp() error {
 	}
 	stack.sent = &countingNotifier{keys: make(chan string, 1000)}
 	stack.lost = &lostResults{}
+	stack.lostWFT = &lostTasks{}
 	policy, err := platform.DeploymentPolicy() // the test env's: a simulation
 	if err != nil {
 		return err
 	}
 	w := platform.NewCaseWorker(stack.tc, &activities.Activities{DB: stack.workerDB, Notifier: stack.sent, Policy: policy},
-		worker.Options{Interceptors: []interceptor.WorkerInterceptor{stack.lost}})
+		worker.Options{Interceptors: []interceptor.WorkerInterceptor{stack.lost, stack.lostWFT}})
 	if err := w.Start(); err != nil {
 		return fmt.Errorf("start worker: %w", err)
 	}

@@ -113,8 +113,9 @@ type caseRun struct {
 	// ending: the run is closing or continuing as new; sync writes at once, in the task
 	// (close.go, continueasnew.go).
 	ending bool
-	// latest: the run began on the code of allChanges (versions.go).
-	latest bool
+	// latest: the run began on the code of allChanges (versions.go); taskTimeKeys: on its
+	// version 2, whose records name their task attempt by its time (attempt, records.go).
+	latest, taskTimeKeys bool
 	// handingOver: a reminder's hand-off is under way, reading the case's restrictions
 	// from PostgreSQL (repayment.go, records.go).
 	handingOver bool

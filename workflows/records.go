@@ -15,18 +15,39 @@ import (
 // maxTimeline is how many timeline entries the state keeps; the audit log keeps all.
 const maxTimeline = 100
 
-// record queues one write of the business record. Its key comes from the case's key and the
-// workflow's own sequence, so a retried or replayed write is a no-op in PostgreSQL.
+// record queues one write of the business record. Its key comes from the case's key, the
+// workflow's own sequence and the task attempt that made it (attempt), so a retried or
+// replayed write is a no-op in PostgreSQL, and a lost attempt's writes are told apart.
 func (c *caseRun) record(r activities.Record) {
 	c.st.Seq++
 	r.Seq = c.st.Seq
 	r.CaseID = c.st.CaseKey
-	r.Attempt = int64(workflow.GetInfo(c.ctx).GetCurrentHistoryLength())
+	r.Attempt = c.attempt()
 	r.Key = fmt.Sprintf("%s/%d.%d", c.st.CaseKey, c.st.Seq, r.Attempt)
 	if r.At.IsZero() {
 		r.At = c.now()
 	}
 	c.records = append(c.records, r)
+}
+
+// attempt names the workflow task attempt that is running, for the records it makes and
+// the tasks it opens: a later attempt's name is greater, so its first write voids what
+// an earlier, lost one wrote from the same sequence number on (activities.Persist).
+// Replay gives the same name.
+//
+// Before taskTimeKeys it is the history's length when the task began. A task's second and
+// later attempts are transient (the server writes them to the history only when one
+// completes), so they all see the same length: a third attempt's records took the
+// second's keys and were dropped as repeats, and the second's were never voided. Since,
+// it is the workflow's time as the record is made (workflow.Now, in Unix nanoseconds):
+// the attempt's start as the server stamped it, plus the worker's elapsed time for the
+// local activities before it. A retry begins after its lost attempt failed or timed out,
+// so what it makes is later than anything the lost attempt made before it was lost.
+func (c *caseRun) attempt() int64 {
+	if !c.taskTimeKeys {
+		return int64(workflow.GetInfo(c.ctx).GetCurrentHistoryLength())
+	}
+	return c.now().UnixNano()
 }
 
 // event adds a timeline entry and its audit row.

@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	historypb "go.temporal.io/api/history/v1"
 	"go.temporal.io/sdk/client"
@@ -128,6 +129,8 @@ func TestTrustBoundaryHistoriesAreVersionedAndEncrypted(t *testing.T) {
 
 type historyFacts struct {
 	changes                  map[string]bool // GetVersion change ids
+	versions                 map[string]int  // the version each change id was recorded at
+	attempts                 []int64         // the attempts of the records written after an answer
 	reminders, confirmations int             // SendReminder activities, of which confirmations
 	refChecks                int             // CheckRefs local activities
 	remoteWrites             int             // Persist activities (records after an answer)
@@ -138,7 +141,7 @@ type historyFacts struct {
 func versionsIn(t *testing.T, file string) historyFacts {
 	t.Helper()
 	hist := readHistory(t, file)
-	facts := historyFacts{changes: map[string]bool{}}
+	facts := historyFacts{changes: map[string]bool{}, versions: map[string]int{}}
 	dc := testConverter(t)
 	inTask := 0
 	for _, ev := range hist.GetEvents() {
@@ -154,8 +157,12 @@ func versionsIn(t *testing.T, file string) historyFacts {
 		}
 		if m := ev.GetMarkerRecordedEventAttributes(); m != nil && m.GetMarkerName() == "Version" {
 			var id string
+			var version int
 			if err := dc.FromPayloads(m.GetDetails()["change-id"], &id); err == nil {
 				facts.changes[id] = true
+			}
+			if err := dc.FromPayloads(m.GetDetails()["version"], &version); err == nil {
+				facts.versions[id] = version
 			}
 		}
 		if m := ev.GetMarkerRecordedEventAttributes(); m != nil && m.GetMarkerName() == "LocalActivity" {
@@ -168,6 +175,12 @@ func versionsIn(t *testing.T, file string) historyFacts {
 		}
 		if a := ev.GetActivityTaskScheduledEventAttributes(); a != nil && a.GetActivityType().GetName() == "Persist" {
 			facts.remoteWrites++
+			var b activities.Batch
+			if err := dc.FromPayloads(a.GetInput(), &b); err == nil {
+				for _, r := range b.Records {
+					facts.attempts = append(facts.attempts, r.Attempt)
+				}
+			}
 		}
 		if a := ev.GetActivityTaskScheduledEventAttributes(); a != nil && a.GetActivityType().GetName() == "SendReminder" {
 			facts.reminders++
@@ -244,6 +257,41 @@ func TestAllChangesIsVersioned(t *testing.T) {
 		}
 		if facts.mostUpsertsInATask < 2 {
 			t.Errorf("%s: at most %d upserts in a task: the old path published at each step", f, facts.mostUpsertsInATask)
+		}
+	}
+}
+
+// A case begun on version 2 of allChanges records that version in the one marker, and its
+// records name their task attempts by the workflow's time; those begun on version 1 keep
+// the history's length (and replay above).
+func TestTaskTimeKeysAreVersioned(t *testing.T) {
+	timeOf2000 := time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC).UnixNano()
+	files, err := filepath.Glob("testdata/histories/*-task-time.json")
+	if err != nil || len(files) < 4 {
+		t.Fatalf("found %d histories recorded since task-time keys (%v), want 4: record them (README, Changing the workflow safely)", len(files), err)
+	}
+	for _, f := range files {
+		facts := versionsIn(t, f)
+		if len(facts.changes) != 1 || facts.versions[allChanges] != int(taskTimeKeys) {
+			t.Errorf("%s: version markers %v, want %s alone at version %d", f, facts.versions, allChanges, taskTimeKeys)
+		}
+		for _, a := range facts.attempts {
+			if a < timeOf2000 {
+				t.Errorf("%s: a record's attempt %d is not a time", f, a)
+				break
+			}
+		}
+	}
+	for _, f := range []string{"plan-completed-by-updates-all-changes.json", "phone-first-all-changes.json"} {
+		facts := versionsIn(t, "testdata/histories/"+f)
+		if facts.versions[allChanges] != 1 || len(facts.attempts) == 0 {
+			t.Fatalf("%s: %s at version %d, %d records after an answer: want version 1 and some", f, allChanges, facts.versions[allChanges], len(facts.attempts))
+		}
+		for _, a := range facts.attempts {
+			if a >= timeOf2000 {
+				t.Errorf("%s (version 1): a record's attempt %d is a time, want the history's length", f, a)
+				break
+			}
 		}
 	}
 }

@@ -36,10 +36,19 @@ const (
 // the changes they took): no rollback below it, and no workers of both versions at once.
 const allChanges = "all-changes-2026-11"
 
+// taskTimeKeys is allChanges' version 2: a record's attempt (in its key) and a task's id
+// name the workflow task attempt by the workflow's time rather than by the history's
+// length, which a task's second and later attempts share (attempt, records.go). A run that
+// begins on this code records version 2 in the same marker; one begun on version 1 keeps
+// its keys.
+const taskTimeKeys workflow.Version = 2
+
 // changesVersion asks, in the run's first task, whether it began on the code of
-// allChanges.
+// allChanges, and on which version of it.
 func (c *caseRun) changesVersion() {
-	c.latest = workflow.GetVersion(c.ctx, allChanges, workflow.DefaultVersion, 1) == 1
+	v := workflow.GetVersion(c.ctx, allChanges, workflow.DefaultVersion, taskTimeKeys)
+	c.latest = v >= 1
+	c.taskTimeKeys = v >= taskTimeKeys
 }
 
 // bundled are the changes allChanges stands for. A change made after it is not among them:

@@ -130,7 +130,7 @@ func (c *caseRun) openPending(w wait) *contract.Pending {
 	p := &contract.Pending{
 		Action: w.action, Role: w.role, Assignees: w.assignees, Since: now,
 		Deadline: from.Add(c.st.Policy.Real(w.deadline)), NotBefore: start, NotBeforeReason: reason,
-		TaskID: fmt.Sprintf("%s/task-%d.%d", c.st.CaseKey, c.st.Seq, workflow.GetInfo(c.ctx).GetCurrentHistoryLength()), AddressID: w.addressID,
+		TaskID: fmt.Sprintf("%s/task-%d.%d", c.st.CaseKey, c.st.Seq, c.attempt()), AddressID: w.addressID,
 	}
 	c.st.Pending = p
 	c.writeTask(p, "open")
