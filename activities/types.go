@@ -68,9 +68,10 @@ type Record struct {
 	CaseID string `json:"caseId"`
 	Seq    int    `json:"seq"`
 	// Attempt names the workflow task attempt that made the record: the same on replay,
-	// larger on a new attempt of a workflow task whose worker died. Cases begun on
-	// all-changes-2026-11 version 2 name it by the time it began (Unix nanoseconds), older
-	// ones by the history's length then (which a task's later attempts share).
+	// larger on a new attempt of a workflow task whose worker died. Runs begun on
+	// all-changes-2026-11 version 2 name it by the workflow's time as the record is made
+	// (Unix nanoseconds), older ones by the history's length when the task began (which a
+	// task's later attempts share).
 	Attempt int64     `json:"attempt"`
 	At      time.Time `json:"at"`
 

@@ -40,7 +40,8 @@ const allChanges = "all-changes-2026-11"
 // name the workflow task attempt by the workflow's time rather than by the history's
 // length, which a task's second and later attempts share (attempt, records.go). A run that
 // begins on this code records version 2 in the same marker; one begun on version 1 keeps
-// its keys.
+// its keys until it continues as new (each run asks in its first task, and takes version
+// 2 then: the sequence goes on, and times are greater than history lengths).
 const taskTimeKeys workflow.Version = 2
 
 // changesVersion asks, in the run's first task, whether it began on the code of
