@@ -8,7 +8,6 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -320,13 +319,13 @@ func TestWorkflowTaskLostTwiceInARow(t *testing.T) {
 	need(t)
 	account := newAccount(t)
 	id := contract.WorkflowID(account)
-	left := &atomic.Int32{}
-	left.Store(2)
-	stack.lostWFT.cases.Store(id, left)
+	loss := &taskLoss{}
+	loss.left.Store(2)
+	stack.lostWFT.cases.Store(id, loss)
 	defer stack.lostWFT.cases.Delete(id)
 	caseID := startCase(t, account)
 	st := waitPending(t, caseID, contract.ActionPhoneVerified)
-	if n := left.Load(); n > 0 {
+	if n := loss.left.Load(); n > 0 {
 		t.Fatalf("%d losses left: the workflow tasks were not lost", n)
 	}
 
@@ -390,5 +389,59 @@ func TestWorkflowTaskLostTwiceInARow(t *testing.T) {
 	}
 	if len(tasks) != 3 || tasks[0].Status != "void" || tasks[1].Status != "void" || tasks[2].Status != "open" || tasks[2].ID != st.Pending.TaskID {
 		t.Errorf("phone tasks %+v, want the lost attempts' two void and the case's %s open", tasks, st.Pending.TaskID)
+	}
+}
+
+// A workflow task is lost after its write, and the lost attempt had changed the case row
+// (here: it is made to, as a task deciding on a later clock could). The retry ends where
+// the case stood, so it has no change of the row to write; the worker that took the case
+// up writes the row anyway in its first write, and the newer row wins: PostgreSQL shows
+// the case as its workflow has it. Before, the lost attempt's row stayed until the case
+// next changed.
+func TestLostTaskCaseRowPutRight(t *testing.T) {
+	need(t)
+	account := newAccount(t)
+	id := contract.WorkflowID(account)
+	loss := &taskLoss{before: func(now time.Time) {
+		// the lost attempt's row: another pending action, stamped at its time
+		if _, err := stack.owner.Exec(context.Background(), `UPDATE cases SET pending_action = 'survey-result', rev_at = $2, rev_seq = rev_seq + 1
+			WHERE case_id = $1`, id, now); err != nil {
+			t.Errorf("write the lost attempt's case row: %v", err)
+		}
+	}}
+	loss.skip.Store(1) // the start's write goes through; the next (the phone task's missed deadline) is lost
+	loss.left.Store(1)
+	stack.lostWFT.cases.Store(id, loss)
+	defer stack.lostWFT.cases.Delete(id)
+	caseID := startCase(t, account)
+	waitPending(t, caseID, contract.ActionPhoneVerified)
+	deadline := time.Now().Add(time.Minute)
+	for loss.left.Load() > 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("waited a minute: no write after the start was lost")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	// the retry's write: it voids the lost attempt's rows, in the transaction that writes
+	// its own (and the case row); the case's next change is seconds away
+	for {
+		var voided int
+		if err := stack.db.QueryRow(context.Background(), `SELECT count(*) FROM voided_records WHERE case_id = $1`, caseID).Scan(&voided); err != nil {
+			t.Fatal(err)
+		}
+		if voided > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("waited a minute: the retry did not void the lost attempt's rows")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	var pending string
+	if err := stack.db.QueryRow(context.Background(), `SELECT coalesce(pending_action, '') FROM cases WHERE case_id = $1`, caseID).Scan(&pending); err != nil {
+		t.Fatal(err)
+	}
+	if st := status(t, caseID); st.Pending == nil || pending != st.Pending.Action {
+		t.Fatalf("after the retry's write the case row says pending %q, the case %+v: the lost attempt's row stayed", pending, st.Pending)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/interceptor"
@@ -41,14 +42,23 @@ func (a *lostResultActivity) ExecuteActivity(ctx context.Context, in *intercepto
 	return res, err
 }
 
-// lostTasks makes the worker lose the workflow tasks of the cases listed: each time a case
-// has written its records (the Persist local activity), while losses are left for it, the
-// task panics before it completes, as if its worker died right after the write. The
-// server then tries the task again; from the second attempt on, the tries are transient
-// (not in the history until one completes).
+// lostTasks makes the worker lose the workflow tasks of the cases listed: after a case has
+// written its records (the Persist local activity), while losses are left for it, the task
+// panics before it completes, as if its worker died right after the write. The server
+// then tries the task again; from the second attempt on, the tries are transient (not in
+// the history until one completes).
 type lostTasks struct {
 	interceptor.WorkerInterceptorBase
-	cases sync.Map // workflow id -> *atomic.Int32, the losses left
+	cases sync.Map // workflow id -> *taskLoss
+}
+
+// taskLoss is what lostTasks does to one case.
+type taskLoss struct {
+	skip atomic.Int32 // writes to let through first
+	left atomic.Int32 // losses left
+	// before, when set, runs in the lost attempt after its write, before the loss (at the
+	// workflow's time then).
+	before func(now time.Time)
 }
 
 func (l *lostTasks) InterceptWorkflow(ctx workflow.Context, next interceptor.WorkflowInboundInterceptor) interceptor.WorkflowInboundInterceptor {
@@ -71,11 +81,18 @@ type lostTaskOutbound struct {
 
 func (o *lostTaskOutbound) ExecuteLocalActivity(ctx workflow.Context, activityType string, args ...any) workflow.Future {
 	f := o.Next.ExecuteLocalActivity(ctx, activityType, args...)
-	left, ok := o.l.cases.Load(workflow.GetInfo(ctx).WorkflowExecution.ID)
+	v, ok := o.l.cases.Load(workflow.GetInfo(ctx).WorkflowExecution.ID)
 	if !ok || activityType != "Persist" || workflow.IsReplaying(ctx) {
 		return f
 	}
-	if err := f.Get(ctx, nil); err == nil && left.(*atomic.Int32).Add(-1) >= 0 {
+	loss := v.(*taskLoss)
+	if err := f.Get(ctx, nil); err != nil || loss.skip.Add(-1) >= 0 {
+		return f
+	}
+	if loss.left.Add(-1) >= 0 {
+		if loss.before != nil {
+			loss.before(workflow.Now(ctx))
+		}
 		panic("simulated worker death: the records were written, the workflow task is lost")
 	}
 	return f

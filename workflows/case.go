@@ -116,6 +116,9 @@ type caseRun struct {
 	// latest: the run began on the code of allChanges (versions.go); taskTimeKeys: on its
 	// version 2, whose records name their task attempt by its time (attempt, records.go).
 	latest, taskTimeKeys bool
+	// rowWritten: this worker has written the case row in a live (not replayed) write
+	// (restate, records.go).
+	rowWritten bool
 	// handingOver: a reminder's hand-off is under way, reading the case's restrictions
 	// from PostgreSQL (repayment.go, records.go).
 	handingOver bool

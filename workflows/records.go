@@ -3,6 +3,7 @@ package workflows
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"time"
 
 	"go.temporal.io/sdk/temporal"
@@ -128,12 +129,19 @@ func (c *caseRun) write() error {
 	}
 	for {
 		// the case row again after each write: updates answered meanwhile may have changed it
-		if row := c.caseRow(); c.lastRow == nil || *row != *c.lastRow {
+		row := c.caseRow()
+		if c.lastRow == nil || *row != *c.lastRow {
 			c.record(activities.Record{Kind: activities.RecordCase, Case: row})
 			c.lastRow = row
 		}
 		if len(c.records) == 0 {
 			break
+		}
+		if !workflow.IsReplaying(c.ctx) {
+			if !c.rowWritten && !slices.ContainsFunc(c.records, isCaseRow) {
+				c.records = append(c.records, c.restate(row))
+			}
+			c.rowWritten = true
 		}
 		batch := activities.Batch{CaseID: c.st.CaseKey, Records: c.records}
 		c.records = nil
@@ -159,6 +167,22 @@ func (c *caseRun) write() error {
 	c.answering = false // the updates answered meanwhile: their records are written too
 	return nil
 }
+
+// restate is the case row as it stands, for the first write a worker makes of a case it
+// took up (its start, or after a restart, an eviction or a lost workflow task), whether
+// or not the row changed: a lost attempt may have written a row that its retry, ending
+// where the case stood, would not write again (the run writes its row when it changed).
+// The row takes no sequence number of its own (it carries the last one) and the time of
+// the write, so the newer-wins order of the case row (activities.Persist) puts it over the
+// lost attempt's. It rides a batch that is written anyway: no local activity of its own,
+// so the commands are the same live and in replay.
+func (c *caseRun) restate(row *activities.CaseRow) activities.Record {
+	attempt := c.attempt()
+	return activities.Record{Kind: activities.RecordCase, Case: row, CaseID: c.st.CaseKey, Seq: c.st.Seq, Attempt: attempt,
+		At: c.now(), Key: fmt.Sprintf("%s/%d.%d/case", c.st.CaseKey, c.st.Seq, attempt)}
+}
+
+func isCaseRow(r activities.Record) bool { return r.Kind == activities.RecordCase }
 
 func (c *caseRun) caseRow() *activities.CaseRow {
 	row := &activities.CaseRow{
