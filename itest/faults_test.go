@@ -404,9 +404,10 @@ func TestLostTaskCaseRowPutRight(t *testing.T) {
 	id := contract.WorkflowID(account)
 	loss := &taskLoss{before: func(now time.Time) {
 		// the lost attempt's row: another pending action, stamped at its time
-		if _, err := stack.owner.Exec(context.Background(), `UPDATE cases SET pending_action = 'survey-result', rev_at = $2, rev_seq = rev_seq + 1
-			WHERE case_id = $1`, id, now); err != nil {
-			t.Errorf("write the lost attempt's case row: %v", err)
+		tag, err := stack.owner.Exec(context.Background(), `UPDATE cases SET pending_action = 'survey-result', rev_at = $2, rev_seq = rev_seq + 1
+			WHERE case_id = $1`, id, now)
+		if err != nil || tag.RowsAffected() != 1 {
+			t.Errorf("write the lost attempt's case row: %d rows, %v", tag.RowsAffected(), err)
 		}
 	}}
 	loss.skip.Store(1) // the start's write goes through; the next (the phone task's missed deadline) is lost
