@@ -337,11 +337,13 @@ func meanShape(shapes []CaseShape) (Shape, float64, int) {
 
 // runFloor runs one floor workflow per shape, inFlight at once, each driven by a client
 // that sends its human inputs in order as fast as the workflow takes them. It returns the
-// updates' round trips, all and after the ramp (to the workflows after the first inFlight).
-func runFloor(ctx context.Context, tc client.Client, shapes []CaseShape, inFlight int) (ids []string, took time.Duration, all, steady []time.Duration, sent int64, err error) {
+// workflow ids, the time they took, the updates' round trips (all, and after the ramp: to
+// the workflows after the first inFlight) and the inputs sent.
+func runFloor(ctx context.Context, tc client.Client, shapes []CaseShape, inFlight int) ([]string, time.Duration, []time.Duration, []time.Duration, int64, error) {
 	stamp := time.Now().UTC().Format("20060102T150405")
-	ids = make([]string, len(shapes))
+	ids := make([]string, len(shapes))
 	var mu sync.Mutex
+	var all, steady []time.Duration
 	var inputs atomic.Int64
 	errs := make(chan error, len(shapes))
 	sem := make(chan struct{}, inFlight)
