@@ -53,6 +53,10 @@ type Pace struct {
 	PerSecond   float64
 }
 
+// DefaultPace is a screening's pace unless told otherwise: eight starts under way, twenty
+// a second at most.
+var DefaultPace = Pace{Concurrency: 8, PerSecond: 20}
+
 // Screen starts the cases of the selected accounts, the first by expected recovery (Rank),
 // at the pace given. An account whose
 // case is already open is counted, not started again, so an interrupted screening can

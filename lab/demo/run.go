@@ -271,14 +271,15 @@ func feed(ctx context.Context, db *pgxpool.Pool, tc client.Client, cfg Config, c
 			return err
 		}
 	}
-	return Feed(ctx, db, tc, cs.Driven, cfg.InFlight, Policy(cfg.DayLength), started)
+	return Feed(ctx, db, tc, cs.Driven, cfg.InFlight, 0, Policy(cfg.DayLength), started)
 }
 
 // Feed starts the cases of ids that have no case row yet, in order, with the policy
-// overrides given, keeping at most inFlight of them open at once, the way a back office
-// works through its book; started counts the cases it started.
-func Feed(ctx context.Context, db *pgxpool.Pool, tc client.Client, ids []string, inFlight int, policy json.RawMessage, started *atomic.Int64) error {
-	return feedWith(ctx, db, ids, inFlight, func(id string) error { return startNew(ctx, db, tc, id, policy, started) })
+// overrides given, keeping at most inFlight of them open at once and starting at most
+// perSecond a second (0: no limit), the way a back office works through its book; started
+// counts the cases it started.
+func Feed(ctx context.Context, db *pgxpool.Pool, tc client.Client, ids []string, inFlight int, perSecond float64, policy json.RawMessage, started *atomic.Int64) error {
+	return feedWith(ctx, db, ids, inFlight, perSecond, func(id string) error { return startNew(ctx, db, tc, id, policy, started) })
 }
 
 // retrying runs f until it succeeds, for up to three minutes: PostgreSQL or Temporal may

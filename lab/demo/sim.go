@@ -460,7 +460,7 @@ func (s *Sim) send(ctx context.Context, caseID, action string, payload any) {
 	t0 := time.Now()
 	defer func() {
 		s.mu.Lock()
-		s.sent = append(s.sent, Sent{CaseID: caseID, Action: action, Took: time.Since(t0)})
+		s.sent = append(s.sent, Sent{CaseID: caseID, Action: action, At: t0, Took: time.Since(t0)})
 		s.mu.Unlock()
 	}()
 	if _, err := s.Cases.Act(ctx, caseID, action, uuid.NewString(), contract.MustJSON(payload)); err != nil {
@@ -609,6 +609,7 @@ func (c *simCase) at() string {
 // round trip.
 type Sent struct {
 	CaseID, Action string
+	At             time.Time // sent
 	Took           time.Duration
 }
 

@@ -120,7 +120,7 @@ func Trial(ctx context.Context, db *pgxpool.Pool, tc client.Client, cfg TrialCon
 	feedCtx, stopFeed := context.WithCancel(ctx)
 	defer stopFeed()
 	go func() {
-		fed <- feedWith(feedCtx, db, ids, cfg.InFlight, func(id string) error {
+		fed <- feedWith(feedCtx, db, ids, cfg.InFlight, 0, func(id string) error {
 			_, err := cases.StartWith(feedCtx, inputs[id])
 			if errors.Is(err, direct.ErrAlreadyOpen) {
 				return nil
@@ -180,12 +180,14 @@ func Trial(ctx context.Context, db *pgxpool.Pool, tc client.Client, cfg TrialCon
 	return res, nil
 }
 
-// feedWith starts the cases of ids with startCase, in order, keeping at most inFlight open.
+// feedWith starts the cases of ids with startCase, in order, keeping at most inFlight open
+// and starting at most perSecond a second (0: no limit).
 // Open are the cases of ids whose row says so (a case started by an earlier run counts
 // too) and those this feeder started whose row is not written yet (for a minute at most: a
 // start the workflow refused writes none): each case counts once, so the cases run
 // inFlight at once, as the floor's workflows do.
-func feedWith(ctx context.Context, db *pgxpool.Pool, ids []string, inFlight int, startCase func(id string) error) error {
+func feedWith(ctx context.Context, db *pgxpool.Pool, ids []string, inFlight int, perSecond float64, startCase func(id string) error) error {
+	pace := Pacer(perSecond)
 	type start struct {
 		id string
 		at time.Time
@@ -214,6 +216,9 @@ func feedWith(ctx context.Context, db *pgxpool.Pool, ids []string, inFlight int,
 				return ctx.Err()
 			case <-time.After(100 * time.Millisecond):
 			}
+		}
+		if err := pace.Wait(ctx); err != nil {
+			return fmt.Errorf("feed: %w", err)
 		}
 		if err := retrying(ctx, func() error { return startCase(id) }); err != nil {
 			return err

@@ -196,7 +196,7 @@ func Chaos(ctx context.Context, db *pgxpool.Pool, tc client.Client, cfg ChaosCon
 	sim := &demo.Sim{DB: db, Cases: &direct.Client{TC: tc, DB: db}}
 	var started atomic.Int64
 	fed := make(chan error, 1)
-	go func() { fed <- demo.Feed(runCtx, db, tc, ids, cfg.InFlight, demo.Policy(cfg.DayLength), &started) }()
+	go func() { fed <- demo.Feed(runCtx, db, tc, ids, cfg.InFlight, 0, demo.Policy(cfg.DayLength), &started) }()
 	last := time.Now()
 	simErr := sim.Run(runCtx, ids, func(closed int) {
 		if time.Since(last) > 10*time.Second {

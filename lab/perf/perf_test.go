@@ -136,3 +136,20 @@ func TestSpeedTableAfterTheRamp(t *testing.T) {
 		}
 	}
 }
+
+// The table says how the cases and the floor's workflows were started.
+func TestSpeedTableSaysThePace(t *testing.T) {
+	for _, tc := range []struct {
+		pace float64
+		want string
+	}{
+		{20, "started at most 20 a second like the back office's screening (the floor's too)"},
+		{0, "started as fast as they close (no pace)"},
+	} {
+		r := &SpeedResult{InFlight: 50, Pace: tc.pace, DayLength: "1s"}
+		row := SpeedTable(r).Rows[0]
+		if !strings.Contains(row[2], tc.want) {
+			t.Errorf("pace %g: note %q, want it to say %q", tc.pace, row[2], tc.want)
+		}
+	}
+}

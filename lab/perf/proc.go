@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -259,4 +260,33 @@ func (ps Procs) Peak() Sample {
 		sum.Goroutines += peak.Goroutines
 	}
 	return sum
+}
+
+// SaveMetrics writes each process's Prometheus metrics as they stand to
+// fmt.Sprintf(pattern, i+1): the SDK's task and activity latencies of a whole run, for
+// looking into where its time went.
+func (ps Procs) SaveMetrics(ctx context.Context, pattern string) error {
+	for i, p := range ps {
+		ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+p.MetricsAddr+"/metrics", nil)
+		if err != nil {
+			cancel()
+			return fmt.Errorf("metrics of %s: %w", p.Name, err)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			cancel()
+			return fmt.Errorf("metrics of %s: %w", p.Name, err)
+		}
+		body, err := io.ReadAll(resp.Body)
+		_ = resp.Body.Close() // read whole, or failed: err says which
+		cancel()
+		if err != nil {
+			return fmt.Errorf("metrics of %s: %w", p.Name, err)
+		}
+		if err := os.WriteFile(fmt.Sprintf(pattern, i+1), body, 0o644); err != nil {
+			return fmt.Errorf("metrics of %s: %w", p.Name, err)
+		}
+	}
+	return nil
 }

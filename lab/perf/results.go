@@ -2,6 +2,7 @@ package perf
 
 import (
 	"context"
+	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -106,4 +107,22 @@ func mib(b int64) float64 { return float64(b) / (1 << 20) }
 // the results files, so its error is dropped, here only.
 func say(out io.Writer, format string, args ...any) {
 	_, _ = fmt.Fprintf(out, format, args...)
+}
+
+// writeCSV writes rows (a header first) to a CSV file: the round trips one by one, for
+// looking into where a tail comes from.
+func writeCSV(name string, rows [][]string) error {
+	f, err := os.Create(name)
+	if err != nil {
+		return fmt.Errorf("write %s: %w", name, err)
+	}
+	w := csv.NewWriter(f)
+	if err := w.WriteAll(rows); err != nil {
+		_ = f.Close()
+		return fmt.Errorf("write %s: %w", name, err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("write %s: %w", name, err)
+	}
+	return nil
 }

@@ -28,6 +28,7 @@ import (
 type SpeedConfig struct {
 	Cases     int           // cases driven end to end
 	InFlight  int           // open at once, cases and floor workflows alike
+	Pace      float64       // started a second at most, cases and floor workflows alike (0: no limit)
 	DayLength time.Duration // a case day in real time
 	Starts    int           // workflows started by each of the back office and a plain loop
 	UCIFile   string        // the demo book's source
@@ -76,9 +77,9 @@ type Run struct {
 	UpdatesByAction map[string]ActionLatency `json:"updateRoundTripByAction,omitempty"`
 	UpdatesSent     int64                    `json:"updatesSent"`
 	// AfterRamp are the round trips of the updates to the workflows started after the
-	// first in-flight cohort. That cohort starts in the same second on a freshly started
-	// worker, and the updates its workflows all send a moment later are the ramp, not the
-	// steady state; the floor's workflow i repeats case i, so both sides leave out the same.
+	// first in-flight cohort. That cohort starts together (within a few seconds at the
+	// pace) on a freshly started worker, and the updates its workflows send a moment later
+	// are the ramp, not the steady state; the floor's workflow i repeats case i, so both sides leave out the same.
 	AfterRamp      Quantiles `json:"updateRoundTripAfterRamp"`
 	AfterRampSent  int       `json:"updatesSentAfterRamp"`
 	EventsMean     float64   `json:"eventsPerWorkflowMean"`
@@ -111,7 +112,8 @@ type StartRate struct {
 type SpeedResult struct {
 	DayLength     string             `json:"dayLength"`
 	InFlight      int                `json:"inFlight"`
-	Workers       int                `json:"workers"` // worker processes, cases and floor alike
+	Pace          float64            `json:"startedPerSecondAtMost"` // 0: no limit
+	Workers       int                `json:"workers"`                // worker processes, cases and floor alike
 	Cases         Run                `json:"cases"`
 	CasesNoCodec  *Run               `json:"casesWithoutCodec,omitempty"` // the same cases, payloads in the clear
 	Floor         Run                `json:"floor"`
@@ -130,7 +132,7 @@ type SpeedResult struct {
 // of the same shape on the same server, then the start rates and the import against COPY.
 func Speed(ctx context.Context, db *pgxpool.Pool, tc client.Client, cfg SpeedConfig) (*SpeedResult, error) {
 	out := cfg.Out
-	res := &SpeedResult{DayLength: cfg.DayLength.String(), InFlight: cfg.InFlight, Workers: max(1, cfg.Workers)}
+	res := &SpeedResult{DayLength: cfg.DayLength.String(), InFlight: cfg.InFlight, Pace: cfg.Pace, Workers: max(1, cfg.Workers)}
 	if err := demo.Prepare(ctx, db, cfg.UCIFile, cfg.Dir, out); err != nil {
 		return nil, err
 	}
@@ -217,8 +219,11 @@ func Speed(ctx context.Context, db *pgxpool.Pool, tc client.Client, cfg SpeedCon
 	}
 	watch, stopWatch := context.WithCancel(ctx)
 	fw.Watch(watch, time.Second)
-	floorIDs, floorTime, floorLat, floorSteady, sent, err := runFloor(ctx, tc, shapes, cfg.InFlight)
+	floorIDs, floorTime, floorLat, floorSteady, sent, err := runFloor(ctx, tc, shapes, cfg.InFlight, cfg.Pace, filepath.Join(cfg.Dir, "bench-floor-updates.csv"))
 	stopWatch()
+	if err == nil {
+		err = fw.SaveMetrics(ctx, filepath.Join(cfg.Dir, "bench-floor-worker-%d-metrics.txt"))
+	}
 	if stopErr := fw.Stop(); err == nil {
 		err = stopErr
 	}
@@ -267,7 +272,9 @@ func driveCases(ctx context.Context, db *pgxpool.Pool, tc client.Client, ids []s
 	var started atomic.Int64
 	fed := make(chan error, 1)
 	t0 := time.Now()
-	go func() { fed <- demo.Feed(ctx, db, tc, ids, cfg.InFlight, demo.Policy(cfg.DayLength), &started) }()
+	go func() {
+		fed <- demo.Feed(ctx, db, tc, ids, cfg.InFlight, cfg.Pace, demo.Policy(cfg.DayLength), &started)
+	}()
 	last := time.Now()
 	err = sim.Run(ctx, ids, func(closed int) {
 		if time.Since(last) > 10*time.Second {
@@ -279,6 +286,9 @@ func driveCases(ctx context.Context, db *pgxpool.Pool, tc client.Client, ids []s
 	stopWatch()
 	if err == nil {
 		err = <-fed
+	}
+	if err == nil {
+		err = w.SaveMetrics(ctx, filepath.Join(cfg.Dir, strings.Replace(log, ".log", "-%d-metrics.txt", 1)))
 	}
 	if stopErr := w.Stop(); err == nil {
 		err = stopErr
@@ -293,12 +303,17 @@ func driveCases(ctx context.Context, db *pgxpool.Pool, tc client.Client, ids []s
 	}
 	var all, steady []time.Duration
 	by := map[string][]time.Duration{}
+	trace := [][]string{{"sentSeconds", "caseId", "action", "roundTripMs"}}
 	for _, u := range sim.Updates() {
+		trace = append(trace, []string{fmt.Sprintf("%.3f", u.At.Sub(t0).Seconds()), u.CaseID, u.Action, fmt.Sprintf("%.1f", ms(u.Took))})
 		all = append(all, u.Took)
 		by[u.Action] = append(by[u.Action], u.Took)
 		if !ramp[u.CaseID] {
 			steady = append(steady, u.Took)
 		}
+	}
+	if err := writeCSV(filepath.Join(cfg.Dir, strings.Replace(log, "worker.log", "updates.csv", 1)), trace); err != nil {
+		return Run{}, nil, err
 	}
 	byAction := map[string]ActionLatency{}
 	for a, l := range by {
@@ -335,23 +350,31 @@ func meanShape(shapes []CaseShape) (Shape, float64, int) {
 	return s, events / n, most
 }
 
-// runFloor runs one floor workflow per shape, inFlight at once, each driven by a client
+// runFloor runs one floor workflow per shape, inFlight at once and started at most
+// perSecond a second (0: no limit) as the cases are, each driven by a client
 // that sends its human inputs in order as fast as the workflow takes them. It returns the
 // workflow ids, the time they took, the updates' round trips (all, and after the ramp: to
 // the workflows after the first inFlight) and the inputs sent.
-func runFloor(ctx context.Context, tc client.Client, shapes []CaseShape, inFlight int) ([]string, time.Duration, []time.Duration, []time.Duration, int64, error) {
+func runFloor(ctx context.Context, tc client.Client, shapes []CaseShape, inFlight int, perSecond float64, tracePath string) ([]string, time.Duration, []time.Duration, []time.Duration, int64, error) {
 	stamp := time.Now().UTC().Format("20060102T150405")
 	ids := make([]string, len(shapes))
 	var mu sync.Mutex
 	var all, steady []time.Duration
+	trace := [][]string{{"sentSeconds", "workflowId", "input", "roundTripMs"}}
 	var inputs atomic.Int64
 	errs := make(chan error, len(shapes))
 	sem := make(chan struct{}, inFlight)
 	var wg sync.WaitGroup
+	pace := demo.Pacer(perSecond)
 	t0 := time.Now()
 	for i, shape := range shapes {
 		ids[i] = fmt.Sprintf("floor-%s-%04d", stamp, i)
 		sem <- struct{}{}
+		if err := pace.Wait(ctx); err != nil {
+			errs <- fmt.Errorf("start %s: %w", ids[i], err)
+			<-sem
+			break
+		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -372,6 +395,7 @@ func runFloor(ctx context.Context, tc client.Client, shapes []CaseShape, inFligh
 						Args: []any{k}, WaitForStage: client.WorkflowUpdateStageAccepted})
 					d := time.Since(t) // accepted: the floor's handler has nothing to do
 					mu.Lock()
+					trace = append(trace, []string{fmt.Sprintf("%.3f", t.Sub(t0).Seconds()), ids[i], fmt.Sprint(k), fmt.Sprintf("%.1f", ms(d))})
 					all = append(all, d)
 					if i >= inFlight {
 						steady = append(steady, d)
@@ -397,6 +421,9 @@ func runFloor(ctx context.Context, tc client.Client, shapes []CaseShape, inFligh
 	close(errs)
 	var failed []error
 	for err := range errs {
+		failed = append(failed, err)
+	}
+	if err := writeCSV(tracePath, trace); err != nil {
 		failed = append(failed, err)
 	}
 	return ids, elapsed, all, steady, inputs.Load(), errors.Join(failed...)

@@ -22,7 +22,7 @@ func SpeedTable(r *SpeedResult) *Table {
 	t := &Table{Title: "Speed: cases against the Temporal floor"}
 	c, f := r.Cases, r.Floor
 	t.Add("cases end to end", fmt.Sprintf("%d in %.1f s: **%.2f cases/s**", c.Workflows, c.Seconds, c.PerSecond),
-		fmt.Sprintf("%d in flight, %s case days, %d worker process(es), simulated agents, real activities and PostgreSQL", r.InFlight, r.DayLength, max(1, r.Workers)))
+		fmt.Sprintf("%d in flight, %s, %s case days, %d worker process(es), simulated agents, real activities and PostgreSQL", r.InFlight, paceText(r.Pace), r.DayLength, max(1, r.Workers)))
 	t.Add("floor of the same shape", fmt.Sprintf("%d in %.1f s: **%.2f workflows/s**", f.Workflows, f.Seconds, f.PerSecond),
 		"the same activities, local activities, timers, updates and signals per workflow; activities and handlers do nothing")
 	t.Add("case / floor", fmt.Sprintf("**%.2f**", r.Ratio), "target 0.95 or more")
@@ -51,7 +51,7 @@ func SpeedTable(r *SpeedResult) *Table {
 	if f.AfterRamp.P95 > 0 {
 		t.Add("update round trip after the ramp", fmt.Sprintf("cases p50 %.0f ms, p95 %.0f ms, p99 %.0f ms; floor p50 %.0f ms, p95 %.0f ms, p99 %.0f ms",
 			c.AfterRamp.P50, c.AfterRamp.P95, c.AfterRamp.P99, f.AfterRamp.P50, f.AfterRamp.P95, f.AfterRamp.P99),
-			fmt.Sprintf("%d and %d updates: those to the first %d workflows (started in the same second on a fresh worker) left out on both sides", c.AfterRampSent, f.AfterRampSent, r.InFlight))
+			fmt.Sprintf("%d and %d updates: those to the first %d workflows (the first to start, on a fresh worker) left out on both sides", c.AfterRampSent, f.AfterRampSent, r.InFlight))
 		t.Add("update p95 after the ramp, case / floor", fmt.Sprintf("**%.2f**", c.AfterRamp.P95/f.AfterRamp.P95), "target 1.5 or less, in the steady state")
 	}
 	t.Add("events per case", fmt.Sprintf("mean %.1f, max %d", c.EventsMean, c.EventsMax), fmt.Sprintf("floor: mean %.1f, max %d; runs per case at most %d", f.EventsMean, f.EventsMax, r.Shape.RunsMax))
@@ -110,4 +110,12 @@ func ChaosTable(r *ChaosResult) *Table {
 	}
 	t.Add("simulation retries", fmt.Sprintf("%d", r.SimErrors), "reads and sends of the simulated agents tried again while something was down")
 	return t
+}
+
+// paceText says how fast the cases and the floor's workflows were started.
+func paceText(perSecond float64) string {
+	if perSecond <= 0 {
+		return "started as fast as they close (no pace)"
+	}
+	return fmt.Sprintf("started at most %g a second like the back office's screening (the floor's too)", perSecond)
 }
