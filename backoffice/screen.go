@@ -55,7 +55,16 @@ type Pace struct {
 
 // DefaultPace is a screening's pace unless told otherwise: eight starts under way, twenty
 // a second at most.
-var DefaultPace = Pace{Concurrency: 8, PerSecond: 20}
+func DefaultPace() Pace { return Pace{Concurrency: 8, PerSecond: 20} }
+
+// Limiter lets starts through one at a time, at most PerSecond a second (no limit when
+// PerSecond is 0, negative or not a number).
+func (p Pace) Limiter() *rate.Limiter {
+	if !(p.PerSecond > 0) {
+		return rate.NewLimiter(rate.Inf, 1)
+	}
+	return rate.NewLimiter(rate.Limit(p.PerSecond), 1)
+}
 
 // Screen starts the cases of the selected accounts, the first by expected recovery (Rank),
 // at the pace given. An account whose
@@ -79,11 +88,7 @@ func Screen(ctx context.Context, db *pgxpool.Pool, tc client.Client, p contract.
 	var firstErr error
 	work := make(chan string)
 	var wg sync.WaitGroup
-	limit := rate.Inf
-	if pace.PerSecond > 0 {
-		limit = rate.Limit(pace.PerSecond)
-	}
-	limiter := rate.NewLimiter(limit, 1)
+	limiter := pace.Limiter()
 	cases := &direct.Client{TC: tc, DB: db}
 	for range max(1, pace.Concurrency) {
 		wg.Add(1)

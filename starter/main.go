@@ -115,7 +115,7 @@ func screenCmd() *cobra.Command {
 	var f backoffice.Filter
 	var policy string
 	var dryRun bool
-	pace := backoffice.DefaultPace
+	pace := backoffice.DefaultPace()
 	cmd := conn.Command(&cobra.Command{
 		Use:     "screen",
 		Short:   "Start cases for the accounts that pass the screening policy, the first by expected recovery",

@@ -187,7 +187,7 @@ func Trial(ctx context.Context, db *pgxpool.Pool, tc client.Client, cfg TrialCon
 // start the workflow refused writes none): each case counts once, so the cases run
 // inFlight at once, as the floor's workflows do.
 func feedWith(ctx context.Context, db *pgxpool.Pool, ids []string, inFlight int, perSecond float64, startCase func(id string) error) error {
-	pace := Pacer(perSecond)
+	pace := backoffice.Pace{PerSecond: perSecond}.Limiter()
 	type start struct {
 		id string
 		at time.Time

@@ -263,8 +263,9 @@ func (ps Procs) Peak() Sample {
 }
 
 // SaveMetrics writes each process's Prometheus metrics as they stand to
-// fmt.Sprintf(pattern, i+1): the SDK's task and activity latencies of a whole run, for
-// looking into where its time went.
+// fmt.Sprintf(pattern, i+1): the SDK's task and activity latencies of a run (up to the
+// last second: the metrics are reported once a second), for looking into where its time
+// went.
 func (ps Procs) SaveMetrics(ctx context.Context, pattern string) error {
 	for i, p := range ps {
 		ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
@@ -283,6 +284,9 @@ func (ps Procs) SaveMetrics(ctx context.Context, pattern string) error {
 		cancel()
 		if err != nil {
 			return fmt.Errorf("metrics of %s: %w", p.Name, err)
+		}
+		if resp.StatusCode != http.StatusOK {
+			return fmt.Errorf("metrics of %s: %s", p.Name, resp.Status)
 		}
 		if err := os.WriteFile(fmt.Sprintf(pattern, i+1), body, 0o644); err != nil {
 			return fmt.Errorf("metrics of %s: %w", p.Name, err)

@@ -26,9 +26,11 @@ import (
 
 // SpeedConfig says what the speed benchmark runs.
 type SpeedConfig struct {
-	Cases     int           // cases driven end to end
-	InFlight  int           // open at once, cases and floor workflows alike
-	Pace      float64       // started a second at most, cases and floor workflows alike (0: no limit)
+	Cases    int // cases driven end to end
+	InFlight int // open at once, cases and floor workflows alike
+	// Pace is how many cases (and floor workflows) start a second at most, both sides alike;
+	// 0 is no limit (the command's flag defaults to the back office's pace, 20).
+	Pace      float64
 	DayLength time.Duration // a case day in real time
 	Starts    int           // workflows started by each of the back office and a plain loop
 	UCIFile   string        // the demo book's source
@@ -219,10 +221,13 @@ func Speed(ctx context.Context, db *pgxpool.Pool, tc client.Client, cfg SpeedCon
 	}
 	watch, stopWatch := context.WithCancel(ctx)
 	fw.Watch(watch, time.Second)
-	floorIDs, floorTime, floorLat, floorSteady, sent, err := runFloor(ctx, tc, shapes, cfg.InFlight, cfg.Pace, filepath.Join(cfg.Dir, "bench-floor-updates.csv"))
+	floorIDs, floorTime, floorLat, floorSteady, trace, sent, err := runFloor(ctx, tc, shapes, cfg.InFlight, cfg.Pace)
+	if tErr := writeCSV(filepath.Join(cfg.Dir, "bench-floor-updates.csv"), trace); tErr != nil {
+		say(out, "   (the floor's round trips one by one were not saved: %v)\n", tErr) // a diagnostic: the run stands without it
+	}
 	stopWatch()
-	if err == nil {
-		err = fw.SaveMetrics(ctx, filepath.Join(cfg.Dir, "bench-floor-worker-%d-metrics.txt"))
+	if mErr := fw.SaveMetrics(ctx, filepath.Join(cfg.Dir, "bench-floor-worker-%d-metrics.txt")); mErr != nil {
+		say(out, "   (the floor worker's metrics were not saved: %v)\n", mErr) // a diagnostic: the run stands without it
 	}
 	if stopErr := fw.Stop(); err == nil {
 		err = stopErr
@@ -287,8 +292,8 @@ func driveCases(ctx context.Context, db *pgxpool.Pool, tc client.Client, ids []s
 	if err == nil {
 		err = <-fed
 	}
-	if err == nil {
-		err = w.SaveMetrics(ctx, filepath.Join(cfg.Dir, strings.Replace(log, ".log", "-%d-metrics.txt", 1)))
+	if mErr := w.SaveMetrics(ctx, filepath.Join(cfg.Dir, strings.TrimSuffix(log, ".log")+"-%d-metrics.txt")); mErr != nil {
+		say(out, "   (the worker's metrics were not saved: %v)\n", mErr) // a diagnostic: the run stands without it
 	}
 	if stopErr := w.Stop(); err == nil {
 		err = stopErr
@@ -312,8 +317,8 @@ func driveCases(ctx context.Context, db *pgxpool.Pool, tc client.Client, ids []s
 			steady = append(steady, u.Took)
 		}
 	}
-	if err := writeCSV(filepath.Join(cfg.Dir, strings.Replace(log, "worker.log", "updates.csv", 1)), trace); err != nil {
-		return Run{}, nil, err
+	if err := writeCSV(filepath.Join(cfg.Dir, strings.Replace(strings.TrimSuffix(log, ".log"), "worker", "updates", 1)+".csv"), trace); err != nil {
+		say(out, "   (the round trips one by one were not saved: %v)\n", err) // a diagnostic: the run stands without it
 	}
 	byAction := map[string]ActionLatency{}
 	for a, l := range by {
@@ -354,8 +359,9 @@ func meanShape(shapes []CaseShape) (Shape, float64, int) {
 // perSecond a second (0: no limit) as the cases are, each driven by a client
 // that sends its human inputs in order as fast as the workflow takes them. It returns the
 // workflow ids, the time they took, the updates' round trips (all, and after the ramp: to
-// the workflows after the first inFlight) and the inputs sent.
-func runFloor(ctx context.Context, tc client.Client, shapes []CaseShape, inFlight int, perSecond float64, tracePath string) ([]string, time.Duration, []time.Duration, []time.Duration, int64, error) {
+// the workflows after the first inFlight), the same one by one (CSV rows, a header first)
+// and the inputs sent.
+func runFloor(ctx context.Context, tc client.Client, shapes []CaseShape, inFlight int, perSecond float64) ([]string, time.Duration, []time.Duration, []time.Duration, [][]string, int64, error) {
 	stamp := time.Now().UTC().Format("20060102T150405")
 	ids := make([]string, len(shapes))
 	var mu sync.Mutex
@@ -365,7 +371,7 @@ func runFloor(ctx context.Context, tc client.Client, shapes []CaseShape, inFligh
 	errs := make(chan error, len(shapes))
 	sem := make(chan struct{}, inFlight)
 	var wg sync.WaitGroup
-	pace := demo.Pacer(perSecond)
+	pace := backoffice.Pace{PerSecond: perSecond}.Limiter()
 	t0 := time.Now()
 	for i, shape := range shapes {
 		ids[i] = fmt.Sprintf("floor-%s-%04d", stamp, i)
@@ -423,10 +429,7 @@ func runFloor(ctx context.Context, tc client.Client, shapes []CaseShape, inFligh
 	for err := range errs {
 		failed = append(failed, err)
 	}
-	if err := writeCSV(tracePath, trace); err != nil {
-		failed = append(failed, err)
-	}
-	return ids, elapsed, all, steady, inputs.Load(), errors.Join(failed...)
+	return ids, elapsed, all, steady, trace, inputs.Load(), errors.Join(failed...)
 }
 
 // rowsPerCase counts the PostgreSQL rows the cases wrote, in every table with a case_id.
