@@ -158,6 +158,84 @@ func TestImportRepeatedIDsAndChangedContacts(t *testing.T) {
 	}
 }
 
+// The import and an agent record the same new address for an account at once: the agent's
+// insert is under way, not committed, when the import reaches its own. The import waits for
+// it; when the agent's commits, the import keeps that row (one row, not two) and points the
+// account at it; when the agent's is rolled back, the import writes its own.
+func TestImportMeetsAnAgentsAddress(t *testing.T) {
+	need(t)
+	ctx := context.Background()
+	head := strings.Join(book.Columns, ",") + "\n"
+	for _, agentCommits := range []bool{true, false} {
+		id := fmt.Sprintf("%s-race-%t", stack.run, agentCommits)
+		row := func(address string) string {
+			return fmt.Sprintf("%s,Synthetic Person,+886 900 000001,%s,north,Asia/Taipei,TWD,150000,60,open\n", id, address)
+		}
+		if _, err := book.Import(ctx, stack.db, strings.NewReader(head+row("No. 1 Race Lane")), nil); err != nil {
+			t.Fatal(err)
+		}
+		agent, err := stack.db.Begin(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var agents string
+		if err := agent.QueryRow(ctx, `INSERT INTO addresses (account_id, address, source, recorded_by)
+			VALUES ($1, 'No. 2 Race Lane', 'agent', 'phone-race') RETURNING address_id`, id).Scan(&agents); err != nil {
+			t.Fatal(err)
+		}
+		type imported struct {
+			st  book.Stats
+			err error
+		}
+		done := make(chan imported, 1)
+		go func() {
+			st, err := book.Import(ctx, stack.db, strings.NewReader(head+row("No. 2 Race Lane")), nil)
+			done <- imported{st, err}
+		}()
+		// the import's insert waits for the agent's row
+		deadline := time.Now().Add(30 * time.Second)
+		for waiting := 0; waiting == 0; {
+			if err := stack.db.QueryRow(ctx, `SELECT count(*) FROM pg_stat_activity
+				WHERE wait_event_type = 'Lock' AND query LIKE 'INSERT INTO addresses%'`).Scan(&waiting); err != nil {
+				t.Fatal(err)
+			}
+			select {
+			case r := <-done:
+				t.Fatalf("agent commits %t: the import ended without waiting for the agent's row: %+v %v", agentCommits, r.st, r.err)
+			default:
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("agent commits %t: the import never waited for the agent's row", agentCommits)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		if agentCommits {
+			err = agent.Commit(ctx)
+		} else {
+			err = agent.Rollback(ctx)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := <-done
+		if r.err != nil || r.st.Updated != 1 || r.st.Imported != 0 {
+			t.Fatalf("agent commits %t: the import: %+v %v, want the account updated", agentCommits, r.st, r.err)
+		}
+		var current, address string
+		var rows int
+		if err := stack.db.QueryRow(ctx, `SELECT a.address_id, coalesce(ad.address, ''),
+				(SELECT count(*) FROM addresses WHERE account_id = $1 AND address = 'No. 2 Race Lane')
+			FROM accounts a LEFT JOIN addresses ad ON ad.address_id = a.address_id WHERE a.account_id = $1`, id).
+			Scan(&current, &address, &rows); err != nil {
+			t.Fatal(err)
+		}
+		if address != "No. 2 Race Lane" || rows != 1 || agentCommits != (current == agents) {
+			t.Errorf("agent commits %t: the account's address %s (%q), %d rows of it; the agent's row is %s",
+				agentCommits, current, address, rows, agents)
+		}
+	}
+}
+
 // Screening starts the cases of the accounts that pass, each once; run again, it starts
 // none; the workflow's own screening agrees.
 func TestScreenStartsEachSelectedCaseOnce(t *testing.T) {
