@@ -178,6 +178,7 @@ func TestImportMeetsAnAgentsAddress(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		defer func() { _ = agent.Rollback(ctx) }() // a test that stops early must not leave the import waiting; after a commit a no-op
 		var agents string
 		if err := agent.QueryRow(ctx, `INSERT INTO addresses (account_id, address, source, recorded_by)
 			VALUES ($1, 'No. 2 Race Lane', 'agent', 'phone-race') RETURNING address_id`, id).Scan(&agents); err != nil {
