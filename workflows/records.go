@@ -24,7 +24,7 @@ func (c *caseRun) record(r activities.Record) {
 	r.Seq = c.st.Seq
 	r.CaseID = c.st.CaseKey
 	r.Attempt = c.attempt()
-	r.Key = fmt.Sprintf("%s/%d.%d", c.st.CaseKey, c.st.Seq, r.Attempt)
+	r.Key = c.recordKey(r.Seq, r.Attempt)
 	if r.At.IsZero() {
 		r.At = c.now()
 	}
@@ -179,7 +179,13 @@ func (c *caseRun) write() error {
 func (c *caseRun) restate(row *activities.CaseRow) activities.Record {
 	attempt := c.attempt()
 	return activities.Record{Kind: activities.RecordCase, Case: row, CaseID: c.st.CaseKey, Seq: c.st.Seq, Attempt: attempt,
-		At: c.now(), Key: fmt.Sprintf("%s/%d.%d/case", c.st.CaseKey, c.st.Seq, attempt)}
+		At: c.now(), Key: c.recordKey(c.st.Seq, attempt) + "/case"}
+}
+
+// recordKey is a record's idempotency key: the case's key, its sequence number and the
+// task attempt that made it.
+func (c *caseRun) recordKey(seq int, attempt int64) string {
+	return fmt.Sprintf("%s/%d.%d", c.st.CaseKey, seq, attempt)
 }
 
 func isCaseRow(r activities.Record) bool { return r.Kind == activities.RecordCase }

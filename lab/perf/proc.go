@@ -6,6 +6,7 @@ package perf
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -167,20 +168,36 @@ func (p *Proc) Kill() {
 	_ = p.logFile.Close() // the program wrote its log through its own descriptor, now closed
 }
 
-// scrape reads one gauge from a Prometheus text endpoint, summed over its label sets.
-func scrape(ctx context.Context, addr, metric string) (float64, error) {
+// metricsText reads a Prometheus text endpoint (its /metrics) whole, within 5 seconds.
+func metricsText(ctx context.Context, addr string) ([]byte, error) {
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+"/metrics", nil)
 	if err != nil {
-		return 0, fmt.Errorf("metrics: %w", err)
+		return nil, fmt.Errorf("metrics: %w", err)
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		return 0, fmt.Errorf("metrics: %w", err)
+		return nil, fmt.Errorf("metrics: %w", err)
 	}
 	defer resp.Body.Close()
-	sc := bufio.NewScanner(resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("metrics at %s: %s", addr, resp.Status)
+	}
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return nil, fmt.Errorf("metrics at %s: %w", addr, err)
+	}
+	return body, nil
+}
+
+// scrape reads one gauge from a Prometheus text endpoint, summed over its label sets.
+func scrape(ctx context.Context, addr, metric string) (float64, error) {
+	text, err := metricsText(ctx, addr)
+	if err != nil {
+		return 0, err
+	}
+	sc := bufio.NewScanner(bytes.NewReader(text))
 	sc.Buffer(make([]byte, 1<<20), 1<<20)
 	sum, found := 0.0, false
 	for sc.Scan() {
@@ -268,25 +285,9 @@ func (ps Procs) Peak() Sample {
 // went.
 func (ps Procs) SaveMetrics(ctx context.Context, pattern string) error {
 	for i, p := range ps {
-		ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+p.MetricsAddr+"/metrics", nil)
+		body, err := metricsText(ctx, p.MetricsAddr)
 		if err != nil {
-			cancel()
-			return fmt.Errorf("metrics of %s: %w", p.Name, err)
-		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			cancel()
-			return fmt.Errorf("metrics of %s: %w", p.Name, err)
-		}
-		body, err := io.ReadAll(resp.Body)
-		_ = resp.Body.Close() // read whole, or failed: err says which
-		cancel()
-		if err != nil {
-			return fmt.Errorf("metrics of %s: %w", p.Name, err)
-		}
-		if resp.StatusCode != http.StatusOK {
-			return fmt.Errorf("metrics of %s: %s", p.Name, resp.Status)
+			return fmt.Errorf("%s: %w", p.Name, err)
 		}
 		if err := os.WriteFile(fmt.Sprintf(pattern, i+1), body, 0o644); err != nil {
 			return fmt.Errorf("metrics of %s: %w", p.Name, err)

@@ -81,7 +81,8 @@ type Run struct {
 	// AfterRamp are the round trips of the updates to the workflows started after the
 	// first in-flight cohort. That cohort starts together (within a few seconds at the
 	// pace) on a freshly started worker, and the updates its workflows send a moment later
-	// are the ramp, not the steady state; the floor's workflow i repeats case i, so both sides leave out the same.
+	// are the ramp, not the steady state; the floor's workflow i repeats case i, so both
+	// sides leave out the same.
 	AfterRamp      Quantiles `json:"updateRoundTripAfterRamp"`
 	AfterRampSent  int       `json:"updatesSentAfterRamp"`
 	EventsMean     float64   `json:"eventsPerWorkflowMean"`
