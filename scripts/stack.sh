@@ -20,6 +20,7 @@ tools="$root/.tools/bin"
 temporal_version=v1.5.1
 temporal_port=${CASEWORK_TEMPORAL_PORT:-7233}
 ui_port=${CASEWORK_UI_PORT:-8233}
+metrics_port=${CASEWORK_TEMPORAL_METRICS_PORT:-8234} # the dev server's Prometheus metrics
 # the Temporal server of docker-compose.yml (its version in .env), built from its Go module
 server_version=v$(sed -n 's/^TEMPORAL_VERSION=//p' "$root/.env")
 server_port=${CASEWORK_SERVER_PORT:-17233} # its frontend; its other services take the next ports
@@ -92,7 +93,7 @@ start_temporal() {
   if ! listening "$temporal_port"; then
     log "starting the Temporal dev server on :$temporal_port (Web UI on :$ui_port, data in .dev/temporal)"
     local args=(server start-dev --ip 127.0.0.1 --port "$temporal_port" --ui-port "$ui_port"
-      --db-filename "$dev/temporal/temporal.db" --log-level warn --namespace default --namespace "$test_namespace" --namespace "$bench_namespace")
+      --db-filename "$dev/temporal/temporal.db" --metrics-port "$metrics_port" --log-level warn --namespace default --namespace "$test_namespace" --namespace "$bench_namespace")
     for sa in "${search_attributes[@]}"; do args+=(--search-attribute "$sa"); done
     args+=(--ui-codec-endpoint "http://$api_addr/codec") # bin/api's codec server decodes for the Web UI
     nohup "$tools/temporal" "${args[@]}" >"$dev/temporal/server.log" 2>&1 &
@@ -300,6 +301,17 @@ start_server() {
   log "the Temporal server did not come up; see .dev/temporal-server/*.log"; tail -n 30 "$s"/*.log >&2; exit 1
 }
 
+# server_metrics lists the server's /metrics, host:port of each process (split_configs'
+# ports when split).
+server_metrics() {
+  local p=$server_port
+  if [ "$server_services" = split ]; then
+    echo "127.0.0.1:$((p + 770)),127.0.0.1:$((p + 771)),127.0.0.1:$((p + 772)),127.0.0.1:$((p + 773)),127.0.0.1:$((p + 774))"
+  else
+    echo "127.0.0.1:$((p + 767))"
+  fi
+}
+
 # split_configs writes one configuration per process of the split server: each its own
 # metrics port, and the second history host its own ports (the others are the same file's).
 split_configs() {
@@ -485,6 +497,7 @@ case "${1:-up}" in
     print_env casework >"$dev/env"
     print_env casework_test "$test_namespace" >"$dev/test-env"
     print_env casework_bench "$bench_namespace" >"$dev/bench-env"
+    echo "export CASEWORK_SERVER_METRICS='127.0.0.1:$metrics_port'" >>"$dev/bench-env"
     log "ready: source .dev/env; Web UI http://127.0.0.1:$ui_port"
     ;;
   up-server)
@@ -495,6 +508,7 @@ case "${1:-up}" in
     print_env casework_servertest "$test_namespace" "$server_port" >"$dev/server-test-env"
     print_env casework_bench "$bench_namespace" "$server_port" >"$dev/server-bench-env"
     echo "export CASEWORK_TOPOLOGY=server" >>"$dev/server-bench-env"
+    echo "export CASEWORK_SERVER_METRICS='$(server_metrics)'" >>"$dev/server-bench-env"
     for f in server-env server-test-env server-bench-env; do tls_env >>"$dev/$f"; done
     printf "export CASEWORK_TOPOLOGY=server\nexport CASEWORK_UI_PORT=none\n" >>"$dev/server-test-env"
     log "ready: source .dev/server-env (the Temporal server on :$server_port)"

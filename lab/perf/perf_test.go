@@ -153,3 +153,56 @@ func TestSpeedTableSaysThePace(t *testing.T) {
 		}
 	}
 }
+
+// What the server wrote for one side of a run: its persistence counters after, less before,
+// over its processes, per workflow; other operations and the histogram buckets left out.
+func TestServerWrites(t *testing.T) {
+	exposition := func(scale float64) string {
+		return fmt.Sprintf(`# TYPE persistence_latency histogram
+persistence_latency_bucket{namespace="casework_bench",operation="UpdateWorkflowExecution",service_name="history",le="0.001"} %[1]g
+persistence_latency_sum{namespace="casework_bench",operation="UpdateWorkflowExecution",service_name="history"} %[2]g
+persistence_latency_count{namespace="casework_bench",operation="UpdateWorkflowExecution",service_name="history"} %[1]g
+persistence_latency_sum{namespace="casework_bench",operation="CreateWorkflowExecution",service_name="history"} %[3]g
+persistence_latency_count{namespace="casework_bench",operation="CreateWorkflowExecution",service_name="history"} %[4]g
+persistence_latency_sum{namespace="casework_bench",operation="GetWorkflowExecution",service_name="history"} 99
+persistence_latency_count{namespace="casework_bench",operation="GetWorkflowExecution",service_name="history"} %[1]g
+visibility_persistence_latency_sum{operation="UpsertWorkflowExecution",service_name="history",visibility_plugin_name="sqlite"} %[3]g
+visibility_persistence_latency_count{operation="UpsertWorkflowExecution",service_name="history",visibility_plugin_name="sqlite"} %[5]g
+`, 100*scale, 0.25*scale, 0.01*scale, 2*scale, 7*scale)
+	}
+	scale := 1.0
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		_, _ = fmt.Fprint(w, exposition(scale)) // a failed answer shows as a wrong figure below
+	}))
+	defer srv.Close()
+	addr := strings.TrimPrefix(srv.URL, "http://")
+	ctx := context.Background()
+	w := watchServer(ctx, []string{addr, addr}) // two processes of the server
+	scale = 3                                   // every counter grows by twice its first value
+	got, err := w.writes(ctx, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// per process: state 100+2 writes in 260 ms, visibility 7 in 10 ms; twice, over 2 workflows
+	want := ServerWrites{State: 204, StateMs: 520, Visibility: 14, VisibilityMs: 20}
+	near := func(a, b float64) bool { return a-b < 1e-6 && b-a < 1e-6 }
+	if got == nil || !near(got.State, want.State) || !near(got.StateMs, want.StateMs) || !near(got.Visibility, want.Visibility) || !near(got.VisibilityMs, want.VisibilityMs) {
+		t.Fatalf("writes = %+v, want %+v", got, want)
+	}
+
+	if none, err := watchServer(ctx, nil).writes(ctx, 2); none != nil || err != nil {
+		t.Errorf("no server metrics: %+v, %v; want nothing and no error", none, err)
+	}
+	if _, err := watchServer(ctx, []string{"127.0.0.1:1"}).writes(ctx, 2); err == nil {
+		t.Error("unreadable server metrics: want an error")
+	}
+
+	rows := map[string]string{}
+	r := &SpeedResult{Cases: Run{Server: got}, Floor: Run{Server: &ServerWrites{State: 50, StateMs: 120, Visibility: 2, VisibilityMs: 3}}}
+	for _, row := range SpeedTable(r).Rows {
+		rows[row[0]] = row[1]
+	}
+	if want := "cases: state 204.0 in 520 ms, visibility 14.0 in 20 ms; floor: state 50.0 in 120 ms, visibility 2.0 in 3 ms"; rows["the server's writes per workflow"] != want {
+		t.Errorf("table row = %q, want %q", rows["the server's writes per workflow"], want)
+	}
+}

@@ -44,6 +44,9 @@ type SpeedConfig struct {
 	// Plain, when set, is a client without the payload codec: the cases run a second time
 	// with the codec off in the worker and the simulated agents, to measure its cost.
 	Plain client.Client
+	// ServerMetrics are the Temporal server's /metrics (host:port, one per process), read
+	// before and after each side for what the server wrote (Run.Server); none: not read.
+	ServerMetrics []string
 }
 
 // Quantiles are a latency's p50, p95 and p99 in milliseconds.
@@ -89,6 +92,8 @@ type Run struct {
 	EventsMax      int       `json:"eventsPerWorkflowMax"`
 	WorkerRSSMiB   float64   `json:"workerPeakRssMiB"`
 	WorkerRoutines int       `json:"workerPeakGoroutines"`
+	// Server is what the Temporal server wrote per workflow (when its metrics were read).
+	Server *ServerWrites `json:"serverWritesPerWorkflow,omitempty"`
 }
 
 // Shape is the mean steps of one case, which each floor workflow repeats.
@@ -222,6 +227,7 @@ func Speed(ctx context.Context, db *pgxpool.Pool, tc client.Client, cfg SpeedCon
 	}
 	watch, stopWatch := context.WithCancel(ctx)
 	fw.Watch(watch, time.Second)
+	floorServer := watchServer(ctx, cfg.ServerMetrics)
 	floorIDs, floorTime, floorLat, floorSteady, trace, sent, err := runFloor(ctx, tc, shapes, cfg.InFlight, cfg.Pace)
 	if tErr := writeCSV(filepath.Join(cfg.Dir, "bench-floor-updates.csv"), trace); tErr != nil {
 		say(out, "   (the floor's round trips one by one were not saved: %v)\n", tErr) // a diagnostic: the run stands without it
@@ -240,6 +246,10 @@ func Speed(ctx context.Context, db *pgxpool.Pool, tc client.Client, cfg SpeedCon
 	res.Floor = Run{Workflows: len(floorIDs), Seconds: floorTime.Seconds(), PerSecond: float64(len(floorIDs)) / floorTime.Seconds(),
 		Updates: quantiles(floorLat), UpdatesSent: sent, AfterRamp: quantiles(floorSteady), AfterRampSent: len(floorSteady),
 		WorkerRSSMiB: mib(peak.RSSBytes), WorkerRoutines: peak.Goroutines}
+	var sErr error
+	if res.Floor.Server, sErr = floorServer.writes(ctx, len(floorIDs)); sErr != nil {
+		say(out, "   (what the server wrote for the floor was not read: %v)\n", sErr) // a diagnostic: the run stands without it
+	}
 	floorShapes, err := Shapes(ctx, tc, floorIDs)
 	if err != nil {
 		return nil, err
@@ -275,6 +285,7 @@ func driveCases(ctx context.Context, db *pgxpool.Pool, tc client.Client, ids []s
 	watch, stopWatch := context.WithCancel(ctx)
 	w.Watch(watch, time.Second)
 	sim := &demo.Sim{DB: db, Cases: &direct.Client{TC: tc, DB: db}}
+	server := watchServer(ctx, cfg.ServerMetrics)
 	var started atomic.Int64
 	fed := make(chan error, 1)
 	t0 := time.Now()
@@ -303,6 +314,10 @@ func driveCases(ctx context.Context, db *pgxpool.Pool, tc client.Client, ids []s
 		return Run{}, nil, fmt.Errorf("the cases: %w", err)
 	}
 	peak := w.Peak()
+	written, sErr := server.writes(ctx, len(ids))
+	if sErr != nil {
+		say(out, "   (what the server wrote for the cases was not read: %v)\n", sErr) // a diagnostic: the run stands without it
+	}
 	ramp := map[string]bool{} // the first cohort: the feed starts the cases in order
 	for _, id := range ids[:min(len(ids), cfg.InFlight)] {
 		ramp[id] = true
@@ -328,7 +343,7 @@ func driveCases(ctx context.Context, db *pgxpool.Pool, tc client.Client, ids []s
 	return Run{Workflows: len(ids), Seconds: caseTime.Seconds(), PerSecond: float64(len(ids)) / caseTime.Seconds(),
 		Updates: quantiles(all), UpdatesByAction: byAction, UpdatesSent: sim.Accepted.Load() + sim.Rejected.Load(),
 		AfterRamp: quantiles(steady), AfterRampSent: len(steady),
-		WorkerRSSMiB: mib(peak.RSSBytes), WorkerRoutines: peak.Goroutines}, sim, nil
+		WorkerRSSMiB: mib(peak.RSSBytes), WorkerRoutines: peak.Goroutines, Server: written}, sim, nil
 }
 
 func meanShape(shapes []CaseShape) (Shape, float64, int) {

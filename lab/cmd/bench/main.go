@@ -120,6 +120,8 @@ func speedCmd() *cobra.Command {
 	c.Flags().BoolVar(&cfg.OnlyStarts, "only-starts", false, "measure the start rates alone (no results written)")
 	var withoutCodec bool
 	c.Flags().BoolVar(&withoutCodec, "codec-cost", true, "run the cases again with the payload codec off, to measure its cost")
+	c.Flags().StringSliceVar(&cfg.ServerMetrics, "server-metrics", splitList(os.Getenv("CASEWORK_SERVER_METRICS")),
+		"the Temporal server's /metrics, host:port of each process (default $CASEWORK_SERVER_METRICS, which scripts/stack.sh writes): what it wrote per workflow, each side")
 	c.RunE = func(cmd *cobra.Command, _ []string) error {
 		ctx := cmd.Context()
 		ss, err := openSession(cmd)
@@ -354,4 +356,15 @@ func importCmd() *cobra.Command {
 // the results files, so its error is dropped, here only.
 func say(out io.Writer, format string, args ...any) {
 	_, _ = fmt.Fprintf(out, format, args...)
+}
+
+// splitList is a comma-separated list's items, with no empty ones.
+func splitList(s string) []string {
+	var out []string
+	for _, v := range strings.Split(s, ",") {
+		if v = strings.TrimSpace(v); v != "" {
+			out = append(out, v)
+		}
+	}
+	return out
 }
