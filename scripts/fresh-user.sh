@@ -11,7 +11,7 @@ user=${FRESH_USER:-cwfresh}
 keep=${1:-}
 if [ "$(id -u)" != 0 ]; then echo "fresh-user: run as root (it creates the user $user)" >&2; exit 2; fi
 listening() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-for port in 7233 8233 8088 17233; do
+for port in 7233 8233 8234 8088 17233; do
   if listening "$port"; then
     echo "fresh-user: port $port is taken (another stack runs: scripts/stack.sh down first)" >&2; exit 1
   fi

@@ -93,8 +93,11 @@ start_temporal() {
   if ! listening "$temporal_port"; then
     log "starting the Temporal dev server on :$temporal_port (Web UI on :$ui_port, data in .dev/temporal)"
     local args=(server start-dev --ip 127.0.0.1 --port "$temporal_port" --ui-port "$ui_port"
-      --db-filename "$dev/temporal/temporal.db" --metrics-port "$metrics_port" --log-level warn --namespace default --namespace "$test_namespace" --namespace "$bench_namespace")
+      --db-filename "$dev/temporal/temporal.db" --log-level warn --namespace default --namespace "$test_namespace" --namespace "$bench_namespace")
     for sa in "${search_attributes[@]}"; do args+=(--search-attribute "$sa"); done
+    # its metrics for the benchmarks; a port taken by something else leaves them out (the
+    # CLI would refuse to start)
+    if listening "$metrics_port"; then log "port $metrics_port is taken: the dev server serves no metrics"; else args+=(--metrics-port "$metrics_port"); fi
     args+=(--ui-codec-endpoint "http://$api_addr/codec") # bin/api's codec server decodes for the Web UI
     nohup "$tools/temporal" "${args[@]}" >"$dev/temporal/server.log" 2>&1 &
     echo $! >"$dev/temporal/pid"
@@ -497,7 +500,9 @@ case "${1:-up}" in
     print_env casework >"$dev/env"
     print_env casework_test "$test_namespace" >"$dev/test-env"
     print_env casework_bench "$bench_namespace" >"$dev/bench-env"
-    echo "export CASEWORK_SERVER_METRICS='127.0.0.1:$metrics_port'" >>"$dev/bench-env"
+    if [ -z "${TEMPORAL_ADDRESS:-}" ]; then # the dev server's own (the benchmark checks they are)
+      echo "export CASEWORK_SERVER_METRICS='127.0.0.1:$metrics_port'" >>"$dev/bench-env"
+    fi
     log "ready: source .dev/env; Web UI http://127.0.0.1:$ui_port"
     ;;
   up-server)

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -166,19 +167,37 @@ persistence_latency_sum{namespace="casework_bench",operation="CreateWorkflowExec
 persistence_latency_count{namespace="casework_bench",operation="CreateWorkflowExecution",service_name="history"} %[4]g
 persistence_latency_sum{namespace="casework_bench",operation="GetWorkflowExecution",service_name="history"} 99
 persistence_latency_count{namespace="casework_bench",operation="GetWorkflowExecution",service_name="history"} %[1]g
+persistence_latency_sum{namespace="default",operation="UpdateWorkflowExecution",service_name="history"} %[2]g
+persistence_latency_count{namespace="default",operation="UpdateWorkflowExecution",service_name="history"} %[1]g
 visibility_persistence_latency_sum{operation="UpsertWorkflowExecution",service_name="history",visibility_plugin_name="sqlite"} %[3]g
 visibility_persistence_latency_count{operation="UpsertWorkflowExecution",service_name="history",visibility_plugin_name="sqlite"} %[5]g
 `, 100*scale, 0.25*scale, 0.01*scale, 2*scale, 7*scale)
 	}
-	scale := 1.0
+	var mu sync.Mutex
+	scale, body := 1.0, ""
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-		_, _ = fmt.Fprint(w, exposition(scale)) // a failed answer shows as a wrong figure below
+		mu.Lock()
+		defer mu.Unlock()
+		if body == "" {
+			body = exposition(scale)
+		}
+		_, _ = fmt.Fprint(w, body) // a failed answer shows as a wrong figure below
 	}))
 	defer srv.Close()
+	serve := func(sc float64, text string) {
+		mu.Lock()
+		defer mu.Unlock()
+		scale, body = sc, text
+	}
 	addr := strings.TrimPrefix(srv.URL, "http://")
 	ctx := context.Background()
-	w := watchServer(ctx, []string{addr, addr}) // two processes of the server
-	scale = 3                                   // every counter grows by twice its first value
+	watch := func() *serverWatch {
+		w := watchServer(ctx, []string{addr, addr}, "casework-bench") // two processes of the server
+		w.settle = time.Millisecond
+		return w
+	}
+	w := watch()
+	serve(3, "") // every counter grows by twice its first value; other namespaces' state writes left out
 	got, err := w.writes(ctx, 2)
 	if err != nil {
 		t.Fatal(err)
@@ -190,11 +209,24 @@ visibility_persistence_latency_count{operation="UpsertWorkflowExecution",service
 		t.Fatalf("writes = %+v, want %+v", got, want)
 	}
 
-	if none, err := watchServer(ctx, nil).writes(ctx, 2); none != nil || err != nil {
+	if none, err := watchServer(ctx, nil, "casework-bench").writes(ctx, 2); none != nil || err != nil {
 		t.Errorf("no server metrics: %+v, %v; want nothing and no error", none, err)
 	}
-	if _, err := watchServer(ctx, []string{"127.0.0.1:1"}).writes(ctx, 2); err == nil {
+	if _, err := watchServer(ctx, []string{"127.0.0.1:1"}, "casework-bench").writes(ctx, 2); err == nil {
 		t.Error("unreadable server metrics: want an error")
+	}
+	for name, after := range map[string]string{
+		"counters went down (a restart)":   exposition(0.5),
+		"not a Temporal server's metrics":  "go_goroutines 61\n",
+		"no state writes of the namespace": strings.ReplaceAll(exposition(3), "casework_bench", "other"),
+		"a line without its value":         exposition(3) + `persistence_latency_count{namespace="casework_bench",operation="UpdateWorkflowExecution"} ` + "\n",
+	} {
+		serve(1, "")
+		w := watch()
+		serve(1, after)
+		if got, err := w.writes(ctx, 2); err == nil {
+			t.Errorf("%s: %+v, want an error", name, got)
+		}
 	}
 
 	rows := map[string]string{}

@@ -209,7 +209,11 @@ func scrape(ctx context.Context, addr, metric string) (float64, error) {
 		if !ok || name != metric {
 			continue
 		}
-		v, err := strconv.ParseFloat(strings.Fields(rest)[0], 64)
+		fields := strings.Fields(rest)
+		if len(fields) == 0 {
+			return 0, fmt.Errorf("metrics: %s without a value: %q", metric, line)
+		}
+		v, err := strconv.ParseFloat(fields[0], 64)
 		if err != nil {
 			return 0, fmt.Errorf("metrics: %s %q: %w", metric, rest, err)
 		}

@@ -5,8 +5,10 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // ServerWrites is what the Temporal server's persistence wrote for one side of a speed run,
@@ -34,23 +36,30 @@ var (
 type serverCounters map[string]float64
 
 // readServer reads the persistence counters of every process of the Temporal server
-// (host:port of each /metrics).
-func readServer(ctx context.Context, addrs []string) (serverCounters, error) {
+// (host:port of each /metrics): the state writes made for namespace's workflows (the
+// visibility writes carry no namespace: every one counts).
+func readServer(ctx context.Context, addrs []string, namespace string) (serverCounters, error) {
 	c := serverCounters{}
 	for _, addr := range addrs {
 		text, err := metricsText(ctx, addr)
 		if err != nil {
 			return nil, fmt.Errorf("the Temporal server's %w", err)
 		}
-		if err := c.add(text); err != nil {
+		if err := c.add(text, namespace); err != nil {
 			return nil, fmt.Errorf("the Temporal server's metrics at %s: %w", addr, err)
 		}
+	}
+	if _, ok := c["persistence_latency_count UpdateWorkflowExecution"]; !ok {
+		return nil, fmt.Errorf("the Temporal server's metrics at %s: no persistence_latency of UpdateWorkflowExecution for namespace %s (not a Temporal server's metrics?)",
+			strings.Join(addrs, ", "), namespace)
 	}
 	return c, nil
 }
 
-// add adds the persistence latency counts and sums of one Prometheus text exposition.
-func (c serverCounters) add(text []byte) error {
+// add adds the persistence latency counts and sums of one Prometheus text exposition; the
+// state writes' only for namespace (the server's reporter writes its dashes as
+// underscores).
+func (c serverCounters) add(text []byte, namespace string) error {
 	sc := bufio.NewScanner(bytes.NewReader(text))
 	sc.Buffer(make([]byte, 1<<20), 1<<20)
 	for sc.Scan() {
@@ -73,7 +82,15 @@ func (c serverCounters) add(text []byte) error {
 		if op == "" {
 			continue
 		}
-		v, err := strconv.ParseFloat(strings.Fields(value)[0], 64)
+		if ns := label(labels, "namespace"); strings.HasPrefix(name, "persistence_") &&
+			ns != namespace && ns != strings.ReplaceAll(namespace, "-", "_") {
+			continue
+		}
+		fields := strings.Fields(value)
+		if len(fields) == 0 {
+			return fmt.Errorf("%q: no value", line)
+		}
+		v, err := strconv.ParseFloat(fields[0], 64)
 		if err != nil {
 			return fmt.Errorf("%s %s: %w", name, op, err)
 		}
@@ -97,10 +114,16 @@ func label(labels, name string) string {
 	return ""
 }
 
-// writesSince is what was written between before and c, per workflow.
-func (c serverCounters) writesSince(before serverCounters, workflows int) ServerWrites {
+// writesSince is what was written between before and c, per workflow. A counter that went
+// down (the server restarted in between) makes the figures meaningless: an error.
+func (c serverCounters) writesSince(before serverCounters, workflows int) (ServerWrites, error) {
+	for k, v := range before {
+		if c[k] < v {
+			return ServerWrites{}, fmt.Errorf("the Temporal server's %s went down from %g to %g: restarted during the run?", k, v, c[k])
+		}
+	}
 	if workflows <= 0 {
-		return ServerWrites{}
+		return ServerWrites{}, nil
 	}
 	sum := func(metric string, ops []string) float64 {
 		total := 0.0
@@ -114,27 +137,44 @@ func (c serverCounters) writesSince(before serverCounters, workflows int) Server
 		StateMs:      1000 * sum("persistence_latency_sum", stateWriteOps),
 		Visibility:   sum("visibility_persistence_latency_count", visibilityWriteOps),
 		VisibilityMs: 1000 * sum("visibility_persistence_latency_sum", visibilityWriteOps),
+	}, nil
+}
+
+// settled reports whether nothing was written between before and c (the counts alike).
+func (c serverCounters) settled(before serverCounters) bool {
+	for _, metric := range []string{"persistence_latency_count", "visibility_persistence_latency_count"} {
+		for _, op := range append(slices.Clone(stateWriteOps), visibilityWriteOps...) {
+			if c[metric+" "+op] != before[metric+" "+op] {
+				return false
+			}
+		}
 	}
+	return true
 }
 
 // serverWatch reads the server's counters at the start of one side of the run and, at its
 // end, what that side wrote. Both are diagnostics: when the server's metrics are not
 // configured or not readable, the run stands without them and says why.
 type serverWatch struct {
-	addrs  []string
-	before serverCounters
-	err    error
+	addrs     []string
+	namespace string
+	before    serverCounters
+	err       error
+	settle    time.Duration // how long the writes must hold still before the last reading
 }
 
-func watchServer(ctx context.Context, addrs []string) *serverWatch {
-	w := &serverWatch{addrs: addrs}
+func watchServer(ctx context.Context, addrs []string, namespace string) *serverWatch {
+	w := &serverWatch{addrs: addrs, namespace: namespace, settle: time.Second}
 	if len(addrs) > 0 {
-		w.before, w.err = readServer(ctx, addrs)
+		w.before, w.err = readServer(ctx, addrs, namespace)
 	}
 	return w
 }
 
 // writes is what the server wrote since the watch began, per workflow; nil with no metrics.
+// The last workflows' closing writes (and their visibility records, written after) follow
+// the moment they were seen closed: it reads again until the writes hold still for a
+// settle, for ten settles at most.
 func (w *serverWatch) writes(ctx context.Context, workflows int) (*ServerWrites, error) {
 	if len(w.addrs) == 0 {
 		return nil, nil
@@ -142,10 +182,28 @@ func (w *serverWatch) writes(ctx context.Context, workflows int) (*ServerWrites,
 	if w.err != nil {
 		return nil, w.err
 	}
-	after, err := readServer(ctx, w.addrs)
+	after, err := readServer(ctx, w.addrs, w.namespace)
+	for i := 0; err == nil && i < 10; i++ {
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(w.settle):
+		}
+		var again serverCounters
+		if again, err = readServer(ctx, w.addrs, w.namespace); err == nil {
+			done := again.settled(after)
+			after = again
+			if done {
+				break
+			}
+		}
+	}
 	if err != nil {
 		return nil, err
 	}
-	s := after.writesSince(w.before, workflows)
+	s, err := after.writesSince(w.before, workflows)
+	if err != nil {
+		return nil, err
+	}
 	return &s, nil
 }

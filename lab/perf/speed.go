@@ -45,8 +45,10 @@ type SpeedConfig struct {
 	// with the codec off in the worker and the simulated agents, to measure its cost.
 	Plain client.Client
 	// ServerMetrics are the Temporal server's /metrics (host:port, one per process), read
-	// before and after each side for what the server wrote (Run.Server); none: not read.
+	// before and after each side for what the server wrote (Run.Server) for the workflows
+	// of Namespace; none: not read.
 	ServerMetrics []string
+	Namespace     string
 }
 
 // Quantiles are a latency's p50, p95 and p99 in milliseconds.
@@ -227,7 +229,7 @@ func Speed(ctx context.Context, db *pgxpool.Pool, tc client.Client, cfg SpeedCon
 	}
 	watch, stopWatch := context.WithCancel(ctx)
 	fw.Watch(watch, time.Second)
-	floorServer := watchServer(ctx, cfg.ServerMetrics)
+	floorServer := watchServer(ctx, cfg.ServerMetrics, cfg.Namespace)
 	floorIDs, floorTime, floorLat, floorSteady, trace, sent, err := runFloor(ctx, tc, shapes, cfg.InFlight, cfg.Pace)
 	if tErr := writeCSV(filepath.Join(cfg.Dir, "bench-floor-updates.csv"), trace); tErr != nil {
 		say(out, "   (the floor's round trips one by one were not saved: %v)\n", tErr) // a diagnostic: the run stands without it
@@ -285,7 +287,7 @@ func driveCases(ctx context.Context, db *pgxpool.Pool, tc client.Client, ids []s
 	watch, stopWatch := context.WithCancel(ctx)
 	w.Watch(watch, time.Second)
 	sim := &demo.Sim{DB: db, Cases: &direct.Client{TC: tc, DB: db}}
-	server := watchServer(ctx, cfg.ServerMetrics)
+	server := watchServer(ctx, cfg.ServerMetrics, cfg.Namespace)
 	var started atomic.Int64
 	fed := make(chan error, 1)
 	t0 := time.Now()

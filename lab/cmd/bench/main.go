@@ -5,6 +5,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"io"
@@ -131,6 +132,7 @@ func speedCmd() *cobra.Command {
 		defer ss.svc.Close()
 		svc, meta, results := ss.svc, ss.meta, ss.results
 		cfg.Dir, cfg.UCIFile, cfg.Out = ss.dir, ss.uci, ss.out
+		cfg.Namespace = cmp.Or(os.Getenv("TEMPORAL_NAMESPACE"), "default") // the client's, as envconfig reads it
 		cfg.Worker = []string{sibling("worker")}
 		self, err := os.Executable()
 		if err != nil {
