@@ -215,6 +215,13 @@ visibility_persistence_latency_count{operation="UpsertWorkflowExecution",service
 	if _, err := watchServer(ctx, []string{"127.0.0.1:1"}, "casework-bench").writes(ctx, 2); err == nil {
 		t.Error("unreadable server metrics: want an error")
 	}
+	// a fresh server has no series of the namespace until it writes for it
+	serve(1, "go_goroutines 61\n")
+	w = watch()
+	serve(3, "")
+	if got, err := w.writes(ctx, 2); err != nil || got.State <= 0 {
+		t.Errorf("writes on a server fresh at the start: %+v, %v; want the writes since", got, err)
+	}
 	for name, after := range map[string]string{
 		"counters went down (a restart)":   exposition(0.5),
 		"not a Temporal server's metrics":  "go_goroutines 61\n",
