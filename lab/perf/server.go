@@ -14,9 +14,9 @@ import (
 // ServerWrites is what the Temporal server's persistence wrote for one side of a speed run,
 // per workflow, as its own metrics count it: the writes of the workflows' state (their
 // mutable state and history, created and updated) and of their visibility records (the
-// start, each search-attribute upsert, the close), with the time each kind took. On the dev
-// server both go to one SQLite file, which takes one writer at a time; there the sum is how
-// much of that writer a workflow holds.
+// start, each search-attribute upsert, the close), with the time each kind took as the
+// server times it: on the dev server every store shares one SQLite connection, and that
+// time includes the waits for it.
 type ServerWrites struct {
 	State        float64 `json:"stateWrites"`
 	StateMs      float64 `json:"stateWriteMs"`

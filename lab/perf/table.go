@@ -61,7 +61,7 @@ func SpeedTable(r *SpeedResult) *Table {
 	if c.Server != nil && f.Server != nil {
 		t.Add("the server's writes per workflow", fmt.Sprintf("cases: state %.1f in %.0f ms, visibility %.1f in %.0f ms; floor: state %.1f in %.0f ms, visibility %.1f in %.0f ms",
 			c.Server.State, c.Server.StateMs, c.Server.Visibility, c.Server.VisibilityMs, f.Server.State, f.Server.StateMs, f.Server.Visibility, f.Server.VisibilityMs),
-			"the Temporal server's own metrics: writes of a workflow's state (mutable state and history) and of its visibility record (start, search attributes, close), and the time they took; on the dev server one SQLite file takes them one at a time")
+			"the Temporal server's own metrics: writes of a workflow's state (mutable state and history) and of its visibility record (start, search attributes, close), and the time they took (on the dev server, waits for its one SQLite connection included)")
 	}
 	t.Add("worker peak RSS / goroutines", fmt.Sprintf("cases %.0f MiB / %d; floor %.0f MiB / %d", c.WorkerRSSMiB, c.WorkerRoutines, f.WorkerRSSMiB, f.WorkerRoutines), "sampled every second")
 	var by []string
