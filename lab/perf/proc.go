@@ -197,35 +197,55 @@ func scrape(ctx context.Context, addr, metric string) (float64, error) {
 	if err != nil {
 		return 0, err
 	}
-	sc := bufio.NewScanner(bytes.NewReader(text))
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
 	sum, found := 0.0, false
-	for sc.Scan() {
-		line := sc.Text()
-		name, rest, ok := strings.Cut(line, " ")
-		if i := strings.IndexByte(line, '}'); strings.HasPrefix(line, metric+"{") && i > 0 {
-			name, rest, ok = metric, strings.TrimSpace(line[i+1:]), true
-		}
-		if !ok || name != metric {
-			continue
-		}
-		fields := strings.Fields(rest)
-		if len(fields) == 0 {
-			return 0, fmt.Errorf("metrics: %s without a value: %q", metric, line)
-		}
-		v, err := strconv.ParseFloat(fields[0], 64)
-		if err != nil {
-			return 0, fmt.Errorf("metrics: %s %q: %w", metric, rest, err)
-		}
+	err = eachSample(text, func(name string) bool { return name == metric }, func(_, _ string, v float64) {
 		sum, found = sum+v, true
-	}
-	if err := sc.Err(); err != nil {
-		return 0, fmt.Errorf("metrics: %w", err)
+	})
+	if err != nil {
+		return 0, fmt.Errorf("metrics at %s: %w", addr, err)
 	}
 	if !found {
 		return 0, fmt.Errorf("metrics: no %s at %s", metric, addr)
 	}
 	return sum, nil
+}
+
+// eachSample calls f with the metric name, the label set (without its braces) and the
+// value of each sample of a Prometheus text exposition whose name wanted says; a sample
+// of those without a readable value is an error.
+func eachSample(text []byte, wanted func(name string) bool, f func(name, labels string, v float64)) error {
+	sc := bufio.NewScanner(bytes.NewReader(text))
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		line := sc.Text()
+		if strings.HasPrefix(line, "#") {
+			continue
+		}
+		name, rest, _ := strings.Cut(line, " ")
+		labels := ""
+		if n, l, ok := strings.Cut(line, "{"); ok && !strings.Contains(n, " ") {
+			if labels, rest, ok = strings.Cut(l, "}"); !ok {
+				return fmt.Errorf("%q: no closing brace", line)
+			}
+			name = n
+		}
+		if !wanted(name) {
+			continue
+		}
+		fields := strings.Fields(rest)
+		if len(fields) == 0 {
+			return fmt.Errorf("%s without a value: %q", name, line)
+		}
+		v, err := strconv.ParseFloat(fields[0], 64)
+		if err != nil {
+			return fmt.Errorf("%s %q: %w", name, rest, err)
+		}
+		f(name, labels, v)
+	}
+	if err := sc.Err(); err != nil {
+		return fmt.Errorf("read: %w", err)
+	}
+	return nil
 }
 
 func freePort() (int, error) {

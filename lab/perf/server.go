@@ -1,12 +1,9 @@
 package perf
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"fmt"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 )
@@ -56,46 +53,25 @@ func readServer(ctx context.Context, addrs []string, namespace string) (serverCo
 // state writes' only for namespace (the server's reporter writes its dashes as
 // underscores).
 func (c serverCounters) add(text []byte, namespace string) error {
-	sc := bufio.NewScanner(bytes.NewReader(text))
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	for sc.Scan() {
-		line := sc.Text()
-		name, rest, ok := strings.Cut(line, "{")
-		if !ok {
-			continue
-		}
+	wanted := func(name string) bool {
 		switch name {
 		case "persistence_latency_count", "persistence_latency_sum",
 			"visibility_persistence_latency_count", "visibility_persistence_latency_sum":
-		default:
-			continue
+			return true
 		}
-		labels, value, ok := strings.Cut(rest, "} ")
-		if !ok {
-			return fmt.Errorf("%q: no value", line)
-		}
+		return false
+	}
+	return eachSample(text, wanted, func(name, labels string, v float64) {
 		op := label(labels, "operation")
 		if op == "" {
-			continue
+			return
 		}
 		if ns := label(labels, "namespace"); strings.HasPrefix(name, "persistence_") &&
 			ns != namespace && ns != strings.ReplaceAll(namespace, "-", "_") {
-			continue
-		}
-		fields := strings.Fields(value)
-		if len(fields) == 0 {
-			return fmt.Errorf("%q: no value", line)
-		}
-		v, err := strconv.ParseFloat(fields[0], 64)
-		if err != nil {
-			return fmt.Errorf("%s %s: %w", name, op, err)
+			return
 		}
 		c[name+" "+op] += v
-	}
-	if err := sc.Err(); err != nil {
-		return fmt.Errorf("read: %w", err)
-	}
-	return nil
+	})
 }
 
 // label is one label's value in a Prometheus label set (`a="x",b="y"`); values hold no
