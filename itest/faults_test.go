@@ -95,6 +95,52 @@ func TestPersistIsIdempotent(t *testing.T) {
 	}
 }
 
+// A batch is written whole or not at all, though its statements go to PostgreSQL in one
+// round trip: when its last record fails (here a trigger refuses it, an error that is not
+// the record's data, so nothing is set aside), the case row and the audit entry before it
+// are not written either, and the error names the record.
+func TestPersistWritesAllOrNothing(t *testing.T) {
+	need(t)
+	ctx := context.Background()
+	acts := &activities.Activities{DB: stack.db}
+	account := newAccount(t)
+	caseID := contract.WorkflowID(account)
+	refuse := "refused by TestPersistWritesAllOrNothing " + caseID
+	if _, err := stack.owner.Exec(ctx, `CREATE OR REPLACE FUNCTION itest_refuse_alert() RETURNS trigger LANGUAGE plpgsql AS $$
+		BEGIN
+			IF NEW.message LIKE 'refused by TestPersistWritesAllOrNothing %' THEN RAISE EXCEPTION 'itest: alert refused'; END IF;
+			RETURN NEW;
+		END $$;
+		DROP TRIGGER IF EXISTS itest_refuse_alert ON alerts;
+		CREATE TRIGGER itest_refuse_alert BEFORE INSERT ON alerts FOR EACH ROW EXECUTE FUNCTION itest_refuse_alert()`); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if _, err := stack.owner.Exec(context.Background(), `DROP TRIGGER IF EXISTS itest_refuse_alert ON alerts`); err != nil {
+			t.Error(err)
+		}
+	})
+	at := time.Now().UTC()
+	batch := activities.Batch{CaseID: caseID, Records: []activities.Record{
+		{Key: caseID + "/1", Kind: activities.RecordCase, CaseID: caseID, Seq: 1, At: at,
+			Case: &activities.CaseRow{AccountID: account, Stage: contract.StagePhoneVerify, AmountDue: 100, Region: "north"}},
+		{Key: caseID + "/2", Kind: activities.RecordAudit, CaseID: caseID, Seq: 2, At: at, Audit: &activities.AuditEntry{Kind: "screen", Actor: "workflow", Accepted: true}},
+		{Key: caseID + "/3", Kind: activities.RecordAlert, CaseID: caseID, Seq: 3, At: at, Alert: &activities.Alert{Kind: "test", Message: refuse}},
+	}}
+	err := acts.Persist(ctx, batch)
+	if err == nil || !strings.Contains(err.Error(), caseID+"/3") || !strings.Contains(err.Error(), "itest: alert refused") {
+		t.Fatalf("Persist = %v, want the refusal of record %s/3", err, caseID)
+	}
+	var cases, audit int
+	if err := stack.db.QueryRow(ctx, `SELECT (SELECT count(*) FROM cases WHERE case_id = $1), (SELECT count(*) FROM audit_log WHERE case_id = $1)`,
+		caseID).Scan(&cases, &audit); err != nil {
+		t.Fatal(err)
+	}
+	if cases != 0 || audit != 0 {
+		t.Errorf("after a refused batch: %d case rows and %d audit rows written, want none", cases, audit)
+	}
+}
+
 // A workflow task whose worker died after its local activity wrote records is run again
 // and may decide differently: the new attempt's batch voids the lost attempt's records
 // (from its first sequence number on) and writes its own; nothing of the new attempt is
