@@ -86,6 +86,12 @@ install_temporal() {
   GOBIN="$tools" go install "github.com/temporalio/cli/cmd/temporal@$temporal_version"
 }
 
+# deploy/temporal/dynamicconfig/casework.yaml as KEY=VALUE lines
+dynamic_config_values() {
+  awk '/^[A-Za-z][^ ]*:[[:space:]]*$/ { key = $1; sub(/:$/, "", key) } /^  - value: / { print key "=" $3 }' \
+    "$root/deploy/temporal/dynamicconfig/casework.yaml"
+}
+
 start_temporal() {
   if [ -n "${TEMPORAL_ADDRESS:-}" ]; then log "using Temporal at $TEMPORAL_ADDRESS"; return; fi
   install_temporal
@@ -93,7 +99,11 @@ start_temporal() {
   if ! listening "$temporal_port"; then
     log "starting the Temporal dev server on :$temporal_port (Web UI on :$ui_port, data in .dev/temporal)"
     local args=(server start-dev --ip 127.0.0.1 --port "$temporal_port" --ui-port "$ui_port"
-      --db-filename "$dev/temporal/temporal.db" --log-level warn --namespace default --namespace "$test_namespace" --namespace "$bench_namespace")
+      --db-filename "$dev/temporal/temporal.db" --log-level warn --namespace default --namespace "$test_namespace" --namespace "$bench_namespace"
+      --sqlite-pragma journal_mode=wal --sqlite-pragma synchronous=normal)
+    # deploy/'s dynamic config, which the dev server takes key by key (it reads no file):
+    # one value per key, no constraints (deploy's TestDynamicConfigIsFlat holds it to that)
+    while IFS= read -r kv; do args+=(--dynamic-config-value "$kv"); done < <(dynamic_config_values)
     for sa in "${search_attributes[@]}"; do args+=(--search-attribute "$sa"); done
     # its metrics for the benchmarks; a port taken by something else leaves them out (the
     # CLI would refuse to start)

@@ -1,0 +1,88 @@
+package deploy
+
+import (
+	"os"
+	"os/exec"
+	"slices"
+	"strings"
+	"testing"
+
+	"go.yaml.in/yaml/v3"
+)
+
+const dynamicConfigFile = "temporal/dynamicconfig/casework.yaml"
+
+// dynamicConfig reads the file as the server does: each key a list of values with their
+// constraints.
+func dynamicConfig(t *testing.T) map[string][]struct {
+	Value       any            `yaml:"value"`
+	Constraints map[string]any `yaml:"constraints"`
+} {
+	t.Helper()
+	raw, err := os.ReadFile(dynamicConfigFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var dc map[string][]struct {
+		Value       any            `yaml:"value"`
+		Constraints map[string]any `yaml:"constraints"`
+	}
+	if err := yaml.Unmarshal(raw, &dc); err != nil {
+		t.Fatalf("%s: %v", dynamicConfigFile, err)
+	}
+	return dc
+}
+
+// The dev server (scripts/stack.sh) takes the production topology's dynamic config key by
+// key, read from the file with awk: that reading is whole only while every key has one
+// value for every namespace and task queue, a number or a word.
+func TestDynamicConfigIsFlat(t *testing.T) {
+	dc := dynamicConfig(t)
+	if len(dc) == 0 {
+		t.Fatalf("%s holds no keys", dynamicConfigFile)
+	}
+	for key, values := range dc {
+		if len(values) != 1 || len(values[0].Constraints) != 0 {
+			t.Errorf("%s: %d values with constraints %v: the dev server would not take it as the server does", key, len(values), values)
+			continue
+		}
+		switch v := values[0].Value.(type) {
+		case int, bool:
+		case string:
+			if strings.ContainsAny(v, " \t\"'") {
+				t.Errorf("%s: value %q: the dev server's flags take a word", key, v)
+			}
+		default:
+			t.Errorf("%s: value %v (%T): the dev server's flags take a number, a bool or a word", key, v, v)
+		}
+	}
+}
+
+// stack.sh's reading of the file gives every key with its value.
+func TestDevServerTakesTheDynamicConfig(t *testing.T) {
+	script := `root=..; source <(sed -n '/^dynamic_config_values()/,/^}/p' ../scripts/stack.sh); dynamic_config_values`
+	out, err := exec.Command("bash", "-c", script).Output()
+	if err != nil {
+		t.Fatalf("stack.sh's dynamic_config_values: %v", err)
+	}
+	got := strings.Fields(string(out))
+	var want []string
+	for key, values := range dynamicConfig(t) {
+		if len(values) == 1 {
+			want = append(want, key+"="+strings.TrimSpace(yamlScalar(values[0].Value)))
+		}
+	}
+	slices.Sort(got)
+	slices.Sort(want)
+	if !slices.Equal(got, want) {
+		t.Errorf("stack.sh gives the dev server %v, want %v", got, want)
+	}
+}
+
+func yamlScalar(v any) string {
+	b, err := yaml.Marshal(v)
+	if err != nil {
+		return ""
+	}
+	return string(b)
+}
