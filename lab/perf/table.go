@@ -22,7 +22,7 @@ func SpeedTable(r *SpeedResult) *Table {
 	t := &Table{Title: "Speed: cases against the Temporal floor"}
 	c, f := r.Cases, r.Floor
 	t.Add("cases end to end", fmt.Sprintf("%d in %.1f s: **%.2f cases/s**", c.Workflows, c.Seconds, c.PerSecond),
-		fmt.Sprintf("%d in flight, %s, %s case days, %d worker process(es), simulated agents, real activities and PostgreSQL", r.InFlight, paceText(r.Pace), r.DayLength, max(1, r.Workers)))
+		fmt.Sprintf("%d in flight, %s, %s case days, %d worker process(es), simulated agents, real activities and PostgreSQL%s", r.InFlight, paceText(r.Pace), r.DayLength, max(1, r.Workers), warmUpText(r.WarmUp)))
 	t.Add("floor of the same shape", fmt.Sprintf("%d in %.1f s: **%.2f workflows/s**", f.Workflows, f.Seconds, f.PerSecond),
 		"the same activities, local activities, timers, updates and signals per workflow; activities and handlers do nothing")
 	t.Add("case / floor", fmt.Sprintf("**%.2f**", r.Ratio), "target 0.95 or more")
@@ -123,4 +123,12 @@ func paceText(perSecond float64) string {
 		return "started as fast as they close (no pace)"
 	}
 	return fmt.Sprintf("started at most %g a second like the back office's screening (the floor's too)", perSecond)
+}
+
+// warmUpText says what ran through the server before anything was measured.
+func warmUpText(workflows int) string {
+	if workflows <= 0 {
+		return "; no warm-up"
+	}
+	return fmt.Sprintf("; first, %d workflows of a short shape warmed the server up, not measured", workflows)
 }
