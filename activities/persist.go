@@ -31,9 +31,10 @@ func (a *Activities) Persist(ctx context.Context, b Batch) error {
 }
 
 // persist writes the batch. Normally every statement goes to PostgreSQL at once, in one
-// round trip (a pipeline, which runs as one implicit transaction: all or nothing): the
-// answer to an update that waits for its records waits for one round trip, not one per
-// record. Setting aside, each record goes in a savepoint of its own.
+// round trip (a pipeline, which runs as one implicit transaction: all or nothing; the
+// first time a connection meets a statement, one more round trip prepares it): the answer
+// to an update that waits for its records waits for one round trip, not one per record.
+// Setting aside, each record goes in a savepoint of its own.
 func (a *Activities) persist(ctx context.Context, b Batch, setAside bool) error {
 	if !setAside {
 		q := &pgx.Batch{}
@@ -95,13 +96,20 @@ func sendBatch(ctx context.Context, db batchSender, q *pgx.Batch, what []string)
 	for i := range q.Len() {
 		if _, err := res.Exec(); err != nil {
 			_ = res.Close() // the first error is the one to report
-			if i < len(what) {
+			// PostgreSQL's refusal of statement i names its record; anything else (no
+			// connection, a value that could not be encoded, the context) came before
+			// any statement ran, whichever result reports it
+			var pg *pgconn.PgError
+			if i < len(what) && errors.As(err, &pg) {
 				return fmt.Errorf("%s: %w", what[i], err)
 			}
-			return err
+			return fmt.Errorf("a batch of %d statements: %w", q.Len(), err)
 		}
 	}
-	return res.Close()
+	if err := res.Close(); err != nil {
+		return fmt.Errorf("a batch of %d statements: %w", q.Len(), err)
+	}
+	return nil
 }
 
 // isDataError reports whether PostgreSQL refused a statement for its data (SQLSTATE

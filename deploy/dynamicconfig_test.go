@@ -1,9 +1,10 @@
 package deploy
 
 import (
+	"encoding/json"
+	"maps"
 	"os"
 	"os/exec"
-	"slices"
 	"strings"
 	"testing"
 
@@ -35,7 +36,8 @@ func dynamicConfig(t *testing.T) map[string][]struct {
 
 // The dev server (scripts/stack.sh) takes the production topology's dynamic config key by
 // key, read from the file with awk: that reading is whole only while every key has one
-// value for every namespace and task queue, a number or a word.
+// value for every namespace and task queue, a number or a bool (the CLI reads each value
+// as JSON, and the awk does not quote words).
 func TestDynamicConfigIsFlat(t *testing.T) {
 	dc := dynamicConfig(t)
 	if len(dc) == 0 {
@@ -47,42 +49,50 @@ func TestDynamicConfigIsFlat(t *testing.T) {
 			continue
 		}
 		switch v := values[0].Value.(type) {
-		case int, bool:
-		case string:
-			if strings.ContainsAny(v, " \t\"'") {
-				t.Errorf("%s: value %q: the dev server's flags take a word", key, v)
-			}
+		case int, float64, bool:
 		default:
-			t.Errorf("%s: value %v (%T): the dev server's flags take a number, a bool or a word", key, v, v)
+			t.Errorf("%s: value %v (%T): the dev server's flags take a number or a bool here", key, v, v)
 		}
 	}
 }
 
-// stack.sh's reading of the file gives every key with its value.
+// stack.sh's reading of the file gives every key with its value, each as the JSON the
+// dev server's --dynamic-config-value reads.
 func TestDevServerTakesTheDynamicConfig(t *testing.T) {
 	script := `root=..; source <(sed -n '/^dynamic_config_values()/,/^}/p' ../scripts/stack.sh); dynamic_config_values`
 	out, err := exec.Command("bash", "-c", script).Output()
 	if err != nil {
 		t.Fatalf("stack.sh's dynamic_config_values: %v", err)
 	}
-	got := strings.Fields(string(out))
-	var want []string
+	got := map[string]string{}
+	for _, line := range strings.Split(strings.TrimSuffix(string(out), "\n"), "\n") {
+		key, value, ok := strings.Cut(line, "=")
+		if !ok || strings.ContainsAny(line, "\r\t ") {
+			t.Errorf("stack.sh gives the dev server %q: want KEY=VALUE", line)
+			continue
+		}
+		var v any
+		if err := json.Unmarshal([]byte(value), &v); err != nil {
+			t.Errorf("%s: the dev server would refuse %q: %v", key, value, err)
+			continue
+		}
+		b, err := json.Marshal(v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got[key] = string(b)
+	}
+	want := map[string]string{}
 	for key, values := range dynamicConfig(t) {
 		if len(values) == 1 {
-			want = append(want, key+"="+strings.TrimSpace(yamlScalar(values[0].Value)))
+			b, err := json.Marshal(values[0].Value)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want[key] = string(b)
 		}
 	}
-	slices.Sort(got)
-	slices.Sort(want)
-	if !slices.Equal(got, want) {
+	if !maps.Equal(got, want) {
 		t.Errorf("stack.sh gives the dev server %v, want %v", got, want)
 	}
-}
-
-func yamlScalar(v any) string {
-	b, err := yaml.Marshal(v)
-	if err != nil {
-		return ""
-	}
-	return string(b)
 }

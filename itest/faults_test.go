@@ -116,7 +116,7 @@ func TestPersistWritesAllOrNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
-		if _, err := stack.owner.Exec(context.Background(), `DROP TRIGGER IF EXISTS itest_refuse_alert ON alerts`); err != nil {
+		if _, err := stack.owner.Exec(context.Background(), `DROP TRIGGER IF EXISTS itest_refuse_alert ON alerts; DROP FUNCTION IF EXISTS itest_refuse_alert()`); err != nil {
 			t.Error(err)
 		}
 	})
@@ -125,19 +125,21 @@ func TestPersistWritesAllOrNothing(t *testing.T) {
 		{Key: caseID + "/1", Kind: activities.RecordCase, CaseID: caseID, Seq: 1, At: at,
 			Case: &activities.CaseRow{AccountID: account, Stage: contract.StagePhoneVerify, AmountDue: 100, Region: "north"}},
 		{Key: caseID + "/2", Kind: activities.RecordAudit, CaseID: caseID, Seq: 2, At: at, Audit: &activities.AuditEntry{Kind: "screen", Actor: "workflow", Accepted: true}},
-		{Key: caseID + "/3", Kind: activities.RecordAlert, CaseID: caseID, Seq: 3, At: at, Alert: &activities.Alert{Kind: "test", Message: refuse}},
+		{Key: caseID + "/3", Kind: activities.RecordPlan, CaseID: caseID, Seq: 3, At: at, Plan: &contract.Plan{Number: 1, AgreedAt: at, AgreedBy: "phone-1",
+			Installments: []contract.Installment{{DueDate: "2026-12-01", Amount: 50}, {DueDate: "2027-01-01", Amount: 50}}}},
+		{Key: caseID + "/4", Kind: activities.RecordAlert, CaseID: caseID, Seq: 4, At: at, Alert: &activities.Alert{Kind: "test", Message: refuse}},
 	}}
 	err := acts.Persist(ctx, batch)
-	if err == nil || !strings.Contains(err.Error(), caseID+"/3") || !strings.Contains(err.Error(), "itest: alert refused") {
-		t.Fatalf("Persist = %v, want the refusal of record %s/3", err, caseID)
+	if err == nil || !strings.Contains(err.Error(), caseID+"/4 (alert)") || !strings.Contains(err.Error(), "itest: alert refused") {
+		t.Fatalf("Persist = %v, want the refusal of record %s/4 (alert)", err, caseID)
 	}
-	var cases, audit int
-	if err := stack.db.QueryRow(ctx, `SELECT (SELECT count(*) FROM cases WHERE case_id = $1), (SELECT count(*) FROM audit_log WHERE case_id = $1)`,
-		caseID).Scan(&cases, &audit); err != nil {
+	var cases, audit, plans int
+	if err := stack.db.QueryRow(ctx, `SELECT (SELECT count(*) FROM cases WHERE case_id = $1), (SELECT count(*) FROM audit_log WHERE case_id = $1),
+		(SELECT count(*) FROM installments WHERE case_id = $1)`, caseID).Scan(&cases, &audit, &plans); err != nil {
 		t.Fatal(err)
 	}
-	if cases != 0 || audit != 0 {
-		t.Errorf("after a refused batch: %d case rows and %d audit rows written, want none", cases, audit)
+	if cases != 0 || audit != 0 || plans != 0 {
+		t.Errorf("after a refused batch: %d case rows, %d audit rows and %d installments written, want none", cases, audit, plans)
 	}
 }
 

@@ -103,7 +103,8 @@ start_temporal() {
       --sqlite-pragma journal_mode=wal --sqlite-pragma synchronous=normal)
     # deploy/'s dynamic config, which the dev server takes key by key (it reads no file):
     # one value per key, no constraints (deploy's TestDynamicConfigIsFlat holds it to that)
-    while IFS= read -r kv; do args+=(--dynamic-config-value "$kv"); done < <(dynamic_config_values)
+    local kvs; kvs=$(dynamic_config_values) # a failure stops here (set -e), not the server without its config
+    while IFS= read -r kv; do if [ -n "$kv" ]; then args+=(--dynamic-config-value "$kv"); fi; done <<<"$kvs"
     for sa in "${search_attributes[@]}"; do args+=(--search-attribute "$sa"); done
     # its metrics for the benchmarks; a port taken by something else leaves them out (the
     # CLI would refuse to start)
@@ -111,6 +112,8 @@ start_temporal() {
     args+=(--ui-codec-endpoint "http://$api_addr/codec") # bin/api's codec server decodes for the Web UI
     nohup "$tools/temporal" "${args[@]}" >"$dev/temporal/server.log" 2>&1 &
     echo $! >"$dev/temporal/pid"
+  else
+    log "the Temporal dev server on :$temporal_port runs already, with the settings it was started with (down, then up, restarts it)"
   fi
   for _ in $(seq 1 120); do
     if "$tools/temporal" operator cluster health --address "127.0.0.1:$temporal_port" >/dev/null 2>&1; then

@@ -28,7 +28,8 @@ func NewMeta(ctx context.Context, temporal string) Meta {
 	m := Meta{Date: time.Now().UTC().Format(time.RFC3339), Go: runtime.Version(), Temporal: temporal, Commit: "unknown"}
 	if out, err := exec.CommandContext(ctx, "git", "rev-parse", "--short", "HEAD").Output(); err == nil {
 		m.Commit = strings.TrimSpace(string(out))
-		if out, err := exec.CommandContext(ctx, "git", "status", "--porcelain", "--untracked-files=no").Output(); err == nil && len(out) > 0 {
+		// the results a run of make bench has just written are not a change to the code
+		if out, err := exec.CommandContext(ctx, "git", "status", "--porcelain", "--untracked-files=no", "--", ".", ":!results").Output(); err == nil && len(out) > 0 {
 			m.Commit += "+changes"
 		}
 	}
