@@ -36,7 +36,7 @@ func Connect(ctx context.Context, service string, metrics client.MetricsHandler)
 	if TracingEnabled() {
 		logger.Info("tracing", zap.String("exporter", "otlp/http"), zap.String("service", service))
 	}
-	db, err := store.Open(ctx, os.Getenv("DATABASE_URL"), store.KeepOpen(8))
+	db, err := store.Open(ctx, os.Getenv("DATABASE_URL"))
 	if err != nil {
 		return nil, err
 	}

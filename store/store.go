@@ -38,22 +38,8 @@ const DefaultRuntimeRole = "casework_app"
 // later may work, unlike a wrong URL or password.
 var ErrUnreachable = errors.New("unreachable")
 
-// Option changes the pool Open sets up.
-type Option func(cfg *pgxpool.Config, url string)
-
-// KeepOpen keeps n connections open from the start (unless the URL sets pool_min_conns):
-// for a long-running program, whose first burst of work (a worker taking up a batch of
-// new cases) would otherwise wait for PostgreSQL to start a backend for each connection.
-func KeepOpen(n int32) Option {
-	return func(cfg *pgxpool.Config, url string) {
-		if !strings.Contains(url, "pool_min_conns") {
-			cfg.MinConns = min(n, cfg.MaxConns)
-		}
-	}
-}
-
 // Open connects a pool to the database at url.
-func Open(ctx context.Context, url string, opts ...Option) (*pgxpool.Pool, error) {
+func Open(ctx context.Context, url string) (*pgxpool.Pool, error) {
 	if url == "" {
 		return nil, fmt.Errorf("DATABASE_URL is empty: set it to a PostgreSQL URL such as postgres://user@localhost:5432/casework")
 	}
@@ -64,9 +50,6 @@ func Open(ctx context.Context, url string, opts ...Option) (*pgxpool.Pool, error
 	cfg.ConnConfig.Tracer = newTracer() // spans of the queries, when a program traces
 	if !strings.Contains(url, "pool_max_conns") {
 		cfg.MaxConns = 16 // pgx's default (4 on two cores) queues a busy worker's writes
-	}
-	for _, opt := range opts {
-		opt(cfg, url)
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
