@@ -138,6 +138,35 @@ func TestSpeedTableAfterTheRamp(t *testing.T) {
 	}
 }
 
+// The floor with search attributes is a diagnostic beside the target, which stays against
+// the bare floor; without that run the table has no such row.
+func TestSpeedTableFloorWithSearchAttributes(t *testing.T) {
+	r := &SpeedResult{InFlight: 50, Shape: Shape{Upserts: 8.9},
+		Cases: Run{Updates: Quantiles{P95: 90}, AfterRamp: Quantiles{P95: 60}},
+		Floor: Run{Updates: Quantiles{P95: 30}, AfterRamp: Quantiles{P95: 30}}}
+	rows := func() map[string]string {
+		m := map[string]string{}
+		for _, row := range SpeedTable(r).Rows {
+			m[row[0]] = row[1]
+		}
+		return m
+	}
+	if _, ok := rows()["update p95, case / floor with search attributes"]; ok {
+		t.Error("a row for the floor with search attributes, though it did not run")
+	}
+	r.FloorUpserts = &Run{Workflows: 300, Seconds: 120, PerSecond: 2.5, Updates: Quantiles{P50: 20, P95: 60}, AfterRamp: Quantiles{P95: 40}}
+	got := rows()
+	for name, want := range map[string]string{
+		"update p95, case / floor":                        "**3.00**",
+		"update p95, case / floor with search attributes": "1.50 (after the ramp 1.50)",
+		"floor with the cases' search attributes":         "300 in 120.0 s: 2.50 workflows/s; update p50 20 ms, p95 60 ms, after the ramp 40 ms",
+	} {
+		if got[name] != want {
+			t.Errorf("%s = %q, want %q", name, got[name], want)
+		}
+	}
+}
+
 // The table says how the cases and the floor's workflows were started.
 func TestSpeedTableSaysThePace(t *testing.T) {
 	for _, tc := range []struct {

@@ -16,6 +16,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
 
 	"github.com/casework/casework/backoffice"
 	"github.com/casework/casework/caseclient/direct"
@@ -51,6 +52,10 @@ type SpeedConfig struct {
 	// of Namespace; none: not read.
 	ServerMetrics []string
 	Namespace     string
+	// FloorUpserts runs the floor a second time with the cases' search-attribute upserts
+	// (floor.Script.SearchAttributes): how much of the gap is the visibility writes of the
+	// search attributes DESIGN.md has every case keep current, and how much is the rest.
+	FloorUpserts bool
 	// WarmUp is how many workflows of a short synthetic shape run through the server
 	// before anything is measured (0: none), so that neither side pays for a server just
 	// started (its connection pools, caches and heap growing during the first burst); the
@@ -113,6 +118,7 @@ type Shape struct {
 	TimersCanceled  float64 `json:"timersCanceled"`
 	Updates         float64 `json:"updates"`
 	Signals         float64 `json:"signals"`
+	Upserts         float64 `json:"searchAttributeUpserts"`
 	RunsMax         int     `json:"runsPerCaseMax"`
 }
 
@@ -136,6 +142,9 @@ type SpeedResult struct {
 	Cases         Run                `json:"cases"`
 	CasesNoCodec  *Run               `json:"casesWithoutCodec,omitempty"` // the same cases, payloads in the clear
 	Floor         Run                `json:"floor"`
+	// FloorUpserts is the floor again with the cases' search-attribute upserts (a
+	// diagnostic: the targets are against Floor).
+	FloorUpserts  *Run               `json:"floorWithSearchAttributes,omitempty"`
 	Ratio         float64            `json:"caseToFloorRatio"`
 	Shape         Shape              `json:"shape"`
 	Rejected      int64              `json:"updatesRejectedOnPurpose"`
@@ -246,42 +255,28 @@ func Speed(ctx context.Context, db *pgxpool.Pool, tc client.Client, cfg SpeedCon
 
 	// 2. The floor: each case's shape again, with nothing in its activities and handlers.
 	say(out, "\n2. the Temporal floor: %d workflows of the cases' shapes, activities and handlers doing nothing\n", len(shapes))
-	fw, err := StartProcs(ctx, "floor worker", filepath.Join(cfg.Dir, "bench-floor-worker-%d.log"), cfg.Workers, nil, cfg.Floor[0], cfg.Floor[1:]...)
-	if err != nil {
-		return nil, err
-	}
-	watch, stopWatch := context.WithCancel(ctx)
-	fw.Watch(watch, time.Second)
-	floorServer := watchServer(ctx, cfg.ServerMetrics, cfg.Namespace)
-	floorIDs, floorTime, floorLat, floorSteady, trace, sent, err := runFloor(ctx, tc, shapes, cfg.InFlight, cfg.Pace)
-	if tErr := writeCSV(filepath.Join(cfg.Dir, "bench-floor-updates.csv"), trace); tErr != nil {
-		say(out, "   (the floor's round trips one by one were not saved: %v)\n", tErr) // a diagnostic: the run stands without it
-	}
-	stopWatch()
-	if mErr := fw.SaveMetrics(ctx, filepath.Join(cfg.Dir, "bench-floor-worker-%d-metrics.txt")); mErr != nil {
-		say(out, "   (the floor worker's metrics were not saved: %v)\n", mErr) // a diagnostic: the run stands without it
-	}
-	if stopErr := fw.Stop(); err == nil {
-		err = stopErr
-	}
-	if err != nil {
+	if res.Floor, err = driveFloor(ctx, tc, shapes, cfg, "bench-floor"); err != nil {
 		return nil, fmt.Errorf("the floor: %w", err)
 	}
-	peak := fw.Peak()
-	res.Floor = Run{Workflows: len(floorIDs), Seconds: floorTime.Seconds(), PerSecond: float64(len(floorIDs)) / floorTime.Seconds(),
-		Updates: quantiles(floorLat), UpdatesSent: sent, AfterRamp: quantiles(floorSteady), AfterRampSent: len(floorSteady),
-		WorkerRSSMiB: mib(peak.RSSBytes), WorkerRoutines: peak.Goroutines}
-	var sErr error
-	if res.Floor.Server, sErr = floorServer.writes(ctx, len(floorIDs)); sErr != nil {
-		say(out, "   (what the server wrote for the floor was not read: %v)\n", sErr) // a diagnostic: the run stands without it
-	}
-	floorShapes, err := Shapes(ctx, tc, floorIDs)
-	if err != nil {
-		return nil, err
-	}
-	_, res.Floor.EventsMean, res.Floor.EventsMax = meanShape(floorShapes)
 	res.Ratio = res.Cases.PerSecond / res.Floor.PerSecond
-	say(out, "   %d floor workflows in %.1f s: %.2f/s; the case runs at %.2f of the floor\n", len(floorIDs), floorTime.Seconds(), res.Floor.PerSecond, res.Ratio)
+	say(out, "   %d floor workflows in %.1f s: %.2f/s; the case runs at %.2f of the floor\n", res.Floor.Workflows, res.Floor.Seconds, res.Floor.PerSecond, res.Ratio)
+
+	// 2b. The floor again, paying the visibility writes of the search attributes too.
+	if cfg.FloorUpserts {
+		say(out, "\n2b. the floor again, upserting a search attribute where each case did (%.1f a case): a diagnostic\n", res.Shape.Upserts)
+		with := make([]CaseShape, len(shapes))
+		for i, sh := range shapes {
+			with[i] = sh
+			with[i].Script.SearchAttributes = true
+		}
+		run, err := driveFloor(ctx, tc, with, cfg, "bench-floor-sa")
+		if err != nil {
+			return nil, fmt.Errorf("the floor with search attributes: %w", err)
+		}
+		res.FloorUpserts = &run
+		say(out, "   %d workflows in %.1f s: %.2f/s; update p95 %.0f ms (the bare floor's %.0f, the cases' %.0f)\n",
+			run.Workflows, run.Seconds, run.PerSecond, run.Updates.P95, res.Floor.Updates.P95, res.Cases.Updates.P95)
+	}
 
 	// 3. Start rates, with no worker running: the back office against a plain loop.
 	say(out, "\n3. starting %d cases: the back office's screening against a plain loop of client starts\n", cfg.Starts)
@@ -371,6 +366,47 @@ func driveCases(ctx context.Context, db *pgxpool.Pool, tc client.Client, ids []s
 		WorkerRSSMiB: mib(peak.RSSBytes), WorkerRoutines: peak.Goroutines, Server: written}, sim, nil
 }
 
+// driveFloor runs one floor workflow per shape on fresh floor workers and measures them;
+// its logs and its round trips one by one are named after name.
+func driveFloor(ctx context.Context, tc client.Client, shapes []CaseShape, cfg SpeedConfig, name string) (Run, error) {
+	out := cfg.Out
+	fw, err := StartProcs(ctx, "floor worker", filepath.Join(cfg.Dir, name+"-worker-%d.log"), cfg.Workers, nil, cfg.Floor[0], cfg.Floor[1:]...)
+	if err != nil {
+		return Run{}, err
+	}
+	watch, stopWatch := context.WithCancel(ctx)
+	fw.Watch(watch, time.Second)
+	server := watchServer(ctx, cfg.ServerMetrics, cfg.Namespace)
+	ids, took, lat, steady, trace, sent, err := runFloor(ctx, tc, shapes, cfg.InFlight, cfg.Pace)
+	if tErr := writeCSV(filepath.Join(cfg.Dir, name+"-updates.csv"), trace); tErr != nil {
+		say(out, "   (the floor's round trips one by one were not saved: %v)\n", tErr) // a diagnostic: the run stands without it
+	}
+	stopWatch()
+	if mErr := fw.SaveMetrics(ctx, filepath.Join(cfg.Dir, name+"-worker-%d-metrics.txt")); mErr != nil {
+		say(out, "   (the floor worker's metrics were not saved: %v)\n", mErr) // a diagnostic: the run stands without it
+	}
+	if stopErr := fw.Stop(); err == nil {
+		err = stopErr
+	}
+	if err != nil {
+		return Run{}, err
+	}
+	peak := fw.Peak()
+	run := Run{Workflows: len(ids), Seconds: took.Seconds(), PerSecond: float64(len(ids)) / took.Seconds(),
+		Updates: quantiles(lat), UpdatesSent: sent, AfterRamp: quantiles(steady), AfterRampSent: len(steady),
+		WorkerRSSMiB: mib(peak.RSSBytes), WorkerRoutines: peak.Goroutines}
+	var sErr error
+	if run.Server, sErr = server.writes(ctx, len(ids)); sErr != nil {
+		say(out, "   (what the server wrote for the floor was not read: %v)\n", sErr) // a diagnostic: the run stands without it
+	}
+	floorShapes, err := Shapes(ctx, tc, ids)
+	if err != nil {
+		return Run{}, err
+	}
+	_, run.EventsMean, run.EventsMax = meanShape(floorShapes)
+	return run, nil
+}
+
 func meanShape(shapes []CaseShape) (Shape, float64, int) {
 	var s Shape
 	var events float64
@@ -382,6 +418,7 @@ func meanShape(shapes []CaseShape) (Shape, float64, int) {
 		s.TimersCanceled += float64(c.Script.Count(floor.CanceledTimer))
 		s.Updates += float64(c.Script.Count(floor.Update))
 		s.Signals += float64(c.Script.Count(floor.Signal))
+		s.Upserts += float64(c.Script.Count(floor.Upsert))
 		s.RunsMax = max(s.RunsMax, c.Runs)
 		events += float64(c.Events)
 		most = max(most, c.Events)
@@ -393,6 +430,7 @@ func meanShape(shapes []CaseShape) (Shape, float64, int) {
 	s.TimersCanceled /= n
 	s.Updates /= n
 	s.Signals /= n
+	s.Upserts /= n
 	return s, events / n, most
 }
 
@@ -486,7 +524,11 @@ func runFloor(ctx context.Context, tc client.Client, shapes []CaseShape, inFligh
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			run, err := tc.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: ids[i], TaskQueue: floor.TaskQueue}, floor.WorkflowType, shape.Script)
+			opts := client.StartWorkflowOptions{ID: ids[i], TaskQueue: floor.TaskQueue}
+			if shape.Script.SearchAttributes { // as a case starts with its stage
+				opts.TypedSearchAttributes = temporal.NewSearchAttributes(floor.StageKey.ValueSet("floor"))
+			}
+			run, err := tc.ExecuteWorkflow(ctx, opts, floor.WorkflowType, shape.Script)
 			if err != nil {
 				errs <- fmt.Errorf("start %s: %w", ids[i], err)
 				return

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"time"
 
+	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 )
 
@@ -34,7 +35,14 @@ const (
 	CanceledTimer Kind = "canceled" // a timer (a deadline) canceled by the next human input
 	Update        Kind = "update"   // a human input sent as an update
 	Signal        Kind = "signal"   // a human input sent as a signal
+	// Upsert is a search-attribute upsert: made only by a script with SearchAttributes set.
+	Upsert Kind = "upsert"
 )
+
+// StageKey is the search attribute a floor with SearchAttributes upserts, one of the
+// case's (registered in Casework's namespaces): the visibility write each upsert costs the
+// server is the same whichever keyword it sets.
+var StageKey = temporal.NewSearchAttributeKeyKeyword("CaseStage")
 
 // Op is one step.
 type Op struct {
@@ -46,6 +54,10 @@ type Op struct {
 // Script is the shape of one recorded case.
 type Script struct {
 	Ops []Op `json:"ops"`
+	// SearchAttributes makes the floor upsert a search attribute where the case did (and
+	// start with one), so that it also pays the visibility writes of the search attributes
+	// DESIGN.md has every case keep current; unset, it skips them.
+	SearchAttributes bool `json:"sa,omitempty"`
 }
 
 // Count counts the script's steps of a kind.
@@ -78,7 +90,7 @@ type Activities struct{}
 func (Activities) Nothing(context.Context) error { return nil }
 
 // Workflow runs the script: each activity a no-op, each timer as long as the case's, each
-// human input awaited. The update handler does nothing but wait: for its turn, then for
+// human input awaited, each upsert made when the script says so. The update handler does nothing but wait: for its turn, then for
 // the workflow to fall quiet again (at the next input, or the end), so that its driver,
 // like a person, sees the result before it takes its time over the next input.
 func Workflow(ctx workflow.Context, s Script) (int, error) {
@@ -98,7 +110,7 @@ func Workflow(ctx workflow.Context, s Script) (int, error) {
 	}
 	signals := workflow.GetSignalChannel(ctx, SignalName)
 	var deadlines []workflow.CancelFunc
-	input := 0
+	input, upserts := 0, 0
 	for _, op := range s.Ops {
 		switch op.Kind {
 		case Activity:
@@ -127,6 +139,13 @@ func Workflow(ctx workflow.Context, s Script) (int, error) {
 			var k int
 			signals.Receive(ctx, &k)
 			input++
+		case Upsert:
+			if s.SearchAttributes {
+				upserts++
+				if err := workflow.UpsertTypedSearchAttributes(ctx, StageKey.ValueSet(fmt.Sprintf("floor-%d", upserts))); err != nil {
+					return 0, fmt.Errorf("floor: %w", err)
+				}
+			}
 		}
 		if op.Kind == Update || op.Kind == Signal {
 			for _, cancel := range deadlines {

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/mock"
 	historypb "go.temporal.io/api/history/v1"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/testsuite"
@@ -50,10 +51,12 @@ func TestScriptOfRecordedCase(t *testing.T) {
 			want[Timer]++
 		case e.GetWorkflowExecutionUpdateAcceptedEventAttributes() != nil:
 			want[Update]++
+		case e.GetUpsertWorkflowSearchAttributesEventAttributes() != nil:
+			want[Upsert]++
 		}
 	}
-	if want[LocalActivity] == 0 || want[Update] == 0 || want[Timer] == 0 {
-		t.Fatalf("the recorded case has no local activities, updates or fired timers: %v", want)
+	if want[LocalActivity] == 0 || want[Update] == 0 || want[Timer] == 0 || want[Upsert] == 0 {
+		t.Fatalf("the recorded case has no local activities, updates, fired timers or upserts: %v", want)
 	}
 	for k, w := range want {
 		if got := s.Count(k); got != w {
@@ -98,5 +101,34 @@ func TestFloorRunsScript(t *testing.T) {
 	}
 	if inputs != 3 {
 		t.Errorf("inputs handled = %d, want 3", inputs)
+	}
+}
+
+// The floor upserts a search attribute where the case did only when its script asks: the
+// bare floor pays no visibility writes but its start and close.
+func TestFloorUpsertsOnlyWhenAsked(t *testing.T) {
+	ops := []Op{{Kind: Upsert}, {Kind: LocalActivity}, {Kind: Update}, {Kind: Upsert}, {Kind: Activity}, {Kind: Upsert}}
+	for _, tc := range []struct {
+		searchAttributes bool
+		want             int
+	}{{false, 0}, {true, 3}} {
+		var suite testsuite.WorkflowTestSuite
+		env := suite.NewTestWorkflowEnvironment()
+		env.RegisterWorkflow(Workflow)
+		env.RegisterActivity(&Activities{})
+		upserts := 0
+		env.OnUpsertTypedSearchAttributes(mock.Anything).Run(func(mock.Arguments) { upserts++ }).Return(nil).Maybe()
+		env.RegisterDelayedCallback(func() {
+			env.UpdateWorkflow(UpdateName, "", &testsuite.TestUpdateCallback{
+				OnReject: func(err error) { t.Errorf("update rejected: %v", err) }, OnAccept: func() {}, OnComplete: func(any, error) {},
+			}, 0)
+		}, time.Minute)
+		env.ExecuteWorkflow(Workflow, Script{Ops: ops, SearchAttributes: tc.searchAttributes})
+		if err := env.GetWorkflowError(); err != nil {
+			t.Fatal(err)
+		}
+		if upserts != tc.want {
+			t.Errorf("SearchAttributes %v: %d upserts, want %d", tc.searchAttributes, upserts, tc.want)
+		}
 	}
 }

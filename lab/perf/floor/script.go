@@ -25,8 +25,8 @@ type History interface {
 }
 
 // ScriptOf reads the shape of a recorded run: its activities, local activity markers,
-// timers (fired ones with their durations, canceled ones as deadlines), accepted updates
-// and signals, in order, each human input with the time the person took (from the case
+// timers (fired ones with their durations, canceled ones as deadlines), accepted updates,
+// signals and search-attribute upserts, in order, each human input with the time the person took (from the case
 // falling quiet to the input reaching it). It also returns the run's event count.
 func ScriptOf(h History) (Script, int, error) {
 	var s Script
@@ -60,6 +60,8 @@ func ScriptOf(h History) (Script, int, error) {
 		case enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED:
 			// the person's time: from the case falling quiet to the update's workflow task
 			s.Ops = append(s.Ops, Op{Kind: Update, Gap: gap(beforeTask, taskScheduled)})
+		case enumspb.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES:
+			s.Ops = append(s.Ops, Op{Kind: Upsert})
 		case enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED:
 			s.Ops = append(s.Ops, Op{Kind: Signal, Gap: gap(prev, at)})
 		}
