@@ -133,15 +133,15 @@ type StartRate struct {
 
 // SpeedResult is every figure of a speed run.
 type SpeedResult struct {
-	DayLength     string             `json:"dayLength"`
-	InFlight      int                `json:"inFlight"`
-	Pace          float64            `json:"startedPerSecondAtMost"`  // 0: no limit
-	Workers       int                `json:"workers"`                 // worker processes, cases and floor alike
-	WarmUp        int                `json:"warmUpWorkflows"`         // workflows run before anything was measured
-	WarmUpSeconds float64            `json:"warmUpSeconds,omitempty"` // how long they took
-	Cases         Run                `json:"cases"`
-	CasesNoCodec  *Run               `json:"casesWithoutCodec,omitempty"` // the same cases, payloads in the clear
-	Floor         Run                `json:"floor"`
+	DayLength     string  `json:"dayLength"`
+	InFlight      int     `json:"inFlight"`
+	Pace          float64 `json:"startedPerSecondAtMost"`  // 0: no limit
+	Workers       int     `json:"workers"`                 // worker processes, cases and floor alike
+	WarmUp        int     `json:"warmUpWorkflows"`         // workflows run before anything was measured
+	WarmUpSeconds float64 `json:"warmUpSeconds,omitempty"` // how long they took
+	Cases         Run     `json:"cases"`
+	CasesNoCodec  *Run    `json:"casesWithoutCodec,omitempty"` // the same cases, payloads in the clear
+	Floor         Run     `json:"floor"`
 	// FloorUpserts is the floor again with the cases' search-attribute upserts (a
 	// diagnostic: the targets are against Floor).
 	FloorUpserts  *Run               `json:"floorWithSearchAttributes,omitempty"`
