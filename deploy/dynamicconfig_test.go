@@ -97,26 +97,31 @@ func TestDevServerTakesTheDynamicConfig(t *testing.T) {
 	}
 }
 
-// testOnly are dynamic config keys that the Temporal server's own documentation of the key
-// says are for testing, with what they cost a running server.
-var testOnly = map[string]string{
+// testOnly are dynamic config values that the Temporal server's own documentation of the
+// key keeps for testing, with what they cost a running server.
+var testOnly = map[string]struct {
+	value any
+	why   string
+}{
 	// "This effectively bypasses cache value and is used to facilitate testing of changes
 	// in search attributes. This should not be turned on in production."
-	// (common/dynamicconfig/constants.go). Every read of the search attributes' types (each
-	// upsert's check in a workflow task's completion, each visibility write, each start
-	// and list) then reads the cluster's metadata from the database, one at a time under
-	// one lock. It buys nothing on SQL visibility: a search attribute added there is a
-	// namespace's alias for a column the cluster's metadata already lists, and the
-	// namespace cache carries the alias either way.
-	"system.forceSearchAttributesCacheRefreshOnRead": "reads the search attributes from the database on every use",
+	// (common/dynamicconfig/constants.go). The dev server's CLI turns it on by default.
+	"system.forceSearchAttributesCacheRefreshOnRead": {true,
+		"every use of the search attributes reads them, and the namespace, from the database under the caches' locks"},
 }
 
 // The dynamic config is the production topology's (compose, stack.sh up-server) and the
-// dev server's: no setting the server documents as for tests only.
+// dev server's: no value the server documents as for its tests only.
 func TestDynamicConfigHasNoTestOnlySetting(t *testing.T) {
-	for key := range dynamicConfig(t) {
-		if why, bad := testOnly[key]; bad {
-			t.Errorf("%s: a setting for the server's own tests, not for a running one (%s)", key, why)
+	for key, values := range dynamicConfig(t) {
+		bad, ok := testOnly[key]
+		if !ok {
+			continue
+		}
+		for _, v := range values {
+			if v.Value == bad.value {
+				t.Errorf("%s: %v is a setting for the server's own tests, not for a running one (%s)", key, v.Value, bad.why)
+			}
 		}
 	}
 }

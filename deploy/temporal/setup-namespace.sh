@@ -11,6 +11,7 @@
 set -eu
 dir=$(dirname "$0")
 cli=${TEMPORAL:-temporal}
+created=""
 for ns in ${NAMESPACE:-default}; do
   "$cli" operator namespace describe -n "$ns" >/dev/null 2>&1 ||
     "$cli" operator namespace create -n "$ns" --retention "${RETENTION:-30d}" >/dev/null
@@ -21,10 +22,17 @@ for ns in ${NAMESPACE:-default}; do
     if [ "$tries" -ge 120 ]; then echo "namespace $ns is not served after 60 s" >&2; exit 1; fi
     sleep 0.5
   done
-  grep -v '^#' "$dir/search-attributes.txt" | while read -r name type; do
+  made=$(grep -v '^#' "$dir/search-attributes.txt" | while read -r name type; do
     [ -n "$name" ] || continue
-    echo "$have" | grep -qw "$name" ||
+    if ! echo "$have" | grep -qw "$name"; then
       "$cli" operator search-attribute create -n "$ns" --name "$name" --type "$type" >/dev/null
-  done
+      echo "$name"
+    fi
+  done)
+  created="$created$made"
   echo "namespace $ns and its search attributes ready"
 done
+# On SQL visibility a new search attribute is an alias in its namespace's record, which each
+# frontend and history service reads at its next namespace refresh (every 2 s by default):
+# until then a start or an upsert naming it is refused. Wait that out before anyone starts.
+if [ -n "$created" ]; then sleep 3; fi

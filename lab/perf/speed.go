@@ -157,7 +157,8 @@ type SpeedResult struct {
 }
 
 // Speed runs the benchmark: the cases end to end with the simulated agents, then the floor
-// of the same shape on the same server, then the start rates and the import against COPY.
+// of the same shape on the same server (and again with the cases' search-attribute
+// upserts, when FloorUpserts), then the start rates and the import against COPY.
 func Speed(ctx context.Context, db *pgxpool.Pool, tc client.Client, cfg SpeedConfig) (*SpeedResult, error) {
 	out := cfg.Out
 	res := &SpeedResult{DayLength: cfg.DayLength.String(), InFlight: cfg.InFlight, Pace: cfg.Pace, Workers: max(1, cfg.Workers)}
@@ -261,7 +262,7 @@ func Speed(ctx context.Context, db *pgxpool.Pool, tc client.Client, cfg SpeedCon
 	res.Ratio = res.Cases.PerSecond / res.Floor.PerSecond
 	say(out, "   %d floor workflows in %.1f s: %.2f/s; the case runs at %.2f of the floor\n", res.Floor.Workflows, res.Floor.Seconds, res.Floor.PerSecond, res.Ratio)
 
-	// 2b. The floor again, paying the visibility writes of the search attributes too.
+	// 2b. The floor again, paying for the search-attribute upserts too: a diagnostic.
 	if cfg.FloorUpserts {
 		say(out, "\n2b. the floor again, upserting a search attribute where each case did (%.1f a case): a diagnostic\n", res.Shape.Upserts)
 		with := make([]CaseShape, len(shapes))
@@ -370,7 +371,7 @@ func driveCases(ctx context.Context, db *pgxpool.Pool, tc client.Client, ids []s
 // its logs and its round trips one by one are named after name.
 func driveFloor(ctx context.Context, tc client.Client, shapes []CaseShape, cfg SpeedConfig, name string) (Run, error) {
 	out := cfg.Out
-	fw, err := StartProcs(ctx, "floor worker", filepath.Join(cfg.Dir, name+"-worker-%d.log"), cfg.Workers, nil, cfg.Floor[0], cfg.Floor[1:]...)
+	fw, err := StartProcs(ctx, name+" worker", filepath.Join(cfg.Dir, name+"-worker-%d.log"), cfg.Workers, nil, cfg.Floor[0], cfg.Floor[1:]...)
 	if err != nil {
 		return Run{}, err
 	}
@@ -379,11 +380,11 @@ func driveFloor(ctx context.Context, tc client.Client, shapes []CaseShape, cfg S
 	server := watchServer(ctx, cfg.ServerMetrics, cfg.Namespace)
 	ids, took, lat, steady, trace, sent, err := runFloor(ctx, tc, shapes, cfg.InFlight, cfg.Pace)
 	if tErr := writeCSV(filepath.Join(cfg.Dir, name+"-updates.csv"), trace); tErr != nil {
-		say(out, "   (the floor's round trips one by one were not saved: %v)\n", tErr) // a diagnostic: the run stands without it
+		say(out, "   (%s: the round trips one by one were not saved: %v)\n", name, tErr) // a diagnostic: the run stands without it
 	}
 	stopWatch()
 	if mErr := fw.SaveMetrics(ctx, filepath.Join(cfg.Dir, name+"-worker-%d-metrics.txt")); mErr != nil {
-		say(out, "   (the floor worker's metrics were not saved: %v)\n", mErr) // a diagnostic: the run stands without it
+		say(out, "   (%s: the worker's metrics were not saved: %v)\n", name, mErr) // a diagnostic: the run stands without it
 	}
 	if stopErr := fw.Stop(); err == nil {
 		err = stopErr
@@ -397,7 +398,7 @@ func driveFloor(ctx context.Context, tc client.Client, shapes []CaseShape, cfg S
 		WorkerRSSMiB: mib(peak.RSSBytes), WorkerRoutines: peak.Goroutines}
 	var sErr error
 	if run.Server, sErr = server.writes(ctx, len(ids)); sErr != nil {
-		say(out, "   (what the server wrote for the floor was not read: %v)\n", sErr) // a diagnostic: the run stands without it
+		say(out, "   (%s: what the server wrote was not read: %v)\n", name, sErr) // a diagnostic: the run stands without it
 	}
 	floorShapes, err := Shapes(ctx, tc, ids)
 	if err != nil {

@@ -2,7 +2,8 @@
 // a recorded case (the same activities, local activities, timers, updates and signals, in
 // the same order) whose activities and handlers do nothing. Running it on the same server
 // as the cases tells what Temporal alone costs for that shape, so the case's own overhead
-// (PostgreSQL, payloads, validation) is the difference.
+// (PostgreSQL, payloads, validation, search attributes) is the difference. Told to, it also
+// upserts a search attribute where the case did (Script.SearchAttributes).
 package floor
 
 import (
@@ -142,7 +143,8 @@ func Workflow(ctx workflow.Context, s Script) (int, error) {
 		case Upsert:
 			if s.SearchAttributes {
 				upserts++
-				if err := workflow.UpsertTypedSearchAttributes(ctx, StageKey.ValueSet(fmt.Sprintf("floor-%d", upserts))); err != nil {
+				stage := StageKey.ValueSet(fmt.Sprintf("floor-%d", upserts))
+				if err := workflow.UpsertTypedSearchAttributes(ctx, stage); err != nil {
 					return 0, fmt.Errorf("floor: %w", err)
 				}
 			}

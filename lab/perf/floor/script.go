@@ -26,8 +26,9 @@ type History interface {
 
 // ScriptOf reads the shape of a recorded run: its activities, local activity markers,
 // timers (fired ones with their durations, canceled ones as deadlines), accepted updates,
-// signals and search-attribute upserts, in order, each human input with the time the person took (from the case
-// falling quiet to the input reaching it). It also returns the run's event count.
+// signals and search-attribute upserts, in order, each human input with the time the
+// person took (from the case falling quiet to the input reaching it). It also returns the
+// run's event count.
 func ScriptOf(h History) (Script, int, error) {
 	var s Script
 	timers := map[string]int{} // timer id → index of its op
