@@ -155,7 +155,7 @@ func TestSpeedTableFloorWithSearchAttributes(t *testing.T) {
 			t.Error("a row for the floor with search attributes, though it did not run")
 		}
 	}
-	r.FloorUpserts = &Run{Workflows: 300, Seconds: 120, PerSecond: 2.5, Updates: Quantiles{P50: 20, P95: 60}, AfterRamp: Quantiles{P95: 40}}
+	r.FloorSearchAttributes = &Run{Workflows: 300, Seconds: 120, PerSecond: 2.5, Updates: Quantiles{P50: 20, P95: 60}, AfterRamp: Quantiles{P95: 40}}
 	wantRows(t, r, map[string]string{
 		"update p95, case / floor":                        "**3.00**",
 		"update p95, case / floor with search attributes": "1.50 (after the ramp 1.50)",

@@ -52,10 +52,10 @@ type SpeedConfig struct {
 	// of Namespace; none: not read.
 	ServerMetrics []string
 	Namespace     string
-	// FloorUpserts runs the floor a second time with the cases' search-attribute upserts
-	// (floor.Script.SearchAttributes): how much of the gap is the visibility writes of the
+	// FloorSearchAttributes runs the floor a second time with the cases' search-attribute
+	// upserts (floor.Script.SearchAttributes): how much of the gap is the upserts of the
 	// search attributes DESIGN.md has every case keep current, and how much is the rest.
-	FloorUpserts bool
+	FloorSearchAttributes bool
 	// WarmUp is how many workflows of a short synthetic shape run through the server
 	// before anything is measured (0: none), so that neither side pays for a server just
 	// started (its connection pools, caches and heap growing during the first burst); the
@@ -142,23 +142,23 @@ type SpeedResult struct {
 	Cases         Run     `json:"cases"`
 	CasesNoCodec  *Run    `json:"casesWithoutCodec,omitempty"` // the same cases, payloads in the clear
 	Floor         Run     `json:"floor"`
-	// FloorUpserts is the floor again with the cases' search-attribute upserts (a
-	// diagnostic: the targets are against Floor).
-	FloorUpserts  *Run               `json:"floorWithSearchAttributes,omitempty"`
-	Ratio         float64            `json:"caseToFloorRatio"`
-	Shape         Shape              `json:"shape"`
-	Rejected      int64              `json:"updatesRejectedOnPurpose"`
-	Outcomes      string             `json:"outcomes"`
-	Wrong         int                `json:"casesWithAWrongOutcome"`
-	PGRowsPerCase float64            `json:"postgresRowsPerCase"`
-	PGRowsByTable map[string]float64 `json:"postgresRowsPerCaseByTable"`
-	StartRate     StartRate          `json:"startRate"`
-	Import        ImportResult       `json:"import"`
+	// FloorSearchAttributes is the floor again with the cases' search-attribute upserts
+	// (a diagnostic: the targets are against Floor).
+	FloorSearchAttributes *Run               `json:"floorWithSearchAttributes,omitempty"`
+	Ratio                 float64            `json:"caseToFloorRatio"`
+	Shape                 Shape              `json:"shape"`
+	Rejected              int64              `json:"updatesRejectedOnPurpose"`
+	Outcomes              string             `json:"outcomes"`
+	Wrong                 int                `json:"casesWithAWrongOutcome"`
+	PGRowsPerCase         float64            `json:"postgresRowsPerCase"`
+	PGRowsByTable         map[string]float64 `json:"postgresRowsPerCaseByTable"`
+	StartRate             StartRate          `json:"startRate"`
+	Import                ImportResult       `json:"import"`
 }
 
 // Speed runs the benchmark: the cases end to end with the simulated agents, then the floor
 // of the same shape on the same server (and again with the cases' search-attribute
-// upserts, when FloorUpserts), then the start rates and the import against COPY.
+// upserts, when FloorSearchAttributes), then the start rates and the import against COPY.
 func Speed(ctx context.Context, db *pgxpool.Pool, tc client.Client, cfg SpeedConfig) (*SpeedResult, error) {
 	out := cfg.Out
 	res := &SpeedResult{DayLength: cfg.DayLength.String(), InFlight: cfg.InFlight, Pace: cfg.Pace, Workers: max(1, cfg.Workers)}
@@ -263,7 +263,7 @@ func Speed(ctx context.Context, db *pgxpool.Pool, tc client.Client, cfg SpeedCon
 	say(out, "   %d floor workflows in %.1f s: %.2f/s; the case runs at %.2f of the floor\n", res.Floor.Workflows, res.Floor.Seconds, res.Floor.PerSecond, res.Ratio)
 
 	// 2b. The floor again, paying for the search-attribute upserts too: a diagnostic.
-	if cfg.FloorUpserts {
+	if cfg.FloorSearchAttributes {
 		say(out, "\n2b. the floor again, upserting a search attribute where each case did (%.1f a case): a diagnostic\n", res.Shape.Upserts)
 		with := make([]CaseShape, len(shapes))
 		for i, sh := range shapes {
@@ -274,7 +274,7 @@ func Speed(ctx context.Context, db *pgxpool.Pool, tc client.Client, cfg SpeedCon
 		if err != nil {
 			return nil, fmt.Errorf("the floor with search attributes: %w", err)
 		}
-		res.FloorUpserts = &run
+		res.FloorSearchAttributes = &run
 		say(out, "   %d workflows in %.1f s: %.2f/s; update p95 %.0f ms (the bare floor's %.0f, the cases' %.0f)\n",
 			run.Workflows, run.Seconds, run.PerSecond, run.Updates.P95, res.Floor.Updates.P95, res.Cases.Updates.P95)
 	}

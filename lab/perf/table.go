@@ -54,7 +54,7 @@ func SpeedTable(r *SpeedResult) *Table {
 			fmt.Sprintf("%d and %d updates: those to the first %d workflows (the first to start, on a fresh worker) left out on both sides", c.AfterRampSent, f.AfterRampSent, r.InFlight))
 		t.Add("update p95 after the ramp, case / floor", fmt.Sprintf("**%.2f**", c.AfterRamp.P95/f.AfterRamp.P95), "target 1.5 or less, in the steady state")
 	}
-	if fs := r.FloorUpserts; fs != nil && fs.Updates.P95 > 0 {
+	if fs := r.FloorSearchAttributes; fs != nil && fs.Updates.P95 > 0 {
 		t.Add("floor with the cases' search attributes", fmt.Sprintf("%d in %.1f s: %.2f workflows/s; update p50 %.0f ms, p95 %.0f ms, after the ramp %.0f ms",
 			fs.Workflows, fs.Seconds, fs.PerSecond, fs.Updates.P50, fs.Updates.P95, fs.AfterRamp.P95),
 			fmt.Sprintf("a diagnostic, not the targets' floor: the floor again, after it, starting with a search attribute and upserting one where each case did (%.1f a case), as DESIGN.md has every case keep its search attributes current", r.Shape.Upserts))
@@ -71,7 +71,7 @@ func SpeedTable(r *SpeedResult) *Table {
 		s.Activities, s.LocalActivities, s.TimersFired, s.TimersCanceled, s.Updates, s.Signals, s.Upserts), "what each floor workflow repeats (the upserts only in the diagnostic floor with search attributes)")
 	if c.Server != nil && f.Server != nil {
 		with := ""
-		if fs := r.FloorUpserts; fs != nil && fs.Server != nil {
+		if fs := r.FloorSearchAttributes; fs != nil && fs.Server != nil {
 			with = fmt.Sprintf("; floor with search attributes: state %.1f in %.0f ms, visibility %.1f in %.0f ms",
 				fs.Server.State, fs.Server.StateMs, fs.Server.Visibility, fs.Server.VisibilityMs)
 		}

@@ -115,7 +115,7 @@ func speedCmd() *cobra.Command {
 	c.Flags().IntVar(&cfg.Cases, "cases", 300, "cases driven end to end")
 	c.Flags().IntVar(&cfg.InFlight, "in-flight", 50, "cases (and floor workflows) open at once")
 	c.Flags().Float64Var(&cfg.Pace, "pace", backoffice.DefaultPace().PerSecond, "cases (and floor workflows) started a second at most, the back office's screening pace (0: no limit)")
-	c.Flags().BoolVar(&cfg.FloorUpserts, "floor-search-attributes", true, "run the floor a second time upserting a search attribute where each case did: a diagnostic of how much of the gap is the contract's search attributes")
+	c.Flags().BoolVar(&cfg.FloorSearchAttributes, "floor-search-attributes", true, "run the floor a second time upserting a search attribute where each case did: a diagnostic of how much of the gap is the contract's search attributes")
 	c.Flags().IntVar(&cfg.WarmUp, "warm-up", 100, "workflows of a short shape run through the server first, not measured (0: none)")
 	c.Flags().IntVar(&cfg.Workers, "workers", 1, "case worker processes (and as many floor workers)")
 	c.Flags().DurationVar(&cfg.DayLength, "day", time.Second, "a case day in real time (long enough for the simulated agents to make their deadlines)")

@@ -91,9 +91,10 @@ type Activities struct{}
 func (Activities) Nothing(context.Context) error { return nil }
 
 // Workflow runs the script: each activity a no-op, each timer as long as the case's, each
-// human input awaited, each upsert made when the script says so. The update handler does nothing but wait: for its turn, then for
-// the workflow to fall quiet again (at the next input, or the end), so that its driver,
-// like a person, sees the result before it takes its time over the next input.
+// human input awaited, each upsert made when the script says so. The update handler does
+// nothing but wait: for its turn, then for the workflow to fall quiet again (at the next
+// input, or the end), so that its driver, like a person, sees the result before it takes
+// its time over the next input.
 func Workflow(ctx workflow.Context, s Script) (int, error) {
 	ctx = workflow.WithActivityOptions(ctx, workflow.ActivityOptions{StartToCloseTimeout: 30 * time.Second})
 	local := workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{StartToCloseTimeout: 5 * time.Second})

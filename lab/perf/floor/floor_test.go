@@ -10,6 +10,8 @@ import (
 	historypb "go.temporal.io/api/history/v1"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/testsuite"
+
+	"github.com/casework/casework/contract"
 )
 
 type events struct {
@@ -106,7 +108,7 @@ func TestFloorRunsScript(t *testing.T) {
 
 // The floor upserts a search attribute where the case did only when its script asks: the
 // bare floor pays no visibility writes but its start and close.
-func TestFloorUpsertsOnlyWhenAsked(t *testing.T) {
+func TestFloorSearchAttributesOnlyWhenAsked(t *testing.T) {
 	ops := []Op{{Kind: Upsert}, {Kind: LocalActivity}, {Kind: Update}, {Kind: Upsert}, {Kind: Activity}, {Kind: Upsert}}
 	for _, tc := range []struct {
 		searchAttributes bool
@@ -131,4 +133,18 @@ func TestFloorUpsertsOnlyWhenAsked(t *testing.T) {
 			t.Errorf("SearchAttributes %v: %d upserts, want %d", tc.searchAttributes, upserts, tc.want)
 		}
 	}
+}
+
+// The floor upserts one of the case's own search attributes, of its type, so that every
+// deployment has it registered (contract.SearchAttributes is what they register).
+func TestStageKeyIsTheCases(t *testing.T) {
+	for _, sa := range contract.SearchAttributes {
+		if sa.Name == StageKey.GetName() {
+			if sa.Type != "Keyword" {
+				t.Errorf("%s is a %s in the contract, the floor sets a Keyword", sa.Name, sa.Type)
+			}
+			return
+		}
+	}
+	t.Errorf("the floor upserts %s, which is not one of the contract's search attributes", StageKey.GetName())
 }
